@@ -1,0 +1,1 @@
+"""Subcommands of the `lagesbild` CLI, one module each (see `geo.cli`)."""
