@@ -21,6 +21,9 @@ RAW_CATEGORY = "raw_category"  # the offence name or code as it stood in the fil
 WEIGHT = "weight"  # float, 1.0 unless the file says otherwise
 ROW = "row"  # where the record stood in its file (see docs/ARCHITECTURE.md)
 GEOMETRY = "geometry"
+#: True where the point sits on a stacked coordinate at an area's centre point (a geocoding
+#: fallback, not the incident's place); hotspot detection leaves these out by default.
+AT_AREA_CENTRE = "at_area_centre"
 
 # --- areas (boundaries) ---------------------------------------------------------------
 AREA_ID = "area_id"
