@@ -1,0 +1,637 @@
+"""Printable PDF documents in Swedish: one small builder every report uses.
+
+This module owns the page furniture of Lägesbild's PDFs (the helgförstärkning briefing,
+before/after reports, trygghetsbesiktning protocols): a title and subtitle, the
+"INTERN / BEGRÄNSAD" handling marking in the header and the footer of every page, the date,
+page numbers, paragraphs, tables whose header row repeats on every page, images given as PNG
+bytes, and maps drawn offline with matplotlib (Agg) from GeoDataFrames — boundaries, zones,
+points and labels, no tiles and no internet.
+
+Text is set in DejaVu Sans, taken from matplotlib's own font folder (so it is there wherever
+matplotlib is installed) and embedded in the PDF; it shows å ä ö and the en dash. If the font
+file cannot be found the builder falls back to Helvetica, whose WinAnsi encoding still covers
+Swedish letters.
+
+Everything passed as text is escaped before it reaches reportlab's paragraph markup, so a user
+typing ``<b>`` or ``&`` gets exactly those characters on the page.
+
+API
+---
+Briefing(title, *, subtitle=None, marking=MARKING, date=None, author=None, subject=None,
+         keywords=(), landscape=False)
+    The document builder. Add content in reading order, then call ``build()``.
+
+    heading(text)                      a section heading
+    paragraph(text)                    a paragraph of plain text (escaped)
+    key_values(pairs)                  a two-column table of labels and values
+    table(data, *, columns=None, col_widths_mm=None, font_size=8)
+                                       a DataFrame or list of rows; header repeats per page
+    image(png, *, width_mm=None, caption=None)
+                                       PNG bytes, scaled to the frame width by default
+    map(layers, *, height_mm=110, caption=None, title=None)
+                                       an offline map from MapLayer objects
+    spacer(height_mm=4)                vertical space
+    build(path=None) -> bytes          renders the PDF; writes it to ``path`` atomically
+                                       (temp file + rename) when given; sets ``page_count``
+
+MapLayer(frame, *, kind="polygon", label_col=None, facecolor=..., edgecolor=...,
+         alpha=..., linewidth=..., markersize=..., legend=None)
+    One layer of a map: a GeoDataFrame in any declared CRS, drawn in EPSG:3006.
+
+render_map(layers, *, width_mm=170, height_mm=110, dpi=150, title=None) -> bytes
+    The map as PNG bytes (the same drawing ``Briefing.map`` embeds), with a scale bar.
+
+MARKING
+    The handling marking, "INTERN / BEGRÄNSAD".
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely.geometry import box
+>>> zones = gpd.GeoDataFrame({"name": ["Jakobsbergs station"]},
+...                          geometry=[box(0, 0, 300, 200)], crs="EPSG:3006")
+>>> doc = Briefing("Helgförstärkning", subtitle="Järfälla")
+>>> doc.paragraph("Zoner för fredag och lördag kväll.")
+>>> doc.map([MapLayer(zones, label_col="name")], height_mm=60)
+>>> doc.table([["Jakobsbergs station", "21–02"]], columns=["Zon", "Timmar"])
+>>> pdf = doc.build()
+>>> pdf[:5], doc.page_count
+(b'%PDF-', 1)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import geopandas as gpd
+import matplotlib
+import pandas as pd
+
+from geo.schema import CRS_METRIC, TZ
+
+MARKING = "INTERN / BEGRÄNSAD"
+
+_FONT = "DejaVuSans"
+_FONT_BOLD = "DejaVuSans-Bold"
+_FALLBACK = ("Helvetica", "Helvetica-Bold")
+_font_names: tuple[str, str] | None = None
+
+#: Zone fill colours, cycled; chosen to stay apart in greyscale print too.
+ZONE_COLOURS = ("#d7301f", "#fc8d59", "#7b3294", "#2c7bb6", "#1a9641", "#e6ab02")
+
+
+def _fonts() -> tuple[str, str]:
+    """Register DejaVu Sans (regular, bold) once; return (regular, bold) font names."""
+    global _font_names
+    if _font_names is not None:
+        return _font_names
+    from reportlab.lib.fonts import addMapping
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
+    if regular.is_file() and bold.is_file():
+        pdfmetrics.registerFont(TTFont(_FONT, str(regular)))
+        pdfmetrics.registerFont(TTFont(_FONT_BOLD, str(bold)))
+        addMapping(_FONT, 0, 0, _FONT)
+        addMapping(_FONT, 1, 0, _FONT_BOLD)
+        addMapping(_FONT, 0, 1, _FONT)
+        addMapping(_FONT, 1, 1, _FONT_BOLD)
+        _font_names = (_FONT, _FONT_BOLD)
+    else:  # pragma: no cover - matplotlib always ships DejaVu; kept for stripped installs
+        _font_names = _FALLBACK
+    return _font_names
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    """One layer of an offline map.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Geometries in any declared CRS; drawn in EPSG:3006.
+    kind : {"polygon", "boundary", "point"}, default "polygon"
+        ``"boundary"`` draws outlines only, ``"polygon"`` filled shapes, ``"point"`` markers.
+    label_col : str, optional
+        Column whose values are written at each geometry's representative point.
+    facecolor, edgecolor : str
+        Matplotlib colours. For ``kind="polygon"`` and no ``facecolor`` given, the features
+        cycle through `ZONE_COLOURS`.
+    alpha : float, default 0.45
+        Fill opacity.
+    linewidth : float, default 1.0
+        Outline width in points.
+    markersize : float, default 18
+        Marker area in points² for ``kind="point"``.
+    legend : str, optional
+        Text for the map legend.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> pts = gpd.GeoDataFrame(geometry=[Point(0, 0)], crs="EPSG:3006")
+    >>> MapLayer(pts, kind="point").kind
+    'point'
+    """
+
+    frame: gpd.GeoDataFrame
+    kind: str = "polygon"
+    label_col: str | None = None
+    facecolor: str | None = None
+    edgecolor: str = "#333333"
+    alpha: float = 0.45
+    linewidth: float = 1.0
+    markersize: float = 18.0
+    legend: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.frame, gpd.GeoDataFrame):
+            raise TypeError(
+                f"MapLayer frame must be a GeoDataFrame, got {type(self.frame).__name__}"
+            )
+        allowed = ("polygon", "boundary", "point")
+        if self.kind not in allowed:
+            raise ValueError(f'MapLayer kind was "{self.kind}" but is expected to be in {allowed}')
+        if self.frame.crs is None and len(self.frame):
+            raise ValueError("MapLayer frame has no CRS; set one (e.g. EPSG:3006) before drawing")
+        if self.label_col is not None and self.label_col not in self.frame.columns:
+            raise ValueError(
+                f'MapLayer label_col "{self.label_col}" is not a column; '
+                f"columns are {list(self.frame.columns)}"
+            )
+
+
+def _scale_bar_m(width_m: float) -> float:
+    """A round length (1, 2 or 5 × 10^k m) near a fifth of the map width."""
+    import math
+
+    target = max(width_m / 5.0, 1.0)
+    power = 10 ** math.floor(math.log10(target))
+    return max(step * power for step in (1, 2, 5) if step * power <= target)
+
+
+def render_map(
+    layers: Sequence[MapLayer],
+    *,
+    width_mm: float = 170.0,
+    height_mm: float = 110.0,
+    dpi: int = 150,
+    title: str | None = None,
+) -> bytes:
+    """Draw GeoDataFrame layers into a PNG offline (matplotlib Agg, no tiles).
+
+    Parameters
+    ----------
+    layers : sequence of MapLayer
+        Drawn in order, first at the bottom. Empty layers are skipped.
+    width_mm, height_mm : float, default 170 × 110
+        Size of the picture in millimetres.
+    dpi : int, default 150
+        Resolution.
+    title : str, optional
+        Title above the map.
+
+    Returns
+    -------
+    bytes
+        A PNG image in EPSG:3006 with a scale bar and, when any layer has ``legend``, a legend.
+
+    Raises
+    ------
+    ValueError
+        If no layer holds any geometry, or the size is not positive.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(0, 0, 10, 10)], crs="EPSG:3006")
+    >>> render_map([MapLayer(g, label_col="name")], width_mm=40, height_mm=30)[:4]
+    b'\\x89PNG'
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    if width_mm <= 0 or height_mm <= 0:
+        raise ValueError(f"map size must be positive, got {width_mm} × {height_mm} mm")
+    frames = [(layer, layer.frame.to_crs(CRS_METRIC)) for layer in layers if len(layer.frame)]
+    if not frames:
+        raise ValueError("render_map needs at least one layer with geometries; all were empty")
+
+    fig = Figure(figsize=(width_mm / 25.4, height_mm / 25.4), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.01, 0.01, 0.98, 0.9 if title else 0.98))
+    handles = []
+    for layer, frame in frames:
+        if layer.kind == "boundary":
+            frame.boundary.plot(ax=ax, color=layer.edgecolor, linewidth=layer.linewidth)
+            colour = "none"
+        elif layer.kind == "point":
+            colour = layer.facecolor or ZONE_COLOURS[0]
+            frame.plot(
+                ax=ax,
+                color=colour,
+                markersize=layer.markersize,
+                edgecolor=layer.edgecolor,
+                linewidth=0.4,
+            )
+        else:
+            colours = (
+                [layer.facecolor] * len(frame)
+                if layer.facecolor
+                else [ZONE_COLOURS[i % len(ZONE_COLOURS)] for i in range(len(frame))]
+            )
+            colour = colours[0]
+            frame.plot(
+                ax=ax,
+                color=colours,
+                alpha=layer.alpha,
+                edgecolor=layer.edgecolor,
+                linewidth=layer.linewidth,
+            )
+        if layer.legend:
+            handles.append(Patch(facecolor=colour, edgecolor=layer.edgecolor, label=layer.legend))
+        if layer.label_col:
+            anchors = frame.geometry.representative_point()
+            for text, pt in zip(frame[layer.label_col], anchors, strict=True):
+                if pd.isna(text) or pt is None or pt.is_empty:
+                    continue
+                ax.annotate(
+                    str(text),
+                    (pt.x, pt.y),
+                    fontsize=7,
+                    ha="center",
+                    va="center",
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.75},
+                )
+    minx, miny, maxx, maxy = pd.concat([f.geometry for _, f in frames]).total_bounds
+    pad = max(maxx - minx, maxy - miny, 100.0) * 0.05
+    ax.set_xlim(minx - pad, maxx + pad)
+    ax.set_ylim(miny - pad, maxy + pad)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    bar = _scale_bar_m(x1 - x0)
+    bx, by = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.05
+    ax.plot([bx, bx + bar], [by, by], color="black", linewidth=2)
+    label = f"{bar / 1000:g} km" if bar >= 1000 else f"{bar:g} m"
+    ax.annotate(
+        label,
+        (bx + bar / 2, by),
+        xytext=(0, 3),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=7,
+    )
+    ax.annotate("N ↑", (0.97, 0.95), xycoords="axes fraction", ha="right", va="top", fontsize=8)
+    if handles:
+        ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+class Briefing:
+    """A Swedish PDF document with Lägesbild's page furniture.
+
+    Parameters
+    ----------
+    title : str
+        Document title (first page and PDF metadata).
+    subtitle : str, optional
+        Line under the title, e.g. the area and period.
+    marking : str, default MARKING
+        Handling marking printed in the header and footer of every page.
+    date : datetime.date or datetime.datetime, optional
+        Printed date; today in Europe/Stockholm by default.
+    author : str, optional
+        Who made it; goes to the PDF metadata and the footer.
+    subject : str, optional
+        PDF metadata subject.
+    keywords : iterable of str, optional
+        PDF metadata keywords (e.g. the parameters used, as ``"k=v"``).
+    landscape : bool, default False
+        A4 landscape instead of portrait.
+
+    Examples
+    --------
+    >>> doc = Briefing("Trygghetsbesiktning", date=dt.date(2026, 3, 1))
+    >>> doc.paragraph("Gångväg: dålig belysning & skymd sikt <nära> stationen.")
+    >>> doc.build()[:5]
+    b'%PDF-'
+    """
+
+    def __init__(
+        self,
+        title: str,
+        *,
+        subtitle: str | None = None,
+        marking: str = MARKING,
+        date: dt.date | None = None,
+        author: str | None = None,
+        subject: str | None = None,
+        keywords: Iterable[str] = (),
+        landscape: bool = False,
+    ) -> None:
+        if not isinstance(title, str) or not title.strip():
+            raise ValueError(f"Briefing title must be a non-empty string, got {title!r}")
+        self.title = title
+        self.subtitle = subtitle
+        self.marking = marking
+        self.date = date if date is not None else dt.datetime.now(dt.UTC).astimezone(_tz()).date()
+        self.author = author
+        self.subject = subject
+        self.keywords = list(keywords)
+        self.landscape = landscape
+        self.page_count: int | None = None
+        self._flow: list = []
+        self._regular, self._bold = _fonts()
+        self._styles = self._make_styles()
+        self._flow.append(self._para(title, "title"))
+        if subtitle:
+            self._flow.append(self._para(subtitle, "subtitle"))
+        self._flow.append(self._para(f"Datum: {_date_text(self.date)}", "small"))
+
+    # --- layout ------------------------------------------------------------------------
+    def _pagesize(self) -> tuple[float, float]:
+        from reportlab.lib.pagesizes import A4, landscape
+
+        return landscape(A4) if self.landscape else A4
+
+    def _frame_width(self) -> float:
+        from reportlab.lib.units import mm
+
+        return self._pagesize()[0] - 30 * mm
+
+    def _make_styles(self) -> dict:
+        from reportlab.lib.styles import ParagraphStyle
+
+        base = ParagraphStyle("base", fontName=self._regular, fontSize=9.5, leading=12.5)
+        return {
+            "body": base,
+            "title": ParagraphStyle(
+                "title", parent=base, fontName=self._bold, fontSize=17, leading=21, spaceAfter=2
+            ),
+            "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=11.5, leading=15),
+            "heading": ParagraphStyle(
+                "heading",
+                parent=base,
+                fontName=self._bold,
+                fontSize=11.5,
+                leading=15,
+                spaceBefore=6,
+                spaceAfter=3,
+            ),
+            "small": ParagraphStyle(
+                "small", parent=base, fontSize=8, leading=10, textColor="#444444"
+            ),
+            "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=9.5),
+            "cellhead": ParagraphStyle(
+                "cellhead", parent=base, fontName=self._bold, fontSize=8, leading=9.5
+            ),
+        }
+
+    def _para(self, text: object, style: str):
+        from reportlab.platypus import Paragraph
+
+        return Paragraph(
+            escape("" if text is None else str(text)).replace("\n", "<br/>"), self._styles[style]
+        )
+
+    # --- content -----------------------------------------------------------------------
+    def heading(self, text: str) -> None:
+        """Add a section heading (escaped plain text)."""
+        self._flow.append(self._para(text, "heading"))
+
+    def paragraph(self, text: str, *, small: bool = False) -> None:
+        """Add a paragraph of plain text; ``<``, ``>`` and ``&`` are printed as typed."""
+        self._flow.append(self._para(text, "small" if small else "body"))
+
+    def spacer(self, height_mm: float = 4.0) -> None:
+        """Add vertical space of ``height_mm`` millimetres."""
+        from reportlab.lib.units import mm
+        from reportlab.platypus import Spacer
+
+        self._flow.append(Spacer(1, height_mm * mm))
+
+    def key_values(self, pairs: Iterable[tuple[str, object]] | dict) -> None:
+        """Add a two-column table of labels and values (e.g. the parameters used)."""
+        items = list(pairs.items()) if isinstance(pairs, dict) else list(pairs)
+        self.table([[k, v] for k, v in items], columns=None, col_widths_mm=(55, None))
+
+    def table(
+        self,
+        data: pd.DataFrame | Sequence[Sequence[object]],
+        *,
+        columns: Sequence[str] | None = None,
+        col_widths_mm: Sequence[float | None] | None = None,
+        font_size: float = 8.0,
+    ) -> None:
+        """Add a table; the header row repeats at the top of every page it spans.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame or sequence of rows
+            A DataFrame uses its column names as the header unless ``columns`` is given.
+        columns : sequence of str, optional
+            Header row. ``None`` with a list of rows means no header.
+        col_widths_mm : sequence of float or None, optional
+            Column widths in mm; ``None`` entries share the remaining width.
+        font_size : float, default 8
+            Cell text size in points.
+        """
+        from reportlab.lib import colors
+        from reportlab.lib.styles import ParagraphStyle
+        from reportlab.lib.units import mm
+        from reportlab.platypus import Paragraph, Table, TableStyle
+
+        if isinstance(data, pd.DataFrame):
+            header = list(columns) if columns is not None else [str(c) for c in data.columns]
+            rows = data.astype(object).values.tolist()
+        else:
+            header = list(columns) if columns is not None else None
+            rows = [list(r) for r in data]
+        ncols = len(header) if header else (len(rows[0]) if rows else 0)
+        if ncols == 0:
+            raise ValueError("table needs at least one column; got no header and no rows")
+        for i, r in enumerate(rows):
+            if len(r) != ncols:
+                raise ValueError(f"table row {i + 1} has {len(r)} cells, expected {ncols}")
+        cell = ParagraphStyle(
+            "c", parent=self._styles["cell"], fontSize=font_size, leading=font_size * 1.2
+        )
+        head = ParagraphStyle(
+            "h", parent=self._styles["cellhead"], fontSize=font_size, leading=font_size * 1.2
+        )
+
+        def text(v: object) -> str:
+            if v is None or (not isinstance(v, (list, tuple)) and pd.isna(v)):
+                return ""
+            if isinstance(v, float):
+                return f"{v:.2f}".replace(".", ",")
+            return escape(str(v))
+
+        body = [[Paragraph(text(v), cell) for v in r] for r in rows]
+        if header:
+            body.insert(0, [Paragraph(escape(str(h)), head) for h in header])
+        widths = None
+        if col_widths_mm is not None:
+            fixed = sum(w * mm for w in col_widths_mm if w is not None)
+            free = [w for w in col_widths_mm if w is None]
+            share = (self._frame_width() - fixed) / len(free) if free else 0
+            widths = [w * mm if w is not None else share for w in col_widths_mm]
+        tbl = Table(body, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
+        style = [
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#999999")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ]
+        if header:
+            style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3e3e3")))
+        tbl.setStyle(TableStyle(style))
+        self._flow.append(tbl)
+
+    def image(self, png: bytes, *, width_mm: float | None = None, caption: str | None = None):
+        """Add a PNG image (bytes), scaled to ``width_mm`` or the frame width, aspect kept."""
+        from reportlab.lib.units import mm
+        from reportlab.lib.utils import ImageReader
+        from reportlab.platypus import Image
+
+        if not isinstance(png, (bytes, bytearray)) or not bytes(png).startswith(b"\x89PNG"):
+            raise ValueError("image expects PNG bytes (starting with the PNG signature)")
+        w_px, h_px = ImageReader(io.BytesIO(png)).getSize()
+        width = min(width_mm * mm if width_mm else self._frame_width(), self._frame_width())
+        self._flow.append(Image(io.BytesIO(png), width=width, height=width * h_px / w_px))
+        if caption:
+            self._flow.append(self._para(caption, "small"))
+
+    def map(
+        self,
+        layers: Sequence[MapLayer],
+        *,
+        height_mm: float = 110.0,
+        caption: str | None = None,
+        title: str | None = None,
+    ) -> None:
+        """Add an offline map of ``layers`` (see `render_map`) across the frame width."""
+        from reportlab.lib.units import mm
+
+        width_mm = self._frame_width() / mm
+        png = render_map(layers, width_mm=width_mm, height_mm=height_mm, dpi=200, title=title)
+        self.image(png, width_mm=width_mm, caption=caption)
+
+    # --- output ------------------------------------------------------------------------
+    def _decorate(self, canvas, doc) -> None:
+        from reportlab.lib.units import mm
+
+        width, height = self._pagesize()
+        canvas.saveState()
+        canvas.setFillColorRGB(0.65, 0.0, 0.0)
+        canvas.setFont(self._bold, 9)
+        canvas.drawCentredString(width / 2, height - 9 * mm, self.marking)
+        canvas.drawCentredString(width / 2, 6 * mm, self.marking)
+        canvas.setFillColorRGB(0.25, 0.25, 0.25)
+        canvas.setFont(self._regular, 7.5)
+        canvas.drawString(15 * mm, height - 9 * mm, self.title[:60])
+        canvas.drawRightString(width - 15 * mm, height - 9 * mm, _date_text(self.date))
+        left = "Lägesbild" + (f" · {self.author}" if self.author else "")
+        canvas.drawString(15 * mm, 6 * mm, left[:70])
+        canvas.drawRightString(width - 15 * mm, 6 * mm, f"Sida {doc.page}")
+        canvas.restoreState()
+
+    def build(self, path: str | os.PathLike | None = None) -> bytes:
+        """Render the document.
+
+        Parameters
+        ----------
+        path : path-like, optional
+            Where to write the PDF. Written to a temporary file in the same folder and
+            renamed into place, so a failure never leaves half a file.
+
+        Returns
+        -------
+        bytes
+            The PDF. ``self.page_count`` holds the number of pages afterwards.
+        """
+        from reportlab.lib.units import mm
+        from reportlab.platypus import SimpleDocTemplate
+
+        buf = io.BytesIO()
+        doc = SimpleDocTemplate(
+            buf,
+            pagesize=self._pagesize(),
+            leftMargin=15 * mm,
+            rightMargin=15 * mm,
+            topMargin=14 * mm,
+            bottomMargin=12 * mm,
+            title=self.title,
+            author=self.author or "Lägesbild",
+            subject=self.subject or self.marking,
+            creator="Lägesbild",
+            keywords=", ".join([self.marking, *self.keywords]),
+        )
+        doc.build(list(self._flow), onFirstPage=self._decorate, onLaterPages=self._decorate)
+        self.page_count = doc.page
+        data = buf.getvalue()
+        if path is not None:
+            write_atomic(path, data)
+        return data
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.bin"
+    >>> write_atomic(p, b"abc").read_bytes()
+    b'abc'
+    """
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _tz():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(TZ)
+
+
+_MONTHS = (
+    "januari", "februari", "mars", "april", "maj", "juni",
+    "juli", "augusti", "september", "oktober", "november", "december",
+)  # fmt: skip
+
+
+def _date_text(value: dt.date) -> str:
+    """Swedish date, e.g. ``1 mars 2026``; a datetime also shows HH:MM."""
+    text = f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+    if isinstance(value, dt.datetime):
+        text += f" kl. {value:%H:%M}"
+    return text
