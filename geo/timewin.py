@@ -1,0 +1,866 @@
+"""Filters by period, category, area and time window; hour-of-week profiles.
+
+This module owns the time rules of Lägesbild:
+
+* Times are tz-aware Europe/Stockholm. Naive timestamps are refused, never guessed.
+* **A night belongs to the evening it started.** Clock hours 00:00–05:59 belong to the
+  previous day's evening: Friday 23:30 and Saturday 02:00 are both "Friday night"
+  (:func:`evening_date`).
+* Windows count **clock hours** (wall time). On the night clocks go forward
+  (2018-03-25, 02:00 → 03:00) the hour 02 does not exist; on the night they go back
+  (2018-10-28, 03:00 → 02:00) the hour 02 happens twice and both instances fall in a
+  window that contains hour 02. A "22–06" night is therefore 7 or 9 real hours on those
+  two nights, as a patrol roster would have it.
+* Day filters (public holidays, lov) test the **evening date**: the night after
+  julafton belongs to julafton.
+
+Public holidays come from the ``holidays`` package (Sweden, categories "public" and
+"de_facto"): the official helgdagar plus midsommarafton, julafton and nyårsafton, which are
+de facto holidays (most workplaces closed, public life like a Sunday). Påskafton,
+valborgsmässoafton and other "aftnar" are not included; use a custom window for them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import holidays
+import numpy as np
+import pandas as pd
+
+from geo import schema
+from geo.errors import InputError
+
+#: Swedish weekday abbreviations, Monday first (Python's weekday numbering).
+DAY_NAMES = ("mån", "tis", "ons", "tor", "fre", "lör", "sön")
+
+#: Clock hours before this belong to the previous day's evening.
+NIGHT_ENDS_HOUR = 6
+
+_DAY_ALIASES = {
+    **{name: i for i, name in enumerate(DAY_NAMES)},
+    **{
+        name: i
+        for i, name in enumerate(
+            ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+        )
+    },
+    "tors": 3,
+}
+
+_HOLIDAY_CHOICES = ("any", "only", "exclude")
+
+#: Columns of a lov calendar CSV (the format of ../shared/data/calendar).
+LOV_CALENDAR_COLUMNS = ("school_term", "date_start", "date_end", "kind", "label_sv", "source_url")
+#: Calendar rows whose ``kind`` is one of these are school holidays.
+LOV_KINDS = ("lov", "lovdag")
+
+#: The calendar behind ``WINDOWS["lov"]``: the demo kommun's (Järfälla) lov dates.
+DEFAULT_LOV_CALENDAR = (
+    Path(__file__).resolve().parents[1] / "data" / "calendar" / "jarfalla_lov_2017_2018.csv"
+)
+
+_EXAMPLE = '"fre,lör 18-03" eller "mån-fre 22-06"'
+
+
+# --- evening dates ----------------------------------------------------------------------
+
+
+def _local_wall(times: pd.Series | pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Naive wall-clock times in Europe/Stockholm; refuse naive input."""
+    index = pd.DatetimeIndex(times)
+    if index.tz is None:
+        raise ValueError(
+            "Tiderna saknar tidszon: Lägesbild kräver tider med tidszon (Europe/Stockholm), "
+            f"fick t.ex. {index[0] if len(index) else 'en tom lista'!s}."
+        )
+    return index.tz_convert(schema.TZ).tz_localize(None)
+
+
+def _evening_dates_wall(wall: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Midnight of the evening each naive wall time belongs to."""
+    return (wall - pd.Timedelta(hours=NIGHT_ENDS_HOUR)).normalize()
+
+
+def evening_date(ts: pd.Timestamp | pd.Series | pd.DatetimeIndex) -> dt.date | pd.Series:
+    """The date of the evening a time belongs to.
+
+    Clock times 00:00–05:59 (Europe/Stockholm) belong to the previous day's evening.
+
+    Parameters
+    ----------
+    ts : pandas.Timestamp, Series or DatetimeIndex
+        Tz-aware time(s); converted to Europe/Stockholm first.
+
+    Returns
+    -------
+    datetime.date or pandas.Series
+        One date for one timestamp; for a Series, a Series of ``datetime.date`` objects with
+        the same index (for a DatetimeIndex, a Series with a default index).
+
+    Raises
+    ------
+    ValueError
+        If the times have no time zone.
+
+    Examples
+    --------
+    >>> evening_date(pd.Timestamp("2018-03-17 02:00", tz="Europe/Stockholm"))  # a Saturday
+    datetime.date(2018, 3, 16)
+    >>> evening_date(pd.Timestamp("2018-03-16 23:30", tz="Europe/Stockholm"))
+    datetime.date(2018, 3, 16)
+    """
+    if isinstance(ts, pd.Timestamp | dt.datetime):
+        if ts.tzinfo is None:
+            raise ValueError(
+                f"Tiden {ts} saknar tidszon: Lägesbild kräver tider med tidszon (Europe/Stockholm)."
+            )
+        return _evening_dates_wall(_local_wall(pd.DatetimeIndex([ts])))[0].date()
+    index = ts.index if isinstance(ts, pd.Series) else None
+    dates = _evening_dates_wall(_local_wall(ts))
+    return pd.Series(dates.date, index=index, name="evening_date")
+
+
+# --- holidays and lov ---------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _swedish_holidays(year: int) -> frozenset[dt.date]:
+    days = holidays.country_holidays("SE", years=year, categories=("public", "de_facto"))
+    return frozenset(days)
+
+
+def public_holidays(years: Iterable[int]) -> dict[dt.date, str]:
+    """Swedish public holidays plus de facto ones (midsommar-, jul-, nyårsafton).
+
+    Parameters
+    ----------
+    years : iterable of int
+
+    Returns
+    -------
+    dict
+        Date → Swedish name.
+
+    Examples
+    --------
+    >>> days = public_holidays([2018])
+    >>> days[dt.date(2018, 12, 24)], days[dt.date(2018, 6, 6)]
+    ('Julafton', 'Nationaldagen')
+    """
+    years = sorted(set(years))
+    if not years:
+        return {}
+    named = holidays.country_holidays(
+        "SE", years=years, categories=("public", "de_facto"), language="sv"
+    )
+    return dict(sorted(named.items()))
+
+
+def _is_holiday(dates: np.ndarray) -> np.ndarray:
+    """Vectorised holiday test on datetime64[D] dates."""
+    if dates.size == 0:
+        return np.zeros(0, dtype=bool)
+    years = pd.DatetimeIndex(dates).year
+    lookup = set()
+    for year in np.unique(years):
+        lookup |= _swedish_holidays(int(year))
+    days = np.array(sorted(lookup), dtype="datetime64[D]")
+    return np.isin(dates, days)
+
+
+def load_lov_calendar(path: str | Path) -> list[tuple[dt.date, dt.date, str]]:
+    """Read a kommun's school calendar and keep its lov periods.
+
+    The CSV has the columns ``school_term, date_start, date_end, kind, label_sv,
+    source_url`` (dates ``YYYY-MM-DD``, both inclusive). Rows with ``kind`` "lov" or
+    "lovdag" are school holidays; other kinds (term_start, studiedag, ...) are skipped.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    list of (start_date, end_date, label)
+        Sorted by start date.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, lacks a column, or has a bad date (row number named).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> text = ("school_term,date_start,date_end,kind,label_sv,source_url\\n"
+    ...         "HT2017,2017-10-30,2017-11-03,lov,Höstlov,x\\n"
+    ...         "HT2017,2017-08-21,2017-08-21,term_start,Skolstart,x\\n")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = os.path.join(d, "cal.csv")
+    ...     _ = open(p, "w", encoding="utf-8").write(text)
+    ...     load_lov_calendar(p)
+    [(datetime.date(2017, 10, 30), datetime.date(2017, 11, 3), 'Höstlov')]
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Lovkalendern {path} finns inte.")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [
+            c for c in ("date_start", "date_end", "kind") if c not in (reader.fieldnames or [])
+        ]
+        if missing:
+            raise InputError(
+                f"Lovkalendern {path} saknar kolumnerna {', '.join(missing)}; "
+                f"hittade {', '.join(reader.fieldnames or [])}, "
+                f"väntade {', '.join(LOV_CALENDAR_COLUMNS)}."
+            )
+        periods = []
+        for row_number, row in enumerate(reader, start=2):
+            if (row.get("kind") or "").strip().lower() not in LOV_KINDS:
+                continue
+            try:
+                start = dt.date.fromisoformat(row["date_start"].strip())
+                end = dt.date.fromisoformat(row["date_end"].strip())
+            except (ValueError, AttributeError) as exc:
+                raise InputError(
+                    f"Lovkalendern {path}, rad {row_number}: datumet "
+                    f'"{row["date_start"]}"–"{row["date_end"]}" är inte på formen ÅÅÅÅ-MM-DD.'
+                ) from exc
+            if end < start:
+                raise InputError(
+                    f"Lovkalendern {path}, rad {row_number}: slutdatum {end} före startdatum {start}."
+                )
+            periods.append((start, end, (row.get("label_sv") or "lov").strip()))
+    return sorted(periods)
+
+
+# --- windows ------------------------------------------------------------------------------
+
+
+def _frozen_mask(mask: np.ndarray) -> tuple[tuple[bool, ...], ...]:
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != (7, 24):
+        raise ValueError(f"`hours` must be a 7×24 boolean mask, got shape {mask.shape}.")
+    return tuple(tuple(bool(v) for v in row) for row in mask)
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """A set of clock hours of the week, plus optional day filters.
+
+    ``hours[d, h]`` is True when clock hour ``h`` belongs to the window on evenings of
+    weekday ``d`` (Monday = 0). Hours before 06:00 are keyed on the **evening** day:
+    ``hours[4, 1]`` (fre, 01) is Saturday 01:00–01:59, "Friday night".
+
+    Parameters
+    ----------
+    hours : 7×24 array-like of bool
+        Stored as a tuple of tuples so the window is hashable (usable as a cache key).
+    label : str
+        Swedish text shown to users.
+    holidays : {"any", "only", "exclude"}
+        Keep all days, only Swedish public holidays, or no public holidays (tested on the
+        evening date).
+    lov : tuple of (start_date, end_date) or None
+        If given, only evening dates inside one of these inclusive periods.
+
+    Examples
+    --------
+    >>> w = parse_window("fre 22-02")
+    >>> times = pd.to_datetime(["2018-03-16 23:30", "2018-03-17 01:59", "2018-03-17 02:00"])
+    >>> w.mask(times.tz_localize("Europe/Stockholm")).tolist()
+    [True, True, False]
+    """
+
+    hours: tuple[tuple[bool, ...], ...]
+    label: str
+    holidays: str = "any"
+    lov: tuple[tuple[dt.date, dt.date], ...] | None = None
+    name: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hours", _frozen_mask(np.asarray(self.hours)))
+        if self.holidays not in _HOLIDAY_CHOICES:
+            raise ValueError(
+                f'`holidays` was "{self.holidays}" but is expected to be in {_HOLIDAY_CHOICES}.'
+            )
+        if self.lov is not None:
+            object.__setattr__(
+                self,
+                "lov",
+                tuple((pd.Timestamp(a).date(), pd.Timestamp(b).date()) for a, b in self.lov),
+            )
+
+    @property
+    def hour_mask(self) -> np.ndarray:
+        """The 7×24 boolean array keyed on the evening weekday."""
+        return np.array(self.hours, dtype=bool)
+
+    def calendar_mask(self) -> np.ndarray:
+        """The 7×24 mask keyed on the calendar weekday of the clock time.
+
+        Ignores the day filters. Used to shade an hour-of-week profile.
+
+        Examples
+        --------
+        >>> m = parse_window("fre 22-02").calendar_mask()
+        >>> bool(m[4, 23]), bool(m[5, 1]), bool(m[4, 1])
+        (True, True, False)
+        """
+        evening = self.hour_mask
+        calendar = evening.copy()
+        night = slice(0, NIGHT_ENDS_HOUR)
+        calendar[:, night] = np.roll(evening[:, night], 1, axis=0)
+        return calendar
+
+    def mask(self, times: pd.Series | pd.DatetimeIndex | Sequence) -> np.ndarray:
+        """True for each time inside the window (vectorised).
+
+        Parameters
+        ----------
+        times : Series, DatetimeIndex or sequence of tz-aware timestamps
+
+        Returns
+        -------
+        numpy.ndarray of bool
+
+        Raises
+        ------
+        ValueError
+            If the times have no time zone.
+        """
+        wall = _local_wall(times)
+        evenings = _evening_dates_wall(wall)
+        keep = self.hour_mask[np.asarray(evenings.day_of_week), np.asarray(wall.hour)]
+        days = evenings.values.astype("datetime64[D]")
+        if self.holidays != "any":
+            on_holiday = _is_holiday(days)
+            keep &= on_holiday if self.holidays == "only" else ~on_holiday
+        if self.lov is not None:
+            in_lov = np.zeros(len(days), dtype=bool)
+            for start, end in self.lov:
+                in_lov |= (days >= np.datetime64(start, "D")) & (days <= np.datetime64(end, "D"))
+            keep &= in_lov
+        return keep
+
+
+def _span_mask(days: Iterable[int], start_hour: int, end_hour: int) -> np.ndarray:
+    """Evening-keyed mask for spans starting on calendar ``days`` at ``start_hour``."""
+    mask = np.zeros((7, 24), dtype=bool)
+    length = (end_hour - start_hour) % 24 or 24
+    for day in days:
+        for step in range(length):
+            absolute = day * 24 + start_hour + step  # hours since Monday 00:00 of the week
+            cal_day, hour = divmod(absolute, 24)
+            evening_day = cal_day - 1 if hour < NIGHT_ENDS_HOUR else cal_day
+            mask[evening_day % 7, hour] = True
+    return mask
+
+
+_ALL_DAYS = tuple(range(7))
+_WEEKDAYS = tuple(range(5))
+
+
+def _parse_days(text: str, original: str) -> list[int]:
+    days: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if part == "alla":
+            days.extend(_ALL_DAYS)
+            continue
+        bounds = re.split(r"\s*[-–]\s*", part)
+        try:
+            idx = [_DAY_ALIASES[b] for b in bounds]
+        except KeyError as exc:
+            raise ValueError(
+                f'Kunde inte tolka tidsfönstret "{original}": okänd dag "{exc.args[0]}" '
+                f"(dagar: {', '.join(DAY_NAMES)} eller alla). Skriv t.ex. {_EXAMPLE}."
+            ) from None
+        if len(idx) == 1:
+            days.append(idx[0])
+        elif len(idx) == 2:
+            first, last = idx
+            days.extend((first + k) % 7 for k in range((last - first) % 7 + 1))
+        else:
+            raise ValueError(
+                f'Kunde inte tolka tidsfönstret "{original}": "{part}" är inte en dag eller '
+                f"ett dagintervall. Skriv t.ex. {_EXAMPLE}."
+            )
+    return sorted(set(days))
+
+
+_SPAN = re.compile(
+    r"^(?P<days>[^\d]*?)\s*(?:(?P<start>\d{1,2})(?::00)?\s*[-–]\s*(?P<end>\d{1,2})(?::00)?)?$"
+)
+
+
+def parse_window(text: str) -> TimeWindow:
+    """Read a time window written in Swedish.
+
+    The form is ``DAYS HH-HH``: days as abbreviations (``mån tis ons tor fre lör sön``),
+    lists (``fre,lör``), ranges (``mån-fre``) or ``alla``; whole clock hours 0–24, the end
+    exclusive. An end at or before the start runs past midnight into the next day: the
+    named day is the day the span **starts**. Without hours the whole day (00–24) is meant;
+    without days, every day. Several spans join with ``;``.
+
+    Parameters
+    ----------
+    text : str
+        For example "fre,lör 18-03", "mån-fre 22-06", "lör 10-14", "alla 18-22".
+
+    Returns
+    -------
+    TimeWindow
+
+    Raises
+    ------
+    TypeError
+        If ``text`` is not a string.
+    ValueError
+        In Swedish, naming the text received and an example of the allowed form.
+
+    Examples
+    --------
+    >>> w = parse_window("fre,lör 18-03")
+    >>> w.label
+    'fre–lör 18–03'
+    >>> int(w.hour_mask.sum())  # 2 evenings × 9 hours (18..23, 00..02)
+    18
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"`text` must be a str like {_EXAMPLE}, got {type(text).__name__}.")
+    spans = [s.strip().lower() for s in text.split(";") if s.strip()]
+    if not spans:
+        raise ValueError(
+            f'Kunde inte tolka tidsfönstret "{text}": det är tomt. Skriv t.ex. {_EXAMPLE}.'
+        )
+    mask = np.zeros((7, 24), dtype=bool)
+    labels = []
+    for span in spans:
+        match = _SPAN.match(span)
+        if match is None or not (match["days"].strip() or match["start"]):
+            raise ValueError(
+                f'Kunde inte tolka tidsfönstret "{text}": "{span}" ska vara dagar och hela '
+                f"timmar (0–24). Skriv t.ex. {_EXAMPLE}."
+            )
+        days_text = match["days"].strip()
+        days = _parse_days(days_text, text) if days_text else list(_ALL_DAYS)
+        if not days:
+            raise ValueError(
+                f'Kunde inte tolka tidsfönstret "{text}": inga dagar. Skriv t.ex. {_EXAMPLE}.'
+            )
+        if match["start"] is None:
+            start, end = 0, 24
+        else:
+            start, end = int(match["start"]), int(match["end"])
+            if start > 23 or end > 24:
+                raise ValueError(
+                    f'Kunde inte tolka tidsfönstret "{text}": timmen {max(start, end)} finns inte '
+                    f"(start 0–23, slut 0–24). Skriv t.ex. {_EXAMPLE}."
+                )
+            if start == end % 24 and not (start == 0 and end == 24):
+                raise ValueError(
+                    f'Kunde inte tolka tidsfönstret "{text}": start och slut är samma timme '
+                    f"({start}); skriv 0-24 för hela dygnet. Skriv t.ex. {_EXAMPLE}."
+                )
+        mask |= _span_mask(days, start, end)
+        labels.append(f"{_days_label(days)} {start:02d}–{end:02d}")
+    return TimeWindow(mask, "; ".join(labels), name=text)
+
+
+def _days_label(days: Sequence[int]) -> str:
+    """ "mån–fre", "fre–lör", "mån, ons", "alla dagar" for weekday numbers."""
+    days = sorted(set(days))
+    if len(days) == 7:
+        return "alla dagar"
+    if len(days) >= 2 and days == list(range(days[0], days[-1] + 1)):
+        return f"{DAY_NAMES[days[0]]}–{DAY_NAMES[days[-1]]}"
+    return ", ".join(DAY_NAMES[d] for d in days)
+
+
+def lov_window(
+    calendar: str | Path | Iterable[tuple], *, hours: TimeWindow | None = None
+) -> TimeWindow:
+    """A window for the school holidays (lov) of one kommun.
+
+    Parameters
+    ----------
+    calendar : path or iterable of (start_date, end_date[, label])
+        A calendar CSV (see :func:`load_lov_calendar`) or the periods themselves.
+    hours : TimeWindow, optional
+        Restrict to these hours (e.g. ``WINDOWS["kväll och natt"]``); all hours by default.
+
+    Returns
+    -------
+    TimeWindow
+        The evening date must fall inside a lov period: the night after the last lov day
+        still counts (it started on a lov evening).
+
+    Examples
+    --------
+    >>> w = lov_window([(dt.date(2018, 2, 26), dt.date(2018, 3, 2), "Sportlov")])
+    >>> times = pd.to_datetime(["2018-03-02 23:00", "2018-03-03 02:00", "2018-03-03 12:00"])
+    >>> w.mask(times.tz_localize("Europe/Stockholm")).tolist()
+    [True, True, False]
+    """
+    if isinstance(calendar, str | Path):
+        periods = load_lov_calendar(calendar)
+    else:
+        periods = list(calendar)
+    spans = tuple((p[0], p[1]) for p in periods)
+    base = hours if hours is not None else _ALL_HOURS
+    label = "lov" if hours is None else f"lov, {base.label}"
+    return TimeWindow(base.hours, label, holidays=base.holidays, lov=spans, name="lov")
+
+
+_ALL_HOURS = TimeWindow(np.ones((7, 24), dtype=bool), "hela dygnet", name="alla")
+
+
+def _named_windows() -> dict[str, TimeWindow]:
+    evenings = _span_mask(_ALL_DAYS, 18, 22)
+    nights = _span_mask(_ALL_DAYS, 22, 6)
+    weekend_nights = _span_mask((4, 5), 18, 6)
+    weekdays = np.zeros((7, 24), dtype=bool)
+    weekdays[list(_WEEKDAYS)] = True
+    return {
+        "alla": _ALL_HOURS,
+        "kväll": TimeWindow(evenings, "kvällar 18–22", name="kväll"),
+        "natt": TimeWindow(nights, "nätter 22–06", name="natt"),
+        "kväll och natt": TimeWindow(
+            evenings | nights, "kvällar och nätter 18–06", name="kväll och natt"
+        ),
+        "helgkvällar och helgnätter": TimeWindow(
+            weekend_nights,
+            "helgkvällar och helgnätter (fre och lör 18–06)",
+            name="helgkvällar och helgnätter",
+        ),
+        "vardagar": TimeWindow(
+            weekdays, "vardagar (mån–fre utom helgdagar)", holidays="exclude", name="vardagar"
+        ),
+        "helgdagar": TimeWindow(
+            np.ones((7, 24), dtype=bool),
+            "helgdagar (röda dagar, midsommar-, jul- och nyårsafton)",
+            holidays="only",
+            name="helgdagar",
+        ),
+    }
+
+
+class _Windows(Mapping[str, TimeWindow]):
+    """Named windows; "lov" is read from the demo kommun's calendar on first use."""
+
+    def __init__(self) -> None:
+        self._fixed = _named_windows()
+        self._lov: TimeWindow | None = None
+
+    def __getitem__(self, key: str) -> TimeWindow:
+        if key == "lov":
+            if self._lov is None:
+                self._lov = lov_window(DEFAULT_LOV_CALENDAR)
+            return self._lov
+        return self._fixed[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._fixed
+        yield "lov"
+
+    def __len__(self) -> int:
+        return len(self._fixed) + 1
+
+
+#: Named windows: alla, kväll, natt, kväll och natt, helgkvällar och helgnätter, vardagar,
+#: helgdagar, lov (the demo kommun's calendar; use :func:`lov_window` for another kommun).
+WINDOWS: Mapping[str, TimeWindow] = _Windows()
+
+
+def resolve_window(window: TimeWindow | str) -> TimeWindow:
+    """A TimeWindow from a window, a name in :data:`WINDOWS`, or text for :func:`parse_window`.
+
+    Examples
+    --------
+    >>> resolve_window("natt").label
+    'nätter 22–06'
+    >>> resolve_window("lör 10-14").label
+    'lör 10–14'
+    """
+    if isinstance(window, TimeWindow):
+        return window
+    if not isinstance(window, str):
+        raise TypeError(
+            f"`window` must be a TimeWindow or a name in {list(WINDOWS)}, got {type(window).__name__}."
+        )
+    key = window.strip().lower()
+    if key in WINDOWS:
+        return WINDOWS[key]
+    try:
+        return parse_window(window)
+    except ValueError as exc:
+        raise ValueError(
+            f'Okänt tidsfönster "{window}": välj ett av {", ".join(WINDOWS)} eller skriv egna '
+            f"timmar, t.ex. {_EXAMPLE}. ({exc})"
+        ) from None
+
+
+# --- filtering ------------------------------------------------------------------------------
+
+
+def _as_bound(value, name: str) -> pd.Timestamp | dt.date:
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError(
+                f"`{name}` was {value} without a time zone; give a date or a tz-aware timestamp."
+            )
+        return pd.Timestamp(value)
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f'`{name}` was "{value}" but is expected as a date YYYY-MM-DD.'
+            ) from None
+    raise TypeError(
+        f"`{name}` must be a date, a 'YYYY-MM-DD' string or a tz-aware timestamp, "
+        f"got {type(value).__name__}."
+    )
+
+
+def filter_incidents(
+    frame: pd.DataFrame,
+    *,
+    start: dt.date | pd.Timestamp | str | None = None,
+    end: dt.date | pd.Timestamp | str | None = None,
+    categories: Iterable[str] | None = None,
+    area_ids: Iterable[str] | None = None,
+    window: TimeWindow | str | None = None,
+) -> pd.DataFrame:
+    """Keep the incidents inside a period, categories, areas and time window.
+
+    Parameters
+    ----------
+    frame : DataFrame or GeoDataFrame
+        With ``occurred_at`` (tz-aware), and ``category`` / ``area_id`` when filtering on them.
+    start, end : date, 'YYYY-MM-DD' or tz-aware Timestamp, optional
+        Inclusive. A date compares with the Stockholm calendar date of ``occurred_at``
+        (``end=2017-12-31`` keeps all of New Year's Eve); a timestamp compares exactly.
+    categories : iterable of str, optional
+        Lägesbild categories (``schema.CATEGORIES``).
+    area_ids : iterable of str, optional
+        Keep rows whose ``area_id`` is one of these.
+    window : TimeWindow or str, optional
+        A window, a name in :data:`WINDOWS`, or text for :func:`parse_window`.
+
+    Returns
+    -------
+    DataFrame
+        A new frame of the same type with the kept rows (original index kept); the input is
+        never changed.
+
+    Raises
+    ------
+    ValueError
+        For an unknown category (the allowed ones listed), a missing column, naive times or
+        an unknown window.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"occurred_at": pd.to_datetime(
+    ...     ["2017-03-03 23:00", "2017-03-04 12:00"]).tz_localize("Europe/Stockholm"),
+    ...     "category": ["rån", "stöld"]})
+    >>> len(filter_incidents(f, window="natt")), len(filter_incidents(f, categories=["stöld"]))
+    (1, 1)
+    """
+    keep = np.ones(len(frame), dtype=bool)
+    if start is not None or end is not None or window is not None:
+        _require(frame, schema.OCCURRED_AT)
+        times = frame[schema.OCCURRED_AT]
+        local_dates = None
+        for value, name in ((start, "start"), (end, "end")):
+            if value is None:
+                continue
+            bound = _as_bound(value, name)
+            if isinstance(bound, pd.Timestamp):
+                side = times >= bound if name == "start" else times <= bound
+            else:
+                if local_dates is None:
+                    local_dates = _local_wall(times).normalize().values.astype("datetime64[D]")
+                day = np.datetime64(bound, "D")
+                side = local_dates >= day if name == "start" else local_dates <= day
+            keep &= np.asarray(side, dtype=bool)
+        if window is not None:
+            keep &= resolve_window(window).mask(times)
+    if categories is not None:
+        wanted = [categories] if isinstance(categories, str) else list(categories)
+        unknown = [c for c in wanted if c not in schema.CATEGORIES]
+        if unknown:
+            raise ValueError(
+                f"Okänd brottskategori {', '.join(repr(c) for c in unknown)}; "
+                f"tillåtna: {', '.join(schema.CATEGORIES)}."
+            )
+        _require(frame, schema.CATEGORY)
+        keep &= frame[schema.CATEGORY].isin(wanted).to_numpy()
+    if area_ids is not None:
+        _require(frame, schema.AREA_ID)
+        wanted_areas = [area_ids] if isinstance(area_ids, str) else [str(a) for a in area_ids]
+        keep &= frame[schema.AREA_ID].astype(str).isin(wanted_areas).to_numpy()
+    return frame.loc[keep].copy()
+
+
+def _require(frame: pd.DataFrame, column: str) -> None:
+    if column not in frame.columns:
+        raise ValueError(
+            f"The frame has no column `{column}`; it has {', '.join(map(str, frame.columns))}."
+        )
+
+
+# --- hour-of-week profiles --------------------------------------------------------------------
+
+
+def hour_of_week(
+    frame: pd.DataFrame, *, weights: str | Sequence[float] | np.ndarray | None = None
+) -> pd.DataFrame:
+    """Count incidents per weekday and clock hour.
+
+    Rows are the **calendar** weekday of the clock time (Saturday 02:00 counts in row
+    "lör", column 2), so the table reads left to right in time; :func:`peak_hours` joins
+    hours across midnight, so Friday 22:00–Saturday 02:00 reads "fre 22–02". On the autumn
+    DST night hour 02 holds both clock hours 02:00–02:59.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        With ``occurred_at`` (tz-aware).
+    weights : str, array-like or None
+        A column name (e.g. ``"weight"``) or one weight per row; None counts rows.
+
+    Returns
+    -------
+    DataFrame
+        7×24 floats, index ``mån``..``sön``, columns 0..23.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"occurred_at": pd.to_datetime(
+    ...     ["2018-03-16 23:30", "2018-03-17 02:00"]).tz_localize("Europe/Stockholm")})
+    >>> p = hour_of_week(f)
+    >>> p.loc["fre", 23], p.loc["lör", 2], p.to_numpy().sum()
+    (np.float64(1.0), np.float64(1.0), np.float64(2.0))
+    """
+    _require(frame, schema.OCCURRED_AT)
+    wall = _local_wall(frame[schema.OCCURRED_AT])
+    if weights is None:
+        values = np.ones(len(frame))
+    elif isinstance(weights, str):
+        _require(frame, weights)
+        values = frame[weights].to_numpy(dtype=float)
+    else:
+        values = np.asarray(weights, dtype=float)
+        if values.shape != (len(frame),):
+            raise ValueError(
+                f"`weights` has shape {values.shape}; expected one weight per row ({len(frame)})."
+            )
+    flat = np.asarray(wall.day_of_week) * 24 + np.asarray(wall.hour)
+    counts = np.bincount(flat, weights=values, minlength=168).reshape(7, 24)
+    return pd.DataFrame(counts, index=pd.Index(DAY_NAMES, name="weekday"), columns=range(24))
+
+
+def peak_hours(
+    profile: pd.DataFrame,
+    *,
+    window: TimeWindow | str | None = None,
+    block_hours: tuple[int, int] = (2, 4),
+    max_blocks: int = 3,
+    min_share: float = 0.5,
+    keep_share: float = 0.8,
+) -> str:
+    """The peak hours of an hour-of-week profile as plain Swedish text.
+
+    The block length is the shortest length in ``block_hours`` whose best block holds at
+    least ``keep_share`` of what the best block of the longest length holds (a short block
+    when the peak is sharp, a long one when it is broad). Then up to ``max_blocks``
+    non-overlapping blocks of that length are taken, best first, while each holds at least
+    ``min_share`` of the best one. Blocks with the same hours on several days are joined:
+    "fre–lör 22–02".
+
+    Parameters
+    ----------
+    profile : DataFrame
+        7×24 from :func:`hour_of_week` (calendar weekday rows).
+    window : TimeWindow or str, optional
+        Only hours inside this window (its day filters are ignored: the profile has none).
+    block_hours : (int, int)
+        Shortest and longest block length in hours (1–24).
+    max_blocks : int
+        How many blocks at most.
+    min_share, keep_share : float
+        See above.
+
+    Returns
+    -------
+    str
+        For example "fre–lör 22–02"; an empty string when the profile (inside the window)
+        holds nothing.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame(0.0, index=list(DAY_NAMES), columns=range(24))
+    >>> p.loc["fre", [22, 23]] = 5; p.loc["lör", [0, 1]] = 5
+    >>> p.loc["lör", [22, 23]] = 4; p.loc["sön", [0, 1]] = 4
+    >>> peak_hours(p)
+    'fre–lör 22–02'
+    """
+    values = np.asarray(profile, dtype=float)
+    if values.shape != (7, 24):
+        raise ValueError(f"`profile` must be 7×24 (from hour_of_week), got shape {values.shape}.")
+    shortest, longest = block_hours
+    if not 1 <= shortest <= longest <= 24:
+        raise ValueError(
+            f"`block_hours` was {block_hours}; expected (shortest, longest) within 1..24."
+        )
+    if window is not None:
+        values = np.where(resolve_window(window).calendar_mask(), values, 0.0)
+    flat = values.ravel()
+    if not np.any(flat > 0):
+        return ""
+    cyclic = np.concatenate([flat, flat[:longest]])
+    cumulative = np.concatenate([[0.0], np.cumsum(cyclic)])
+
+    def block_sums(length: int) -> np.ndarray:
+        return cumulative[length : length + 168] - cumulative[:168]
+
+    best_long = block_sums(longest).max()
+    length = next(
+        n for n in range(shortest, longest + 1) if block_sums(n).max() >= keep_share * best_long
+    )
+    sums = block_sums(length)
+    taken = np.zeros(168, dtype=bool)
+    blocks: list[tuple[int, int]] = []  # (start hour of week, length)
+    top = sums.max()
+    for start in np.argsort(-sums, kind="stable"):
+        if len(blocks) >= max_blocks or sums[start] <= 0 or sums[start] < min_share * top:
+            break
+        cover = (start + np.arange(length)) % 168
+        if taken[cover].any():
+            continue
+        taken[cover] = True
+        blocks.append((int(start), length))
+    by_hours: dict[tuple[int, int], list[int]] = {}
+    for start, n in blocks:
+        day, hour = divmod(start, 24)
+        by_hours.setdefault((hour, (hour + n) % 24), []).append(day)
+    order = sorted(
+        by_hours.items(), key=lambda item: -max(sums[d * 24 + item[0][0]] for d in item[1])
+    )
+    parts = [f"{_days_label(days)} {a:02d}–{b:02d}" for (a, b), days in order]
+    return ", ".join(parts)
