@@ -1,0 +1,657 @@
+"""Helgförstärkning: choosing patrol-focus zones and checking whether hotspots hold.
+
+This module owns the planner's questions: *where* should the weekend reinforcement go
+(greedy maximal coverage of the window's incidents over candidate zones), *when* in the
+window (the peak 2–4 hour block per zone), *how stable* are those places (persistence:
+look back, then forward), and the hand adjustments before export (drop a zone, draw one).
+
+Candidates are the hotspot zones of `geo.analysis.run_hotspots` on the window-filtered
+incidents; when that run gives fewer than ``MIN_ZONES`` zones, its significant hot Gi* cells
+(``gi_bin >= 2``, 95 % after FDR) are used instead, each named after its cell (see
+`candidates_from_run`). The method is documented in docs/patrol.md.
+
+Data caveats: incidents flagged ``at_area_centre`` (a geocoding fallback on an area's centre
+point) are not places anyone can patrol and are left out of coverage; their number is
+reported. Counts are weighted by ``weight`` (1.0 unless the file said otherwise).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import shape
+
+from geo import schema as S
+from geo.errors import InputError
+from geo.timewin import hour_of_week, peak_hours
+
+#: Number of zones chosen when neither K nor a budget is given.
+DEFAULT_K = 5
+#: Below this many hotspot zones, hot Gi* cells become the candidates.
+MIN_ZONES = 3
+#: Open inspection issues are counted within this distance of a zone.
+ISSUES_WITHIN_M = 150.0
+#: Persistence labels: test share / training share at or above STABLE is "stabila", at or
+#: above PARTLY "delvis stabila", below it "rörliga".
+STABLE, PARTLY = 0.75, 0.5
+
+# Columns this module adds to zones.
+PICK = "pick"  # 1 = chosen first by the greedy step
+NEW_INCIDENTS = "new_incidents"  # window incidents this zone added to the covered set
+CUM_HIT_RATE = "cumulative_hit_rate"
+CUM_AREA_KM2 = "cumulative_area_km2"
+RECOMMENDED_HOURS = "recommended_hours"  # plain Swedish, e.g. "fre–lör 22–01"
+OPEN_ISSUES = "open_issues_nearby"
+SOURCE = "source"  # "zon", "cell" or "ritad"
+
+
+# --------------------------------------------------------------------------------------
+# membership
+# --------------------------------------------------------------------------------------
+def _placeable(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if S.AT_AREA_CENTRE in incidents.columns:
+        return incidents[~incidents[S.AT_AREA_CENTRE].fillna(False).astype(bool)]
+    return incidents
+
+
+def _weights(incidents: gpd.GeoDataFrame) -> np.ndarray:
+    if S.WEIGHT in incidents.columns:
+        return incidents[S.WEIGHT].fillna(1.0).to_numpy(dtype=float)
+    return np.ones(len(incidents))
+
+
+def _members(zones: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> list[np.ndarray]:
+    """For each zone (positional), the positions of the points inside or on its edge."""
+    out: list[np.ndarray] = [np.empty(0, dtype=int) for _ in range(len(zones))]
+    if not len(zones) or not len(points):
+        return out
+    tree = shapely.STRtree(points.geometry.values)
+    zone_pos, point_pos = tree.query(zones.geometry.values, predicate="intersects")
+    for z in np.unique(zone_pos):
+        out[z] = np.unique(point_pos[zone_pos == z])
+    return out
+
+
+def _check_frames(candidates: object, incidents: object) -> None:
+    for name, frame in (("candidates", candidates), ("incidents", incidents)):
+        if not isinstance(frame, gpd.GeoDataFrame):
+            raise TypeError(f"{name} must be a GeoDataFrame, got {type(frame).__name__}")
+        if frame.crs is None or not frame.crs.equals(S.CRS_METRIC):
+            raise ValueError(f"{name} must be in {S.CRS_METRIC}, got {frame.crs}")
+
+
+# --------------------------------------------------------------------------------------
+# zone figures
+# --------------------------------------------------------------------------------------
+def zone_figures(
+    zones: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame,
+    *,
+    study_area_km2: float | None = None,
+    window: object | None = None,
+    dialogue: gpd.GeoDataFrame | None = None,
+    open_issues: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Figures for an ordered set of zones against the window incidents.
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame
+        Polygons in EPSG:3006, in the order they are deployed (first = most important).
+        Keeps ``zone_id``, ``name`` and any other columns; ``dialogue_mentions`` is kept
+        when ``dialogue`` is not given.
+    incidents : geopandas.GeoDataFrame
+        The incidents to cover, already filtered to period, categories and time window.
+    study_area_km2 : float, optional
+        The whole study area A for PAI = (n/N)/(a/A); PAI is missing (NaN) without it.
+    window : geo.timewin.TimeWindow, optional
+        Limits the recommended hours to the window.
+    dialogue : geopandas.GeoDataFrame, optional
+        Dialogue places; mentions of places intersecting a zone are summed.
+    open_issues : geopandas.GeoDataFrame, optional
+        Open inspection issues (points); counted within ``ISSUES_WITHIN_M`` of each zone.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A new frame with ``pick`` (1..n), ``area_km2``, ``incident_count``, ``new_incidents``,
+        ``hit_rate``, ``cumulative_hit_rate``, ``cumulative_area_km2``, ``pai``,
+        ``dialogue_mentions``, ``open_issues_nearby`` (only with ``open_issues``),
+        ``recommended_hours`` and ``peak_hours``.
+
+    Raises
+    ------
+    InputError
+        If there are no incidents to cover.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point, box
+    >>> z = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(0, 0, 100, 100)], crs="EPSG:3006")
+    >>> t = pd.Timestamp("2025-01-03 22:00", tz="Europe/Stockholm")
+    >>> pts = gpd.GeoDataFrame({"occurred_at": [t, t]}, crs="EPSG:3006",
+    ...                        geometry=[Point(50, 50), Point(500, 500)])
+    >>> f = zone_figures(z, pts, study_area_km2=1.0)
+    >>> float(f["hit_rate"][0]), float(f["pai"][0])  # (1/2) / (0.01/1) = 50
+    (0.5, 50.0)
+    """
+    _check_frames(zones, incidents)
+    points = _placeable(incidents)
+    if not len(points):
+        raise InputError(
+            "Det finns inga incidenter att täcka i vald period, kategorier och tidsfönster."
+        )
+    w = _weights(points)
+    total = float(w.sum())
+    members = _members(zones, points)
+    out = zones.copy().reset_index(drop=True)
+    out[PICK] = np.arange(1, len(out) + 1)
+    area = out.geometry.area.to_numpy() / 1e6
+    out[S.AREA_KM2] = area
+    covered = np.zeros(len(points), dtype=bool)
+    counts, new, cum = [], [], []
+    for m in members:
+        counts.append(float(w[m].sum()))
+        fresh = m[~covered[m]]
+        new.append(float(w[fresh].sum()))
+        covered[m] = True
+        cum.append(float(w[covered].sum()) / total)
+    out[S.INCIDENT_COUNT] = counts
+    out[NEW_INCIDENTS] = new
+    out[S.HIT_RATE] = np.asarray(counts) / total
+    out[CUM_HIT_RATE] = cum
+    out[CUM_AREA_KM2] = np.cumsum(area)
+    if study_area_km2 is not None and study_area_km2 > 0:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[S.PAI] = out[S.HIT_RATE] / (area / study_area_km2)
+    else:
+        out[S.PAI] = np.nan
+    if dialogue is not None:
+        mentions = (
+            dialogue[S.MENTIONS].fillna(1).to_numpy(dtype=float)
+            if S.MENTIONS in dialogue.columns
+            else np.ones(len(dialogue))
+        )
+        d = dialogue.to_crs(S.CRS_METRIC)
+        tree = shapely.STRtree(d.geometry.values)
+        zi, di = tree.query(out.geometry.values, predicate="intersects")
+        out[S.DIALOGUE_MENTIONS] = np.bincount(zi, weights=mentions[di], minlength=len(out))
+    elif S.DIALOGUE_MENTIONS not in out.columns:
+        out[S.DIALOGUE_MENTIONS] = np.nan
+    if open_issues is not None:
+        tree = shapely.STRtree(open_issues.to_crs(S.CRS_METRIC).geometry.values)
+        zi, _ = tree.query(out.geometry.values, predicate="dwithin", distance=ISSUES_WITHIN_M)
+        out[OPEN_ISSUES] = np.bincount(zi, minlength=len(out))
+    hours = [recommended_hours(points.iloc[m], window=window) for m in members]
+    out[RECOMMENDED_HOURS] = hours
+    out[S.PEAK_HOURS] = hours
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# recommended hours
+# --------------------------------------------------------------------------------------
+def recommended_hours(incidents: gpd.GeoDataFrame, *, window: object | None = None) -> str:
+    """The peak 2–4 hour block of ``incidents`` inside ``window``, as plain Swedish text.
+
+    Uses `geo.timewin.peak_hours` (the project's one definition of peak blocks).
+    An empty frame gives ``"–"`` (no incidents, no hours to recommend).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> recommended_hours(gpd.GeoDataFrame(geometry=[], crs="EPSG:3006"))
+    '–'
+    """
+    if not len(incidents):
+        return "–"
+    weights = S.WEIGHT if S.WEIGHT in incidents.columns else None
+    text = peak_hours(hour_of_week(incidents, weights=weights), window=window)
+    return text or "–"
+
+
+# --------------------------------------------------------------------------------------
+# greedy choice
+# --------------------------------------------------------------------------------------
+def choose_zones(
+    candidates: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame,
+    *,
+    k: int | None = None,
+    budget_km2: float | None = None,
+    study_area_km2: float | None = None,
+    window: object | None = None,
+    dialogue: gpd.GeoDataFrame | None = None,
+    open_issues: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Choose patrol zones by greedy maximal coverage of the window incidents.
+
+    Each step takes the candidate that covers the most (weighted) incidents not yet covered
+    by the zones already chosen. Ties go to the smaller candidate (more incidents per km²),
+    then to the candidate that came first in ``candidates`` (its rank). The choice stops
+    after ``k`` zones, when no remaining candidate fits the area budget, or when no
+    candidate adds any uncovered incident. With a budget, candidates larger than what is
+    left are skipped, so a smaller one may still be added after a large one did not fit.
+
+    Parameters
+    ----------
+    candidates : geopandas.GeoDataFrame
+        Candidate zones or cells (polygons, EPSG:3006), best first.
+    incidents : geopandas.GeoDataFrame
+        Window incidents (already filtered to period, categories and window), EPSG:3006.
+    k : int, optional
+        Number of zones. Without ``k`` and ``budget_km2``: ``min(DEFAULT_K, candidates)``.
+    budget_km2 : float, optional
+        Total area the chosen zones may cover, in km². Exclusive with ``k``.
+    study_area_km2, window, dialogue, open_issues
+        Passed to `zone_figures`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The chosen zones in pick order with the columns of `zone_figures`.
+
+    Raises
+    ------
+    InputError
+        If ``k`` exceeds the number of candidates, there are no candidates, no incidents, or
+        the budget is smaller than every candidate.
+    ValueError
+        If ``k`` < 1, ``budget_km2`` <= 0, or both are given.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point, box
+    >>> cand = gpd.GeoDataFrame({"name": ["A", "B", "C"]}, crs="EPSG:3006",
+    ...     geometry=[box(0, 0, 10, 10), box(5, 0, 15, 10), box(100, 0, 110, 10)])
+    >>> t = pd.Timestamp("2025-01-03 22:00", tz="Europe/Stockholm")
+    >>> pts = gpd.GeoDataFrame({"occurred_at": [t] * 6}, crs="EPSG:3006",
+    ...                        geometry=[Point(x, 5) for x in (1, 2, 7, 8, 12, 101)])
+    >>> list(choose_zones(cand, pts, k=2)["name"])  # A: 4; then B and C add 1 each, B first
+    ['A', 'B']
+    """
+    _check_frames(candidates, incidents)
+    if k is not None and budget_km2 is not None:
+        raise ValueError("give either k or budget_km2, not both")
+    if k is not None and (not isinstance(k, (int, np.integer)) or k < 1):
+        raise ValueError(f"k must be a whole number >= 1, got {k!r}")
+    if budget_km2 is not None and not budget_km2 > 0:
+        raise ValueError(f"budget_km2 must be > 0, got {budget_km2!r}")
+    n = len(candidates)
+    if n == 0:
+        raise InputError("Det finns inga kandidatzoner (inga hotspots) i området och perioden.")
+    if k is not None and k > n:
+        raise InputError(f"K = {k} är fler än kandidatzonerna: det finns bara {n} att välja bland.")
+    points = _placeable(incidents)
+    if not len(points):
+        raise InputError(
+            "Det finns inga incidenter att täcka i vald period, kategorier och tidsfönster."
+        )
+    areas = candidates.geometry.area.to_numpy() / 1e6
+    if budget_km2 is not None and areas.min() > budget_km2:
+        raise InputError(
+            f"Ytbudgeten {budget_km2:g} km² är mindre än den minsta kandidatzonen "
+            f"({areas.min():.3f} km²)."
+        )
+    limit = k if k is not None else (n if budget_km2 is not None else min(DEFAULT_K, n))
+    w = _weights(points)
+    members = _members(candidates, points)
+    covered = np.zeros(len(points), dtype=bool)
+    left = budget_km2 if budget_km2 is not None else math.inf
+    remaining = list(range(n))
+    picked: list[int] = []
+    while remaining and len(picked) < limit:
+        best, best_key = None, None
+        for c in remaining:
+            if areas[c] > left + 1e-12:
+                continue
+            m = members[c]
+            gain = float(w[m[~covered[m]]].sum())
+            key = (-gain, areas[c], c)  # most new incidents, then smaller, then rank order
+            if best_key is None or key < best_key:
+                best, best_key = c, key
+        if best is None or -best_key[0] <= 0:
+            break
+        picked.append(best)
+        covered[members[best]] = True
+        left -= areas[best]
+        remaining.remove(best)
+    if not picked:
+        raise InputError(
+            "Inga kandidatzoner innehåller incidenter från tidsfönstret; välj fler kategorier, "
+            "en längre period eller ett annat fönster."
+        )
+    chosen = candidates.iloc[picked]
+    return zone_figures(
+        chosen,
+        incidents,
+        study_area_km2=study_area_km2,
+        window=window,
+        dialogue=dialogue,
+        open_issues=open_issues,
+    )
+
+
+def candidates_from_run(run: object, *, min_zones: int = MIN_ZONES) -> gpd.GeoDataFrame:
+    """Candidate polygons from a `geo.analysis.HotspotRun`.
+
+    The run's zones when there are at least ``min_zones`` of them; otherwise the hot Gi*
+    cells (``gi_bin >= 2``) ordered by ``gi_z``, named ``"Ruta <cell_id>"``. The column
+    ``source`` says which ("zon" or "cell").
+
+    Raises
+    ------
+    InputError
+        If the run has neither zones nor hot cells.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from types import SimpleNamespace
+    >>> from shapely.geometry import box
+    >>> cells = gpd.GeoDataFrame({"cell_id": ["c1", "c2"], "gi_bin": [3, 0], "gi_z": [3.1, 0.2]},
+    ...     geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs="EPSG:3006")
+    >>> zones = gpd.GeoDataFrame(geometry=[], crs="EPSG:3006")
+    >>> list(candidates_from_run(SimpleNamespace(zones=zones, cells=cells))["name"])
+    ['Ruta c1']
+    """
+    zones = run.zones
+    if zones is not None and len(zones) >= min_zones:
+        out = zones.copy()
+        if S.RANK in out.columns:
+            out = out.sort_values(S.RANK, kind="stable")
+        out[SOURCE] = "zon"
+        return out.reset_index(drop=True)
+    cells = run.cells
+    hot = cells[cells[S.GI_BIN] >= 2] if cells is not None and len(cells) else cells
+    if hot is None or not len(hot):
+        if zones is not None and len(zones):
+            out = zones.copy()
+            out[SOURCE] = "zon"
+            return out.reset_index(drop=True)
+        raise InputError(
+            "Området har inga hotspots för vald period, kategorier och tidsfönster "
+            "(varken zoner eller signifikanta heta rutor)."
+        )
+    out = hot.sort_values(S.GI_Z, ascending=False, kind="stable").copy()
+    out[S.ZONE_ID] = out[S.CELL_ID].astype(str)
+    out[S.NAME] = "Ruta " + out[S.CELL_ID].astype(str)
+    if S.DIALOGUE_COUNT in out.columns:
+        out[S.DIALOGUE_MENTIONS] = out[S.DIALOGUE_COUNT]
+    out[SOURCE] = "cell"
+    return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------
+# persistence
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Persistence:
+    """How the same zones capture incidents in a training and a following test period.
+
+    ``table`` has one row per zone (``zone_id``, ``name``, ``train_count``, ``train_share``,
+    ``test_count``, ``test_share``); the totals are over the union of the zones.
+    """
+
+    table: pd.DataFrame
+    train_n: float
+    test_n: float
+    train_share: float
+    test_share: float
+    label: str
+    message: str
+    periods: dict = field(default_factory=dict)
+
+
+def persistence(
+    zones: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame,
+    *,
+    train: tuple,
+    test: tuple,
+) -> Persistence:
+    """Look back, then forward: the share of window incidents the same zones capture.
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame
+        Zones in EPSG:3006 (normally chosen on the training period).
+    incidents : geopandas.GeoDataFrame
+        Window incidents over both periods, with ``occurred_at``.
+    train, test : tuple of (start, end)
+        Half-open periods ``[start, end)``; anything `pandas.Timestamp` accepts; naive times
+        are read as Europe/Stockholm.
+
+    Returns
+    -------
+    Persistence
+        Shares per zone and for all zones together, and a Swedish verdict: ``"stabila"``
+        when the test share is at least ``STABLE`` (75 %) of the training share,
+        ``"delvis stabila"`` at least ``PARTLY`` (50 %), else ``"rörliga"``.
+
+    Raises
+    ------
+    InputError
+        If either period has no incidents.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely.geometry import Point, box
+    >>> z = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(0, 0, 10, 10)], crs="EPSG:3006")
+    >>> t = pd.to_datetime(["2025-01-03 22:00", "2025-01-10 22:00", "2025-07-04 22:00",
+    ...     "2025-07-11 22:00"]).tz_localize("Europe/Stockholm")
+    >>> pts = gpd.GeoDataFrame({"occurred_at": t}, crs="EPSG:3006",
+    ...     geometry=[Point(5, 5), Point(50, 5), Point(5, 5), Point(6, 6)])
+    >>> p = persistence(z, pts, train=("2025-01-01", "2025-07-01"), test=("2025-07-01", "2026-01-01"))
+    >>> p.train_share, p.test_share, p.label  # 1 of 2, then 2 of 2
+    (0.5, 1.0, 'stabila')
+    """
+    _check_frames(zones, incidents)
+    points = _placeable(incidents)
+    times = points[S.OCCURRED_AT]
+    bounds = {}
+    parts = {}
+    for name, (start, end) in (("train", train), ("test", test)):
+        lo, hi = _ts(start), _ts(end)
+        if not lo < hi:
+            raise ValueError(f"{name} period must have start < end, got {start} – {end}")
+        bounds[name] = (lo, hi)
+        parts[name] = points[(times >= lo) & (times < hi)]
+        if not len(parts[name]):
+            label = "träningsperioden" if name == "train" else "uppföljningsperioden"
+            raise InputError(
+                f"Det finns inga incidenter i {label} {lo:%Y-%m-%d} – {hi:%Y-%m-%d}; "
+                "välj en period med data."
+            )
+    table = pd.DataFrame(
+        {
+            S.ZONE_ID: zones[S.ZONE_ID].to_numpy()
+            if S.ZONE_ID in zones
+            else range(1, len(zones) + 1),
+            S.NAME: zones[S.NAME].to_numpy() if S.NAME in zones else None,
+        }
+    )
+    shares = {}
+    totals = {}
+    for name, part in parts.items():
+        w = _weights(part)
+        members = _members(zones.reset_index(drop=True), part)
+        table[f"{name}_count"] = [float(w[m].sum()) for m in members]
+        table[f"{name}_share"] = table[f"{name}_count"] / w.sum()
+        union = np.unique(np.concatenate(members)) if members else np.empty(0, dtype=int)
+        totals[name] = float(w.sum())
+        shares[name] = float(w[union].sum() / w.sum())
+    ratio = shares["test"] / shares["train"] if shares["train"] > 0 else 0.0
+    label = "stabila" if ratio >= STABLE else ("delvis stabila" if ratio >= PARTLY else "rörliga")
+    message = (
+        f"Zonerna fångade {shares['train']:.0%} av fönstrets incidenter under "
+        f"{bounds['train'][0]:%Y-%m-%d} – {bounds['train'][1]:%Y-%m-%d} och "
+        f"{shares['test']:.0%} under {bounds['test'][0]:%Y-%m-%d} – {bounds['test'][1]:%Y-%m-%d}: "
+        f"hotspotsen är {label}."
+    ).replace("%", " %")
+    return Persistence(
+        table=table,
+        train_n=totals["train"],
+        test_n=totals["test"],
+        train_share=shares["train"],
+        test_share=shares["test"],
+        label=label,
+        message=message,
+        periods=bounds,
+    )
+
+
+def _ts(value: object) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_localize(S.TZ) if ts.tzinfo is None else ts.tz_convert(S.TZ)
+
+
+# --------------------------------------------------------------------------------------
+# hand adjustments
+# --------------------------------------------------------------------------------------
+def drop_zone(
+    zones: gpd.GeoDataFrame, zone_id: object, incidents: gpd.GeoDataFrame, **figures
+) -> gpd.GeoDataFrame:
+    """Remove one zone by ``zone_id`` and recompute the figures of the rest.
+
+    ``figures`` go to `zone_figures` (``study_area_km2``, ``window``, ...).
+
+    Raises
+    ------
+    InputError
+        If no zone has that id.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point, box
+    >>> z = gpd.GeoDataFrame({"zone_id": ["a", "b"]}, crs="EPSG:3006",
+    ...     geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10)])
+    >>> t = pd.Timestamp("2025-01-03 22:00", tz="Europe/Stockholm")
+    >>> pts = gpd.GeoDataFrame({"occurred_at": [t, t]}, crs="EPSG:3006",
+    ...                        geometry=[Point(5, 5), Point(25, 5)])
+    >>> drop_zone(z, "a", pts)["cumulative_hit_rate"].tolist()
+    [0.5]
+    """
+    ids = zones[S.ZONE_ID].astype(str)
+    if str(zone_id) not in set(ids):
+        raise InputError(f"Zonen {zone_id} finns inte; zonerna är {', '.join(ids)}.")
+    kept = zones[ids != str(zone_id)]
+    if not len(kept):
+        raise InputError("Minst en zon måste finnas kvar.")
+    return zone_figures(kept, incidents, **figures)
+
+
+def polygon_from_geojson(feature: Mapping | str) -> shapely.Geometry:
+    """A Polygon in EPSG:3006 from a drawn GeoJSON Feature or geometry (WGS 84 lon/lat).
+
+    Raises
+    ------
+    InputError
+        If it is not a valid polygon in Sweden.
+
+    Examples
+    --------
+    >>> f = {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon",
+    ...      "coordinates": [[[17.83, 59.42], [17.84, 59.42], [17.84, 59.43], [17.83, 59.42]]]}}
+    >>> round(polygon_from_geojson(f).area / 1e6, 2)  # ½ × 567 m × 1113 m ≈ 0.32 km²
+    0.32
+    """
+    if isinstance(feature, str):
+        try:
+            feature = json.loads(feature)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"Den ritade zonen är inte giltig GeoJSON: {exc.msg}.") from exc
+    if not isinstance(feature, Mapping):
+        raise InputError(
+            f"Den ritade zonen ska vara ett GeoJSON-objekt, fick {type(feature).__name__}."
+        )
+    geom_json = feature.get("geometry", feature)
+    try:
+        geom = shape(geom_json)
+    except Exception as exc:  # shapely raises several types for malformed GeoJSON
+        raise InputError(f"Den ritade zonen är inte giltig GeoJSON: {exc}.") from exc
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise InputError(f"En zon måste vara en polygon (rita en yta), fick {geom.geom_type}.")
+    minx, miny, maxx, maxy = geom.bounds
+    lo_lon, lo_lat, hi_lon, hi_lat = S.SWEDEN_BOUNDS_LONLAT
+    if not (lo_lon <= minx and maxx <= hi_lon and lo_lat <= miny and maxy <= hi_lat):
+        raise InputError("Den ritade zonen ligger utanför Sverige (lon/lat i WGS 84 väntas).")
+    metric = gpd.GeoSeries([shapely.make_valid(geom)], crs=S.CRS_WGS84).to_crs(S.CRS_METRIC)
+    poly = metric.iloc[0]
+    if poly.is_empty or poly.area <= 0:
+        raise InputError("Den ritade zonen har ingen yta.")
+    return poly
+
+
+def add_drawn_zone(
+    zones: gpd.GeoDataFrame,
+    feature: Mapping | str,
+    incidents: gpd.GeoDataFrame,
+    *,
+    name: str | None = None,
+    **figures,
+) -> gpd.GeoDataFrame:
+    """Append a polygon drawn on the map (GeoJSON, WGS 84) as a zone and recompute figures.
+
+    The new zone gets ``zone_id`` ``"ritad-<n>"``, ``source`` ``"ritad"`` and ``name`` (default
+    ``"Ritad zon <n>"``). ``figures`` go to `zone_figures`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point, box
+    >>> z = gpd.GeoDataFrame({"zone_id": ["a"], "name": ["A"]}, crs="EPSG:3006",
+    ...     geometry=[box(0, 0, 10, 10)])
+    >>> t = pd.Timestamp("2025-01-03 22:00", tz="Europe/Stockholm")
+    >>> pts = gpd.GeoDataFrame({"occurred_at": [t]}, geometry=[Point(5, 5)], crs="EPSG:3006")
+    >>> f = {"type": "Polygon", "coordinates": [[[17.83, 59.42], [17.84, 59.42],
+    ...      [17.84, 59.43], [17.83, 59.42]]]}
+    >>> add_drawn_zone(z, f, pts)["name"].tolist()
+    ['A', 'Ritad zon 1']
+    """
+    poly = polygon_from_geojson(feature)
+    existing = zones[SOURCE].eq("ritad").sum() if SOURCE in zones.columns else 0
+    n = int(existing) + 1
+    row = gpd.GeoDataFrame(
+        {
+            S.ZONE_ID: [f"ritad-{n}"],
+            S.NAME: [name.strip() if name and name.strip() else f"Ritad zon {n}"],
+            SOURCE: ["ritad"],
+        },
+        geometry=[poly],
+        crs=S.CRS_METRIC,
+    )
+    base = (
+        zones.drop(columns=[S.DIALOGUE_MENTIONS], errors="ignore")
+        if figures.get("dialogue") is not None
+        else zones
+    )
+    merged = pd.concat([base, row], ignore_index=True)
+    return zone_figures(
+        gpd.GeoDataFrame(merged, geometry="geometry", crs=S.CRS_METRIC), incidents, **figures
+    )
+
+
+__all__: Sequence[str] = (
+    "DEFAULT_K",
+    "Persistence",
+    "add_drawn_zone",
+    "candidates_from_run",
+    "choose_zones",
+    "drop_zone",
+    "persistence",
+    "polygon_from_geojson",
+    "recommended_hours",
+    "zone_figures",
+)
