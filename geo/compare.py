@@ -1,0 +1,1122 @@
+"""Before/after evaluation of zones: rate ratios, displacement (WDQ) and WDD.
+
+This module owns every statistic of the "Före/efter" comparison (DESIGN.md §4,
+docs/before-after.md):
+
+* :class:`Period` — an inclusive date range with its length in days, and the presets
+  :func:`promise_year_presets` and :func:`same_months_year_apart`.
+* :func:`rate_ratio_test` — the exact conditional binomial test of the after/before rate
+  ratio with a Clopper–Pearson based 95 % interval.
+* :func:`wdq` — Bowers & Johnson's (2003) Success and Buffer terms, the Weighted
+  Displacement Quotient and the total net effect.
+* :func:`wdd` — Wheeler & Ratcliffe's (2018) Weighted Displacement Difference with its
+  standard error, z and p.
+* :func:`compare_zones` — everything above per zone plus one row per area, with a
+  plain-Swedish verdict and warnings.
+* :func:`change_grid` and :func:`trend` — the change map per grid cell and the trend
+  series per zone.
+
+Data caveats: tests count incidents (rows), not their ``weight``; a period selects
+incidents by their local clock time (Europe/Stockholm), from 00:00 on the first day to
+24:00 on the last, so a night that straddles the boundary is split by the clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import stats
+
+from geo import schema
+from geo.errors import InputError
+from geo.timewin import filter_incidents
+
+#: Rates are expressed per this many days.
+RATE_DAYS = 30
+#: Significance level of every test behind a verdict.
+ALPHA = 0.05
+#: Below this many incidents (before + after) in a zone nothing is said about change.
+MIN_TOTAL_COUNT = 10
+#: Default width of the buffer ring around each zone, metres.
+DEFAULT_BUFFER_M = 250.0
+
+# Where the zones came from; "before_hotspots" triggers the regression-to-the-mean warning.
+ZONE_SOURCES = ("before_hotspots", "file", "drawn", "other")
+
+# --- verdicts (Swedish, shown as they are) ----------------------------------------------
+DECREASE = "minskning"
+INCREASE = "ökning"
+DISPLACEMENT = "förskjutning till närområdet"
+DIFFUSION = "spridning av positiva effekter"
+NO_CHANGE = "ingen säker förändring"
+VERDICTS = (DECREASE, INCREASE, DISPLACEMENT, DIFFUSION, NO_CHANGE)
+
+# --- output columns ---------------------------------------------------------------------
+KIND = "kind"  # "zon" or "område"
+BEFORE_COUNT = "before_count"
+AFTER_COUNT = "after_count"
+BEFORE_DAYS = "before_days"
+AFTER_DAYS = "after_days"
+BEFORE_RATE = "before_rate_30d"
+AFTER_RATE = "after_rate_30d"
+CHANGE_PCT = "change_pct"
+RATE_RATIO = "rate_ratio"
+RR_CI_LOW = "rr_ci_low"
+RR_CI_HIGH = "rr_ci_high"
+P_VALUE = "p_value"
+BUFFER_BEFORE = "buffer_before"
+BUFFER_AFTER = "buffer_after"
+CONTROL_BEFORE = "control_before"
+CONTROL_AFTER = "control_after"
+CONTROL_BUFFER_BEFORE = "control_buffer_before"
+CONTROL_BUFFER_AFTER = "control_buffer_after"
+SUCCESS = "success"
+BUFFER_TERM = "buffer_term"
+WDQ = "wdq"
+WDQ_NOTE = "wdq_note"
+NET_EFFECT = "net_effect"
+BUFFER_P = "buffer_p_value"
+WDD = "wdd"
+WDD_SE = "wdd_se"
+WDD_Z = "wdd_z"
+WDD_P = "wdd_p"
+WDD_FORM = "wdd_form"
+VERDICT = "verdict"
+WARNINGS = "warnings"
+
+#: Swedish labels for the comparison table (page, CSV and PDF).
+COLUMN_LABELS_SV = {
+    schema.ZONE_ID: "Zon-id",
+    schema.NAME: "Namn",
+    KIND: "Typ",
+    BEFORE_COUNT: "Antal före",
+    AFTER_COUNT: "Antal efter",
+    BEFORE_DAYS: "Dagar före",
+    AFTER_DAYS: "Dagar efter",
+    BEFORE_RATE: "Per 30 dagar före",
+    AFTER_RATE: "Per 30 dagar efter",
+    CHANGE_PCT: "Förändring %",
+    RATE_RATIO: "Kvot efter/före",
+    RR_CI_LOW: "Kvot 95 % KI låg",
+    RR_CI_HIGH: "Kvot 95 % KI hög",
+    P_VALUE: "p-värde",
+    BUFFER_BEFORE: "Närområde före",
+    BUFFER_AFTER: "Närområde efter",
+    CONTROL_BEFORE: "Kontroll före",
+    CONTROL_AFTER: "Kontroll efter",
+    CONTROL_BUFFER_BEFORE: "Kontrollens närområde före",
+    CONTROL_BUFFER_AFTER: "Kontrollens närområde efter",
+    SUCCESS: "Success (B&J)",
+    BUFFER_TERM: "Buffer (B&J)",
+    WDQ: "WDQ",
+    WDQ_NOTE: "WDQ-kommentar",
+    NET_EFFECT: "Nettoeffekt (händelser)",
+    BUFFER_P: "p-värde närområde mot kontroll",
+    WDD: "WDD",
+    WDD_SE: "WDD medelfel",
+    WDD_Z: "WDD z",
+    WDD_P: "WDD p-värde",
+    WDD_FORM: "WDD-formel",
+    VERDICT: "Bedömning",
+    WARNINGS: "Varningar",
+}
+
+_ZONE_KIND = "zon"
+_AREA_KIND = "område"
+_RTM_WARNING = (
+    "Regression mot medelvärdet: zonerna valdes ut ur samma före-period som de bedöms på. "
+    "Platser som var ovanligt belastade då blir ofta lugnare av sig själva, så en del av "
+    "minskningen kan vara slump."
+)
+
+
+# =========================================================================================
+# Periods
+# =========================================================================================
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive date range ``start`` … ``end``.
+
+    Parameters
+    ----------
+    start, end : datetime.date
+        First and last day, both included (local Europe/Stockholm dates).
+
+    Raises
+    ------
+    TypeError
+        If a bound is not a ``datetime.date``.
+    InputError
+        If ``end`` is before ``start``.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> p = Period(date(2018, 1, 1), date(2018, 12, 31))
+    >>> p.days
+    365
+    >>> str(Period.parse("2018-03-01:2018-03-31"))
+    '2018-03-01:2018-03-31'
+    """
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        for label, value in (("start", self.start), ("end", self.end)):
+            if isinstance(value, pd.Timestamp):
+                object.__setattr__(self, label, value.date())
+            elif not isinstance(value, date):
+                raise TypeError(
+                    f"Period `{label}` was {type(value).__name__} {value!r} "
+                    "but is expected to be a datetime.date"
+                )
+            elif hasattr(value, "date") and callable(value.date):  # a datetime
+                object.__setattr__(self, label, value.date())
+        if self.end < self.start:
+            raise InputError(
+                f"The period {self.start.isoformat()}:{self.end.isoformat()} ends before it "
+                "starts; give START:END with END on or after START."
+            )
+
+    @property
+    def days(self) -> int:
+        """Length in days, both ends included."""
+        return (self.end - self.start).days + 1
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()}:{self.end.isoformat()}"
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """Parse ``"YYYY-MM-DD:YYYY-MM-DD"``.
+
+        Raises
+        ------
+        InputError
+            If the text is not two ISO dates separated by a colon, or ends before it starts.
+        """
+        parts = str(text).strip().split(":")
+        if len(parts) != 2:
+            raise InputError(
+                f'The period "{text}" is not START:END; use YYYY-MM-DD:YYYY-MM-DD, '
+                'e.g. "2017-01-01:2017-12-31".'
+            )
+        try:
+            start, end = (date.fromisoformat(p.strip()) for p in parts)
+        except ValueError:
+            raise InputError(
+                f'The period "{text}" has a date that is not YYYY-MM-DD; '
+                'use e.g. "2017-01-01:2017-12-31".'
+            ) from None
+        return cls(start, end)
+
+    def bounds(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """Local start (inclusive) and end (exclusive) instants in Europe/Stockholm."""
+        start = pd.Timestamp(self.start).tz_localize(schema.TZ)
+        end = pd.Timestamp(self.end + timedelta(days=1)).tz_localize(schema.TZ)
+        return start, end
+
+
+def check_periods(before: Period, after: Period) -> None:
+    """Check that ``before`` ends before ``after`` starts.
+
+    Raises
+    ------
+    TypeError
+        If either is not a :class:`Period`.
+    InputError
+        If the periods overlap or come in the wrong order.
+
+    Examples
+    --------
+    >>> check_periods(Period.parse("2017-01-01:2017-12-31"), Period.parse("2018-01-01:2018-12-31"))
+    """
+    for label, value in (("before", before), ("after", after)):
+        if not isinstance(value, Period):
+            raise TypeError(f"`{label}` was {type(value).__name__} but is expected to be a Period")
+    if after.start <= before.end:
+        raise InputError(
+            f"The before period {before} and the after period {after} overlap or come in the "
+            "wrong order; the after period must start after the before period ends."
+        )
+
+
+def _shift_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year + years, day=28)
+
+
+def promise_year_presets(promise_start: date) -> tuple[Period, Period]:
+    """The year before the promise and the promise year.
+
+    Parameters
+    ----------
+    promise_start : datetime.date
+        The day the medborgarlöfte's actions started.
+
+    Returns
+    -------
+    (before, after) : tuple of Period
+        ``before`` is the 12 months up to the day before ``promise_start``; ``after`` the
+        12 months from it.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> [str(p) for p in promise_year_presets(date(2018, 3, 1))]
+    ['2017-03-01:2018-02-28', '2018-03-01:2019-02-28']
+    """
+    if not isinstance(promise_start, date):
+        raise TypeError(
+            f"`promise_start` was {type(promise_start).__name__} but is expected to be a date"
+        )
+    before = Period(_shift_years(promise_start, -1), promise_start - timedelta(days=1))
+    after = Period(promise_start, _shift_years(promise_start, 1) - timedelta(days=1))
+    return before, after
+
+
+def same_months_year_apart(start: date, end: date) -> tuple[Period, Period]:
+    """The same calendar days one year earlier as the before period.
+
+    Parameters
+    ----------
+    start, end : datetime.date
+        The after period (both included), at most one year long.
+
+    Returns
+    -------
+    (before, after) : tuple of Period
+
+    Raises
+    ------
+    InputError
+        If the after period is longer than a year (the two would overlap).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> [str(p) for p in same_months_year_apart(date(2018, 6, 1), date(2018, 8, 31))]
+    ['2017-06-01:2017-08-31', '2018-06-01:2018-08-31']
+    """
+    after = Period(start, end)
+    before = Period(_shift_years(after.start, -1), _shift_years(after.end, -1))
+    check_periods(before, after)
+    return before, after
+
+
+# =========================================================================================
+# Tests and measures on counts
+# =========================================================================================
+
+
+@dataclass(frozen=True)
+class RateRatio:
+    """After/before rate ratio with its exact two-sided p-value and confidence interval.
+
+    Undefined values (no incidents at all) are ``nan``; an interval without an upper bound
+    (no incidents before) has ``ci_high = inf``.
+    """
+
+    rate_ratio: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+
+
+def _check_count(label: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"`{label}` was {value!r} but is expected to be a whole number ≥ 0")
+    if value < 0:
+        raise ValueError(f"`{label}` was {value} but is expected to be ≥ 0")
+    return int(value)
+
+
+def _check_positive(label: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"`{label}` was {value!r} but is expected to be a number > 0")
+    if not value > 0:
+        raise ValueError(f"`{label}` was {value} but is expected to be > 0")
+    return float(value)
+
+
+def _odds_to_ratio(p: float, scale: float) -> float:
+    return math.inf if p >= 1.0 else p / (1.0 - p) * scale
+
+
+def rate_ratio_test(
+    count_before: int,
+    count_after: int,
+    days_before: float,
+    days_after: float,
+    *,
+    confidence: float = 0.95,
+) -> RateRatio:
+    """Exact conditional test of the after/before rate ratio.
+
+    Given ``n = a + b`` (``a`` after, ``b`` before), ``a ~ Bin(n, p)`` with
+    ``p = RR·t_a / (RR·t_a + t_b)``; under H0 (RR = 1) ``p0 = t_a / (t_a + t_b)``. The
+    p-value is scipy's two-sided ``binomtest``; the interval is the Clopper–Pearson interval
+    for ``p`` mapped to ``RR = p / (1 − p) · t_b / t_a``.
+
+    Parameters
+    ----------
+    count_before, count_after : int
+        Incidents in the before and after periods.
+    days_before, days_after : float
+        Lengths of the periods in days.
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    RateRatio
+
+    Raises
+    ------
+    TypeError, ValueError
+        For counts that are not whole numbers ≥ 0, or lengths that are not > 0.
+
+    Examples
+    --------
+    >>> r = rate_ratio_test(20, 10, 365, 365)  # 10/20 = 0.5
+    >>> round(r.rate_ratio, 3), round(r.p_value, 4)
+    (0.5, 0.0987)
+    """
+    b = _check_count("count_before", count_before)
+    a = _check_count("count_after", count_after)
+    t_b = _check_positive("days_before", days_before)
+    t_a = _check_positive("days_after", days_after)
+    if not 0 < confidence < 1:
+        raise ValueError(f"`confidence` was {confidence} but is expected to be in (0, 1)")
+    n = a + b
+    if n == 0:
+        return RateRatio(math.nan, math.nan, math.nan, math.nan)
+    scale = t_b / t_a
+    rate_ratio = math.inf if b == 0 else (a / t_a) / (b / t_b)
+    p0 = t_a / (t_a + t_b)
+    p_value = float(stats.binomtest(a, n, p0).pvalue)
+    ci = stats.binomtest(a, n).proportion_ci(confidence_level=confidence, method="exact")
+    return RateRatio(
+        rate_ratio=float(rate_ratio),
+        ci_low=_odds_to_ratio(float(ci.low), scale),
+        ci_high=_odds_to_ratio(float(ci.high), scale),
+        p_value=p_value,
+    )
+
+
+@dataclass(frozen=True)
+class Displacement:
+    """Bowers & Johnson (2003) measures; ``wdq`` is ``nan`` when undefined (see ``note``)."""
+
+    success: float
+    buffer: float
+    wdq: float
+    net_effect: float
+    note: str
+
+
+def wdq(
+    r_before: float,
+    r_after: float,
+    d_before: float,
+    d_after: float,
+    c_before: float,
+    c_after: float,
+) -> Displacement:
+    """Weighted Displacement Quotient (Bowers & Johnson 2003).
+
+    ``Success = Ra/Ca − Rb/Cb`` (negative: the zone improved relative to the control),
+    ``Buffer = Da/Ca − Db/Cb`` (positive: displacement; negative: diffusion of benefits),
+    ``WDQ = Buffer / Success`` and the total net effect
+    ``TNE = [Rb·Ca/Cb − Ra] + [Db·Ca/Cb − Da]`` (incidents prevented, net of displacement).
+
+    Parameters
+    ----------
+    r_before, r_after : float
+        Incidents in the treated zone R.
+    d_before, d_after : float
+        Incidents in the buffer ring D.
+    c_before, c_after : float
+        Incidents in the control area C.
+
+    Returns
+    -------
+    Displacement
+        ``wdq`` is ``nan`` with a Swedish ``note`` when it is undefined (Success = 0, or
+        the control has no incidents) or not meaningful (Success > 0).
+
+    Examples
+    --------
+    >>> d = wdq(100, 50, 40, 60, 1000, 1000)  # Success = 0.05-0.1, Buffer = 0.06-0.04
+    >>> round(d.success, 3), round(d.buffer, 3), round(d.wdq, 3), round(d.net_effect, 1)
+    (-0.05, 0.02, -0.4, 30.0)
+    """
+    values = [r_before, r_after, d_before, d_after, c_before, c_after]
+    names = ["r_before", "r_after", "d_before", "d_after", "c_before", "c_after"]
+    for name, value in zip(names, values, strict=True):
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            raise TypeError(f"`{name}` was {value!r} but is expected to be a number ≥ 0")
+        if not value >= 0:
+            raise ValueError(f"`{name}` was {value} but is expected to be ≥ 0")
+    if c_before == 0 or c_after == 0:
+        return Displacement(
+            math.nan,
+            math.nan,
+            math.nan,
+            math.nan,
+            "WDQ går inte att räkna: kontrollområdet saknar händelser i en av perioderna.",
+        )
+    success = r_after / c_after - r_before / c_before
+    buffer = d_after / c_after - d_before / c_before
+    growth = c_after / c_before
+    net_effect = (r_before * growth - r_after) + (d_before * growth - d_after)
+    if math.isclose(success, 0.0, abs_tol=1e-12):
+        return Displacement(
+            success,
+            buffer,
+            math.nan,
+            net_effect,
+            "WDQ är odefinierad: zonen förändrades exakt som kontrollområdet (Success = 0).",
+        )
+    quotient = buffer / success
+    if success > 0:
+        note = (
+            "WDQ tolkas inte: zonen utvecklades sämre än kontrollområdet (Success > 0), "
+            "så det finns ingen effekt att förskjuta."
+        )
+    elif quotient > 1:
+        note = "Spridning av positiva effekter, större än effekten i zonen (WDQ > 1)."
+    elif quotient > 0:
+        note = "Spridning av positiva effekter, mindre än effekten i zonen (0 < WDQ ≤ 1)."
+    elif quotient == 0:
+        note = "Ingen förskjutning och ingen spridning (WDQ = 0)."
+    elif quotient >= -1:
+        note = "Förskjutning till närområdet, mindre än effekten i zonen (−1 ≤ WDQ < 0)."
+    else:
+        note = "Förskjutning till närområdet, större än effekten i zonen (WDQ < −1)."
+    return Displacement(success, buffer, quotient, net_effect, note)
+
+
+@dataclass(frozen=True)
+class WDDResult:
+    """Wheeler & Ratcliffe (2018) Weighted Displacement Difference."""
+
+    wdd: float
+    se: float
+    z: float
+    p_value: float
+    form: str  # which terms were used
+
+
+def wdd(
+    treated_before: float,
+    treated_after: float,
+    control_before: float,
+    control_after: float,
+    buffer_before: float | None = None,
+    buffer_after: float | None = None,
+    control_buffer_before: float | None = None,
+    control_buffer_after: float | None = None,
+    *,
+    after_scale: float = 1.0,
+) -> WDDResult:
+    """Weighted Displacement Difference test (Wheeler & Ratcliffe 2018).
+
+    ``WDD = ΔT − ΔC (+ ΔD − ΔDC)`` with ``Δ = after − before``; the variance is the sum of
+    all counts involved (Poisson), ``z = WDD / SE`` and ``p`` two-sided normal. Give both
+    buffer counts for the form with the buffer, and also both control-buffer counts for the
+    full form. Periods of unequal length: ``after_scale = t_before / t_after`` expresses
+    the after counts in before-period units, each after count adding ``after_scale²·count``
+    to the variance.
+
+    Parameters
+    ----------
+    treated_before, treated_after, control_before, control_after : float
+    buffer_before, buffer_after, control_buffer_before, control_buffer_after : float, optional
+    after_scale : float, default 1.0
+
+    Returns
+    -------
+    WDDResult
+        ``z`` and ``p_value`` are ``nan`` when every count is zero.
+
+    Raises
+    ------
+    ValueError
+        If only one of a before/after pair is given, or the control buffer without a buffer.
+
+    Examples
+    --------
+    >>> r = wdd(100, 80, 100, 90)  # DESIGN.md: (80-100) - (90-100) = -10, SE = sqrt(370)
+    >>> r.wdd, round(r.se, 2)
+    (-10.0, 19.24)
+    """
+    scale = _check_positive("after_scale", after_scale)
+    pairs = [("treated", treated_before, treated_after), ("control", control_before, control_after)]
+    form = "ΔT − ΔC"
+    if (buffer_before is None) != (buffer_after is None):
+        raise ValueError("give both `buffer_before` and `buffer_after`, or neither")
+    if (control_buffer_before is None) != (control_buffer_after is None):
+        raise ValueError("give both `control_buffer_before` and `control_buffer_after`, or neither")
+    if buffer_before is not None:
+        pairs.append(("buffer", buffer_before, buffer_after))
+        form = "ΔT − ΔC + ΔD"
+    if control_buffer_before is not None:
+        if buffer_before is None:
+            raise ValueError("the control buffer needs the treated buffer counts too")
+        pairs.append(("control_buffer", control_buffer_before, control_buffer_after))
+        form = "ΔT − ΔC + ΔD − ΔDC"
+    signs = {"treated": 1.0, "control": -1.0, "buffer": 1.0, "control_buffer": -1.0}
+    total = 0.0
+    variance = 0.0
+    for name, before, after in pairs:
+        for label, value in ((f"{name}_before", before), (f"{name}_after", after)):
+            if not isinstance(value, int | float | np.integer | np.floating) or not value >= 0:
+                raise ValueError(f"`{label}` was {value!r} but is expected to be a number ≥ 0")
+        total += signs[name] * (scale * after - before)
+        variance += before + scale**2 * after
+    se = math.sqrt(variance)
+    if se == 0:
+        return WDDResult(total, se, math.nan, math.nan, form)
+    z = total / se
+    return WDDResult(total, se, z, float(2 * stats.norm.sf(abs(z))), form)
+
+
+def buffer_vs_control_p(d_before: int, d_after: int, c_before: int, c_after: int) -> float:
+    """Two-sided Fisher exact p-value: did the buffer change differently from the control?
+
+    The conditional test of equal rate ratios in the 2×2 table
+    ``[[Da, Db], [Ca, Cb]]``; ``nan`` when a row or column is empty.
+
+    Examples
+    --------
+    >>> round(buffer_vs_control_p(10, 30, 1000, 1000), 4)
+    0.0021
+    """
+    table = np.array([[d_after, d_before], [c_after, c_before]], dtype=np.int64)
+    if (table.sum(axis=0) == 0).any() or (table.sum(axis=1) == 0).any():
+        return math.nan
+    return float(stats.fisher_exact(table).pvalue)
+
+
+# =========================================================================================
+# Frames
+# =========================================================================================
+
+
+def _to_metric(frame: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise TypeError(
+            f"`{label}` was {type(frame).__name__} but is expected to be a GeoDataFrame"
+        )
+    if frame.crs is None:
+        raise InputError(
+            f"The {label} have no coordinate reference system; Lägesbild needs a declared CRS."
+        )
+    return frame if frame.crs.equals(schema.CRS_METRIC) else frame.to_crs(schema.CRS_METRIC)
+
+
+def prepare_zones(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Normalise a zone frame to ``zone_id``, ``name``, ``geometry`` in EPSG:3006.
+
+    Takes hotspot zones (``zone_id``/``name``), exported helgförstärkning zones, areas
+    (``area_id``/``area_name``) or drawn shapes (no attributes: numbered from 1).
+
+    Raises
+    ------
+    TypeError
+        If ``zones`` is not a GeoDataFrame.
+    InputError
+        If it is empty, has no CRS, or holds geometries that are not polygons.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> z = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], crs="EPSG:3006")
+    >>> prepare_zones(z)[["zone_id", "name"]].to_dict("records")
+    [{'zone_id': '1', 'name': 'Zon 1'}]
+    """
+    metric = _to_metric(zones, "zones")
+    if metric.empty:
+        raise InputError("The zone layer is empty; give at least one zone polygon.")
+    kinds = set(metric.geometry.geom_type.dropna())
+    bad = kinds - {"Polygon", "MultiPolygon"}
+    if bad or metric.geometry.isna().any():
+        raise InputError(
+            f"Zones must be polygons, but the zone layer holds {sorted(bad) or ['empty rows']}."
+        )
+    ids = None
+    for col in (schema.ZONE_ID, schema.AREA_ID, schema.ID, "zon_id", "zone"):
+        if col in metric.columns:
+            ids = metric[col].astype(str).to_numpy()
+            break
+    if ids is None:
+        ids = np.array([str(i) for i in range(1, len(metric) + 1)])
+    if len(set(ids)) != len(ids):
+        raise InputError(f"Zone ids must be unique; found repeated ids in {list(ids)}.")
+    names = None
+    for col in (schema.NAME, schema.AREA_NAME, "namn", "zone_name"):
+        if col in metric.columns:
+            names = metric[col].astype(str).to_numpy()
+            break
+    if names is None:
+        names = np.array([f"Zon {i}" for i in ids])
+    geometry = shapely.make_valid(metric.geometry.to_numpy())
+    return gpd.GeoDataFrame(
+        {schema.ZONE_ID: ids, schema.NAME: names},
+        geometry=geometry,
+        crs=schema.CRS_METRIC,
+    )
+
+
+def _filter(
+    incidents: gpd.GeoDataFrame,
+    categories: Sequence[str] | None,
+    window: Any,
+) -> gpd.GeoDataFrame:
+    metric = _to_metric(incidents, "incidents")
+    for col in (schema.OCCURRED_AT, schema.CATEGORY):
+        if col not in metric.columns:
+            raise InputError(f"The incidents lack the column `{col}`; load them with geo.io.")
+    if categories is None and window is None:
+        return metric
+    return filter_incidents(metric, categories=categories, window=window)
+
+
+def _period_masks(times: pd.Series, before: Period, after: Period) -> tuple[np.ndarray, np.ndarray]:
+    check_periods(before, after)
+    masks = []
+    for period in (before, after):
+        lo, hi = period.bounds()
+        masks.append(((times >= lo) & (times < hi)).to_numpy())
+    return masks[0], masks[1]
+
+
+def _union(geoms: Iterable[Any]) -> Any:
+    return shapely.union_all(np.asarray(list(geoms), dtype=object))
+
+
+def _inside(points: np.ndarray, geom: Any) -> np.ndarray:
+    if geom is None or shapely.is_empty(geom):
+        return np.zeros(len(points), dtype=bool)
+    shapely.prepare(geom)
+    return shapely.intersects(geom, points)
+
+
+def _area_rows(
+    points: np.ndarray, areas: gpd.GeoDataFrame | None
+) -> list[tuple[str, str, np.ndarray]]:
+    if areas is None:
+        return [("alla", "Alla händelser", np.ones(len(points), dtype=bool))]
+    rows = []
+    for i, (_, area) in enumerate(areas.iterrows(), start=1):
+        area_id = str(area[schema.AREA_ID]) if schema.AREA_ID in areas.columns else str(i)
+        name = str(area[schema.AREA_NAME]) if schema.AREA_NAME in areas.columns else area_id
+        rows.append((area_id, name, _inside(points, area.geometry)))
+    return rows
+
+
+def _count_pair(mask: np.ndarray, in_before: np.ndarray, in_after: np.ndarray) -> tuple[int, int]:
+    return int((mask & in_before).sum()), int((mask & in_after).sum())
+
+
+def _rate_columns(b: int, a: int, before: Period, after: Period) -> dict[str, Any]:
+    rr = rate_ratio_test(b, a, before.days, after.days)
+    before_rate = b / before.days * RATE_DAYS
+    after_rate = a / after.days * RATE_DAYS
+    change = (after_rate / before_rate - 1) * 100 if b > 0 else math.nan
+    return {
+        BEFORE_COUNT: b,
+        AFTER_COUNT: a,
+        BEFORE_DAYS: before.days,
+        AFTER_DAYS: after.days,
+        BEFORE_RATE: before_rate,
+        AFTER_RATE: after_rate,
+        CHANGE_PCT: change,
+        RATE_RATIO: rr.rate_ratio,
+        RR_CI_LOW: rr.ci_low,
+        RR_CI_HIGH: rr.ci_high,
+        P_VALUE: rr.p_value,
+    }
+
+
+def verdict(row: dict[str, Any]) -> tuple[str, list[str]]:
+    """The plain-Swedish verdict for one comparison row, and the warnings behind it.
+
+    Rules (docs/before-after.md): fewer than :data:`MIN_TOTAL_COUNT` incidents →
+    "ingen säker förändring"; rate-ratio test p ≥ :data:`ALPHA` → "ingen säker förändring";
+    significant rise → "ökning"; significant fall → "förskjutning till närområdet" when
+    Success < 0, Buffer > 0 (WDQ < 0) and the buffer changed significantly differently
+    from the control (Fisher p < ALPHA); "spridning av positiva effekter" likewise with
+    Buffer < 0 (WDQ > 0); otherwise "minskning".
+
+    Examples
+    --------
+    >>> verdict({"before_count": 3, "after_count": 2, "p_value": 1.0, "rate_ratio": 0.7})
+    ('ingen säker förändring', ['För få händelser (5 före och efter sammanlagt) för att säga något säkert; minst 10 behövs.'])
+    """
+    warnings: list[str] = []
+    total = int(row[BEFORE_COUNT]) + int(row[AFTER_COUNT])
+    if total < MIN_TOTAL_COUNT:
+        warnings.append(
+            f"För få händelser ({total} före och efter sammanlagt) för att säga något säkert; "
+            f"minst {MIN_TOTAL_COUNT} behövs."
+        )
+        return NO_CHANGE, warnings
+    p_value = row[P_VALUE]
+    if not p_value < ALPHA:
+        return NO_CHANGE, warnings
+    if row[RATE_RATIO] > 1:
+        return INCREASE, warnings
+    wdd_p = row.get(WDD_P, math.nan)
+    if row.get(WDD) is not None and not wdd_p < ALPHA and not math.isnan(wdd_p):
+        warnings.append(
+            "Kontrollområdet förändrades på liknande sätt: minskningen i zonen skiljer sig inte "
+            "säkert från den allmänna utvecklingen (WDD-testet)."
+        )
+    success = row.get(SUCCESS, math.nan)
+    buffer = row.get(BUFFER_TERM, math.nan)
+    buffer_p = row.get(BUFFER_P, math.nan)
+    if success < 0 and buffer_p < ALPHA:
+        if buffer > 0:
+            return DISPLACEMENT, warnings
+        if buffer < 0:
+            return DIFFUSION, warnings
+    return DECREASE, warnings
+
+
+def compare_zones(
+    incidents: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    *,
+    before: Period,
+    after: Period,
+    buffer_m: float = DEFAULT_BUFFER_M,
+    control: gpd.GeoDataFrame | None = None,
+    areas: gpd.GeoDataFrame | None = None,
+    categories: Sequence[str] | None = None,
+    window: Any = None,
+    zones_source: str = "other",
+) -> pd.DataFrame:
+    """Compare each zone's before and after periods, with displacement measures.
+
+    For each zone R: the buffer ring D is the zone grown by ``buffer_m`` minus every zone;
+    the control C is ``control`` (if given) or else the union of ``areas`` (or, without
+    areas, everywhere the incidents are), minus every zone and every buffer ring. With a
+    user control, the control's own ring DC (grown by ``buffer_m``, minus C, zones and
+    rings) enters the full WDD; otherwise WDD takes the form ``ΔT − ΔC + ΔD``.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame
+        Incidents as from ``geo.io.load_incidents`` (EPSG:3006, ``occurred_at``,
+        ``category``).
+    zones : GeoDataFrame
+        Zone polygons (see :func:`prepare_zones`).
+    before, after : Period
+        Non-overlapping periods; rates are per 30 days so the lengths may differ.
+    buffer_m : float, default 250
+        Width of the buffer ring in metres.
+    control : GeoDataFrame, optional
+        Control area polygons.
+    areas : GeoDataFrame, optional
+        Areas; one total row per area, and the default control.
+    categories : sequence of str, optional
+        Only these categories.
+    window : str or TimeWindow, optional
+        A time window (``geo.timewin.WINDOWS`` name) applied to both periods.
+    zones_source : {"before_hotspots", "file", "drawn", "other"}
+        Where the zones came from; "before_hotspots" adds the regression-to-the-mean warning.
+
+    Returns
+    -------
+    DataFrame
+        One row per zone then one per area (``kind`` "zon"/"område"), with the columns named
+        in :data:`COLUMN_LABELS_SV`. ``warnings`` is a list of Swedish strings.
+
+    Raises
+    ------
+    TypeError, ValueError, InputError
+        For wrong types, a non-positive buffer, bad periods or unknown categories.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> pts = [Point(5, 5)] * 30 + [Point(5, 5)] * 10 + [Point(2000, 2000)] * 40
+    >>> times = ["2017-06-01"] * 30 + ["2018-06-01"] * 10 + ["2017-06-01"] * 20 + ["2018-06-01"] * 20
+    >>> inc = gpd.GeoDataFrame({"occurred_at": pd.to_datetime(times).tz_localize(schema.TZ),
+    ...     "category": "rån"}, geometry=pts, crs="EPSG:3006")
+    >>> z = gpd.GeoDataFrame({"zone_id": ["a"]}, geometry=[box(0, 0, 10, 10)], crs="EPSG:3006")
+    >>> out = compare_zones(inc, z, before=Period.parse("2017-01-01:2017-12-31"),
+    ...     after=Period.parse("2018-01-01:2018-12-31"))
+    >>> [str(v) for v in out.loc[0, ["before_count", "after_count", "verdict"]]]
+    ['30', '10', 'minskning']
+    """
+    if zones_source not in ZONE_SOURCES:
+        raise ValueError(
+            f'`zones_source` was "{zones_source}" but is expected to be in {ZONE_SOURCES}'
+        )
+    buffer_m = _check_positive("buffer_m", buffer_m)
+    zone_frame = prepare_zones(zones)
+    events = _filter(incidents, categories, window)
+    in_before, in_after = _period_masks(events[schema.OCCURRED_AT], before, after)
+    points = events.geometry.to_numpy()
+    area_frame = None if areas is None else _to_metric(areas, "areas")
+    control_frame = None if control is None else _to_metric(control, "control areas")
+
+    zone_geoms = list(zone_frame.geometry)
+    all_zones = _union(zone_geoms)
+    rings = [shapely.difference(shapely.buffer(g, buffer_m), all_zones) for g in zone_geoms]
+    all_rings = _union(rings)
+    treated = _union([all_zones, all_rings])
+    if control_frame is not None:
+        control_geom = shapely.difference(_union(control_frame.geometry), treated)
+        control_ring = shapely.difference(
+            shapely.buffer(control_geom, buffer_m), _union([control_geom, treated])
+        )
+        in_control = _inside(points, control_geom)
+        in_control_ring = _inside(points, control_ring) & ~in_control
+    else:
+        in_treated = _inside(points, treated)
+        if area_frame is not None:
+            in_control = _inside(points, _union(area_frame.geometry)) & ~in_treated
+        else:
+            in_control = ~in_treated
+        in_control_ring = None
+    in_any_zone = _inside(points, all_zones)
+
+    records = []
+    c_b, c_a = _count_pair(in_control, in_before, in_after)
+    scale = before.days / after.days
+    for zone, zone_geom, ring in zip(
+        zone_frame.itertuples(index=False), zone_geoms, rings, strict=True
+    ):
+        in_zone = _inside(points, zone_geom)
+        in_ring = _inside(points, ring) & ~in_any_zone
+        r_b, r_a = _count_pair(in_zone, in_before, in_after)
+        d_b, d_a = _count_pair(in_ring, in_before, in_after)
+        row: dict[str, Any] = {
+            schema.ZONE_ID: getattr(zone, schema.ZONE_ID),
+            schema.NAME: getattr(zone, schema.NAME),
+            KIND: _ZONE_KIND,
+        }
+        row.update(_rate_columns(r_b, r_a, before, after))
+        disp = wdq(r_b, r_a, d_b, d_a, c_b, c_a)
+        row.update(
+            {
+                BUFFER_BEFORE: d_b,
+                BUFFER_AFTER: d_a,
+                CONTROL_BEFORE: c_b,
+                CONTROL_AFTER: c_a,
+                SUCCESS: disp.success,
+                BUFFER_TERM: disp.buffer,
+                WDQ: disp.wdq,
+                WDQ_NOTE: disp.note,
+                NET_EFFECT: disp.net_effect,
+                BUFFER_P: buffer_vs_control_p(d_b, d_a, c_b, c_a),
+            }
+        )
+        if in_control_ring is not None:
+            dc_b, dc_a = _count_pair(in_control_ring, in_before, in_after)
+            row[CONTROL_BUFFER_BEFORE], row[CONTROL_BUFFER_AFTER] = dc_b, dc_a
+            result = wdd(r_b, r_a, c_b, c_a, d_b, d_a, dc_b, dc_a, after_scale=scale)
+        else:
+            result = wdd(r_b, r_a, c_b, c_a, d_b, d_a, after_scale=scale)
+        row.update({WDD: result.wdd, WDD_SE: result.se, WDD_Z: result.z, WDD_P: result.p_value})
+        row[WDD_FORM] = result.form
+        row[VERDICT], warnings = verdict(row)
+        if zones_source == "before_hotspots":
+            warnings.append(_RTM_WARNING)
+        row[WARNINGS] = warnings
+        records.append(row)
+
+    for area_id, name, in_area in _area_rows(points, area_frame):
+        b, a = _count_pair(in_area, in_before, in_after)
+        row = {schema.ZONE_ID: area_id, schema.NAME: name, KIND: _AREA_KIND}
+        row.update(_rate_columns(b, a, before, after))
+        row[VERDICT], row[WARNINGS] = verdict(row)
+        records.append(row)
+
+    columns = [c for c in COLUMN_LABELS_SV]
+    return pd.DataFrame.from_records(records).reindex(columns=columns)
+
+
+# =========================================================================================
+# Change map and trend
+# =========================================================================================
+
+BEFORE_LABEL = "before_label"
+AFTER_LABEL = "after_label"
+DIFF_RATE = "diff_per_30d"
+SUPPRESSED = "suppressed"
+PERIOD_START = "period_start"
+TREND_FREQS = {"W": "W-SUN", "MS": "M"}
+
+
+def _suppress_label(count: int) -> str:
+    return f"<{schema.SUPPRESS_BELOW}" if count < schema.SUPPRESS_BELOW else str(count)
+
+
+def change_grid(
+    incidents: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    before: Period,
+    after: Period,
+    cell_size_m: float,
+    categories: Sequence[str] | None = None,
+    window: Any = None,
+) -> gpd.GeoDataFrame:
+    """Per grid cell counts before and after, and the change in rate per 30 days.
+
+    Cells come from ``geo.grid.make_grid(areas, cell_size_m)``. A cell whose counts are
+    both below ``schema.SUPPRESS_BELOW`` is ``suppressed``: its ``diff_per_30d`` is ``nan``
+    and its labels read "<5", so the map shows it as suppressed rather than as a change.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame
+    areas : GeoDataFrame
+    before, after : Period
+    cell_size_m : float
+        Side of a square cell in metres.
+    categories, window : optional
+        As in :func:`compare_zones`.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``cell_id``, ``area_id``, ``before_count``, ``after_count``, ``before_rate_30d``,
+        ``after_rate_30d``, ``diff_per_30d``, ``suppressed``, ``before_label``,
+        ``after_label``, ``geometry`` (EPSG:3006).
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> areas = gpd.GeoDataFrame({"area_id": ["k"], "area_name": ["K"]},
+    ...     geometry=[box(0, 0, 200, 100)], crs="EPSG:3006")
+    >>> inc = gpd.GeoDataFrame({"occurred_at": pd.to_datetime(["2017-05-01"] * 6
+    ...     + ["2018-05-01"] * 2).tz_localize(schema.TZ), "category": "rån"},
+    ...     geometry=[Point(50, 50)] * 8, crs="EPSG:3006")
+    >>> g = change_grid(inc, areas, before=Period.parse("2017-01-01:2017-12-31"),
+    ...     after=Period.parse("2018-01-01:2018-12-31"), cell_size_m=100)
+    >>> g[["before_count", "after_count", "suppressed"]].values.tolist()
+    [[6, 2, False], [0, 0, True]]
+    """
+    from geo.grid import make_grid  # lazy: keeps this module importable on its own
+
+    cell_size_m = _check_positive("cell_size_m", cell_size_m)
+    events = _filter(incidents, categories, window)
+    in_before, in_after = _period_masks(events[schema.OCCURRED_AT], before, after)
+    cells = make_grid(_to_metric(areas, "areas"), cell_size_m)
+    keep = events.loc[in_before | in_after, [schema.GEOMETRY]].copy()
+    keep["_after"] = in_after[in_before | in_after]
+    joined = gpd.sjoin(keep, cells[[schema.GEOMETRY]], how="inner", predicate="intersects")
+    # a point on a shared edge touches two cells: count it once
+    joined = joined[~joined.index.duplicated(keep="first")]
+    positions = cells.index.get_indexer(joined["index_right"])
+    n_cells = len(cells)
+    after_counts = np.bincount(positions[joined["_after"].to_numpy()], minlength=n_cells)
+    before_counts = np.bincount(positions[~joined["_after"].to_numpy()], minlength=n_cells)
+    before_rate = before_counts / before.days * RATE_DAYS
+    after_rate = after_counts / after.days * RATE_DAYS
+    suppressed = (before_counts < schema.SUPPRESS_BELOW) & (after_counts < schema.SUPPRESS_BELOW)
+    out = gpd.GeoDataFrame(
+        {
+            schema.CELL_ID: cells[schema.CELL_ID].to_numpy(),
+            schema.AREA_ID: cells[schema.AREA_ID].to_numpy()
+            if schema.AREA_ID in cells.columns
+            else None,
+            BEFORE_COUNT: before_counts,
+            AFTER_COUNT: after_counts,
+            BEFORE_RATE: before_rate,
+            AFTER_RATE: after_rate,
+            DIFF_RATE: np.where(suppressed, np.nan, after_rate - before_rate),
+            SUPPRESSED: suppressed,
+            BEFORE_LABEL: [_suppress_label(int(c)) for c in before_counts],
+            AFTER_LABEL: [_suppress_label(int(c)) for c in after_counts],
+        },
+        geometry=cells.geometry.to_numpy(),
+        crs=schema.CRS_METRIC,
+    )
+    return out
+
+
+def trend(
+    incidents: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    *,
+    freq: str = "W",
+    start: date | None = None,
+    end: date | None = None,
+    categories: Sequence[str] | None = None,
+    window: Any = None,
+) -> pd.DataFrame:
+    """Incidents per week or month in each zone, empty periods included.
+
+    Parameters
+    ----------
+    incidents, zones : GeoDataFrame
+    freq : {"W", "MS"}, default "W"
+        Weeks (Monday–Sunday, labelled by their Monday) or calendar months (labelled by
+        their first day).
+    start, end : datetime.date, optional
+        The span to cover; by default the first and last incident.
+    categories, window : optional
+        As in :func:`compare_zones`.
+
+    Returns
+    -------
+    DataFrame
+        Long form: ``zone_id``, ``name``, ``period_start`` (naive local date-time), ``count``.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> inc = gpd.GeoDataFrame({"occurred_at": pd.to_datetime(["2018-01-03", "2018-03-09"]
+    ...     ).tz_localize(schema.TZ), "category": "rån"}, geometry=[Point(1, 1)] * 2,
+    ...     crs="EPSG:3006")
+    >>> z = gpd.GeoDataFrame({"zone_id": ["a"]}, geometry=[box(0, 0, 5, 5)], crs="EPSG:3006")
+    >>> trend(inc, z, freq="MS")["count"].tolist()
+    [1, 0, 1]
+    """
+    if freq not in TREND_FREQS:
+        raise ValueError(f'`freq` was "{freq}" but is expected to be in {list(TREND_FREQS)}')
+    zone_frame = prepare_zones(zones)
+    events = _filter(incidents, categories, window)
+    local = events[schema.OCCURRED_AT].dt.tz_convert(schema.TZ).dt.tz_localize(None)
+    period = local.dt.to_period(TREND_FREQS[freq])
+    if start is not None or end is not None or len(period):
+        first = pd.Period(start, TREND_FREQS[freq]) if start is not None else period.min()
+        last = pd.Period(end, TREND_FREQS[freq]) if end is not None else period.max()
+        index = pd.period_range(first, last, freq=TREND_FREQS[freq])
+    else:
+        index = pd.PeriodIndex([], freq=TREND_FREQS[freq])
+    points = events.geometry.to_numpy()
+    parts = []
+    for zone in zone_frame.itertuples(index=False):
+        inside = _inside(points, zone.geometry)
+        counts = period[inside].value_counts().reindex(index, fill_value=0)
+        parts.append(
+            pd.DataFrame(
+                {
+                    schema.ZONE_ID: getattr(zone, schema.ZONE_ID),
+                    schema.NAME: getattr(zone, schema.NAME),
+                    PERIOD_START: index.start_time,
+                    schema.COUNT: counts.to_numpy(dtype=np.int64),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,557 @@
+"""Tests for geo.compare: periods, the exact rate-ratio test, WDQ, WDD and the zone table."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from shapely.geometry import Point, box
+
+from geo import compare, schema
+from geo.compare import Period
+from geo.errors import InputError
+
+BEFORE = Period(date(2017, 1, 1), date(2017, 12, 31))  # 365 days
+AFTER = Period(date(2018, 1, 1), date(2018, 12, 31))  # 365 days
+B_DAY, A_DAY = "2017-06-01 12:00", "2018-06-01 12:00"
+
+
+def make_incidents(spec, *, category="våld på offentlig plats"):
+    """spec: list of (x, y, local time text, how many)."""
+    rows = [(x, y, t) for x, y, t, n in spec for _ in range(n)]
+    return gpd.GeoDataFrame(
+        {
+            schema.ID: [str(i) for i in range(len(rows))],
+            schema.OCCURRED_AT: pd.to_datetime([t for _, _, t in rows], format="ISO8601").tz_localize(schema.TZ),
+            schema.CATEGORY: category,
+            schema.WEIGHT: 1.0,
+        },
+        geometry=[Point(x, y) for x, y, _ in rows],
+        crs=schema.CRS_METRIC,
+    )
+
+
+def zone_frame():
+    # zone 0..100 square; its 250 m ring reaches to -250..350
+    return gpd.GeoDataFrame(
+        {schema.ZONE_ID: ["z1"], schema.NAME: ["Stationen"]},
+        geometry=[box(0, 0, 100, 100)],
+        crs=schema.CRS_METRIC,
+    )
+
+
+def area_frame():
+    return gpd.GeoDataFrame(
+        {schema.AREA_ID: ["k"], schema.AREA_NAME: ["Kommunen"]},
+        geometry=[box(-3000, -3000, 3000, 3000)],
+        crs=schema.CRS_METRIC,
+    )
+
+
+def scenario(zone=(40, 10), ring=(10, 30), control=(200, 200)):
+    """Counts before/after in the zone (50,50), the ring (200,50) and the control (2000,2000)."""
+    return make_incidents(
+        [
+            (50, 50, B_DAY, zone[0]),
+            (50, 50, A_DAY, zone[1]),
+            (200, 50, B_DAY, ring[0]),
+            (200, 50, A_DAY, ring[1]),
+            (2000, 2000, B_DAY, control[0]),
+            (2000, 2000, A_DAY, control[1]),
+        ]
+    )
+
+
+# --- periods ------------------------------------------------------------------------------
+
+
+def test_period_days_and_text():
+    assert BEFORE.days == 365
+    assert Period(date(2016, 1, 1), date(2016, 12, 31)).days == 366  # leap year
+    assert Period(date(2018, 3, 1), date(2018, 3, 1)).days == 1
+    assert str(Period.parse(" 2018-03-01 : 2018-03-31 ")) == "2018-03-01:2018-03-31"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2018-01-01", "is not START:END"),
+        ("2018-01-01:2018-02-30", "not YYYY-MM-DD"),
+        ("2018-13-01:2018-12-31", "not YYYY-MM-DD"),
+        ("2018-05-01:2018-04-30", "ends before it starts"),
+    ],
+    ids=["no-colon", "bad-day", "bad-month", "reversed"],
+)
+def test_period_parse_errors(text, message):
+    with pytest.raises(InputError, match=message):
+        Period.parse(text)
+
+
+def test_period_type_error():
+    with pytest.raises(TypeError, match="expected to be a datetime.date"):
+        Period("2018-01-01", date(2018, 2, 1))
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("2017-01-01:2017-12-31", "2017-12-31:2018-06-30"),
+        ("2018-01-01:2018-12-31", "2017-01-01:2017-12-31"),
+    ],
+    ids=["overlap-one-day", "wrong-order"],
+)
+def test_check_periods_rejects(before, after):
+    with pytest.raises(InputError, match="overlap or come in the wrong order"):
+        compare.check_periods(Period.parse(before), Period.parse(after))
+
+
+def test_promise_year_presets():
+    before, after = compare.promise_year_presets(date(2018, 1, 1))
+    assert (str(before), str(after)) == ("2017-01-01:2017-12-31", "2018-01-01:2018-12-31")
+    # 2020-02-29 a year later has no 29 February: 2021-02-28
+    before, after = compare.promise_year_presets(date(2020, 2, 29))
+    assert (str(before), str(after)) == ("2019-02-28:2020-02-28", "2020-02-29:2021-02-27")
+    with pytest.raises(TypeError, match="expected to be a date"):
+        compare.promise_year_presets("2018-01-01")
+
+
+def test_same_months_year_apart():
+    before, after = compare.same_months_year_apart(date(2018, 6, 1), date(2018, 8, 31))
+    assert (str(before), str(after)) == ("2017-06-01:2017-08-31", "2018-06-01:2018-08-31")
+    with pytest.raises(InputError, match="overlap"):
+        compare.same_months_year_apart(date(2018, 1, 1), date(2019, 3, 1))
+
+
+# --- exact rate-ratio test ----------------------------------------------------------------
+
+
+def clopper_pearson(x, n, alpha=0.05):
+    """Independent reference: the Clopper–Pearson interval from beta quantiles."""
+    low = 0.0 if x == 0 else stats.beta.ppf(alpha / 2, x, n - x + 1)
+    high = 1.0 if x == n else stats.beta.ppf(1 - alpha / 2, x + 1, n - x)
+    return low, high
+
+
+@pytest.mark.parametrize(
+    ("b", "a", "t_b", "t_a"),
+    [(20, 10, 365, 365), (40, 10, 365, 181), (7, 15, 90, 120), (0, 5, 30, 30), (5, 0, 30, 60)],
+    ids=["equal-halved", "unequal-lengths", "increase", "none-before", "none-after"],
+)
+def test_rate_ratio_against_scipy_and_beta(b, a, t_b, t_a):
+    result = compare.rate_ratio_test(b, a, t_b, t_a)
+    n = a + b
+    expected_p = stats.binomtest(a, n, t_a / (t_a + t_b)).pvalue
+    np.testing.assert_allclose(result.p_value, expected_p, rtol=1e-12)
+    low, high = clopper_pearson(a, n)
+    odds = [p / (1 - p) * t_b / t_a if p < 1 else math.inf for p in (low, high)]
+    np.testing.assert_allclose([result.ci_low, result.ci_high], odds, rtol=1e-7)
+    rr = math.inf if b == 0 else (a / t_a) / (b / t_b)
+    np.testing.assert_allclose(result.rate_ratio, rr)
+    assert result.ci_low <= result.rate_ratio <= result.ci_high
+
+
+def test_rate_ratio_hand_values():
+    # 10 before, 0 after, equal lengths: P(all 10 on one side) = 2 * 0.5**10 = 0.001953125
+    result = compare.rate_ratio_test(10, 0, 100, 100)
+    np.testing.assert_allclose(result.p_value, 0.001953125)
+    # x = 0: upper p = 1 - 0.025**(1/10) = 0.30849...; RR_high = p / (1 - p)
+    p_high = 1 - 0.025 ** (1 / 10)
+    np.testing.assert_allclose(result.ci_high, p_high / (1 - p_high))
+    assert result.rate_ratio == 0.0 and result.ci_low == 0.0
+    # 10 vs 10 in equal periods: p-value 1
+    np.testing.assert_allclose(compare.rate_ratio_test(10, 10, 365, 365).p_value, 1.0)
+
+
+def test_rate_ratio_no_incidents_is_undefined():
+    result = compare.rate_ratio_test(0, 0, 365, 365)
+    assert all(math.isnan(v) for v in (result.rate_ratio, result.p_value, result.ci_low))
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "message"),
+    [
+        ((-1, 3, 10, 10), ValueError, "count_before` was -1"),
+        ((1.5, 3, 10, 10), TypeError, "whole number"),
+        ((1, 3, 0, 10), ValueError, "days_before` was 0"),
+        ((1, 3, 10, "x"), TypeError, "days_after"),
+    ],
+    ids=["negative", "fraction", "zero-days", "text-days"],
+)
+def test_rate_ratio_errors(args, error, message):
+    with pytest.raises(error, match=message):
+        compare.rate_ratio_test(*args)
+
+
+# --- WDQ (Bowers & Johnson 2003) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("counts", "success", "buffer", "quotient", "net", "note"),
+    [
+        # Success = 50/1000 - 100/1000 = -0.05; Buffer = 60/1000 - 40/1000 = 0.02;
+        # WDQ = 0.02 / -0.05 = -0.4; TNE = (100 - 50) + (40 - 60) = 30
+        ((100, 50, 40, 60, 1000, 1000), -0.05, 0.02, -0.4, 30.0, "mindre än effekten"),
+        # Buffer = 20/1000 - 40/1000 = -0.02; WDQ = 0.4; TNE = 50 + 20 = 70
+        ((100, 50, 40, 20, 1000, 1000), -0.05, -0.02, 0.4, 70.0, "Spridning"),
+        # control halves: Success = 20/100 - 60/200 = -0.1; Buffer = 20/100 - 10/200 = 0.15;
+        # WDQ = -1.5; TNE = (60*0.5 - 20) + (10*0.5 - 20) = 10 - 15 = -5
+        ((60, 20, 10, 20, 200, 100), -0.1, 0.15, -1.5, -5.0, "större än effekten"),
+        # Buffer = 10/100 - 5/100 = 0.05... diffusion bigger than the effect:
+        # Success = 40/100 - 50/100 = -0.1; Buffer = 10/100 - 30/100 = -0.2; WDQ = 2
+        ((50, 40, 30, 10, 100, 100), -0.1, -0.2, 2.0, 30.0, "WDQ > 1"),
+    ],
+    ids=["displacement", "diffusion", "control-halves", "diffusion-above-1"],
+)
+def test_wdq_hand_cases(counts, success, buffer, quotient, net, note):
+    d = compare.wdq(*counts)
+    np.testing.assert_allclose(
+        [d.success, d.buffer, d.wdq, d.net_effect], [success, buffer, quotient, net]
+    )
+    assert note in d.note
+
+
+def test_wdq_undefined_when_success_zero():
+    # Success = 30/250 - 60/500 = 0.12 - 0.12 = 0
+    d = compare.wdq(60, 30, 20, 30, 500, 250)
+    assert d.success == 0 and math.isnan(d.wdq)
+    assert "odefinierad" in d.note
+
+
+def test_wdq_not_interpreted_when_zone_got_worse():
+    d = compare.wdq(10, 30, 10, 10, 100, 100)  # Success = 0.3 - 0.1 = 0.2 > 0
+    np.testing.assert_allclose(d.wdq, 0.0)
+    assert "tolkas inte" in d.note
+
+
+def test_wdq_empty_control():
+    d = compare.wdq(10, 5, 3, 3, 0, 10)
+    assert math.isnan(d.wdq) and "kontrollområdet saknar" in d.note
+
+
+def test_wdq_rejects_negative():
+    with pytest.raises(ValueError, match="r_before` was -1"):
+        compare.wdq(-1, 5, 3, 3, 10, 10)
+
+
+# --- WDD (Wheeler & Ratcliffe 2018) -------------------------------------------------------
+
+
+def test_wdd_design_worked_case():
+    # DESIGN.md §4: control 100 -> 90, treated 100 -> 80: WDD = -20 - (-10) = -10,
+    # SE = sqrt(100 + 80 + 100 + 90) = sqrt(370) = 19.235...
+    r = compare.wdd(100, 80, 100, 90)
+    np.testing.assert_allclose([r.wdd, r.se], [-10.0, 19.235384])
+    np.testing.assert_allclose(r.z, -10 / math.sqrt(370))
+    np.testing.assert_allclose(r.p_value, 2 * stats.norm.cdf(-10 / math.sqrt(370)))
+    assert r.form == "ΔT − ΔC"
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "value", "variance", "form"),
+    [
+        # + buffer 50 -> 60: -20 + 10 + 10 = 0; variance 370 + 110 = 480
+        ((100, 80, 100, 90, 50, 60), {}, 0.0, 480.0, "ΔT − ΔC + ΔD"),
+        # + control buffer 40 -> 30: 0 - (-10) = 10; variance 480 + 70 = 550
+        ((100, 80, 100, 90, 50, 60, 40, 30), {}, 10.0, 550.0, "ΔT − ΔC + ΔD − ΔDC"),
+        # after period half as long (scale 2): T 100 -> 2*40, C 100 -> 2*45: -20 + 10 = -10;
+        # variance 100 + 4*40 + 100 + 4*45 = 540
+        ((100, 40, 100, 45), {"after_scale": 2.0}, -10.0, 540.0, "ΔT − ΔC"),
+    ],
+    ids=["with-buffer", "full-form", "unequal-periods"],
+)
+def test_wdd_forms(args, kwargs, value, variance, form):
+    r = compare.wdd(*args, **kwargs)
+    np.testing.assert_allclose([r.wdd, r.se], [value, math.sqrt(variance)])
+    assert r.form == form
+
+
+def test_wdd_all_zero_has_no_z():
+    r = compare.wdd(0, 0, 0, 0)
+    assert r.wdd == 0 and r.se == 0 and math.isnan(r.z) and math.isnan(r.p_value)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((1, 1, 1, 1, 5, None), "both `buffer_before` and `buffer_after`"),
+        ((1, 1, 1, 1, None, None, 3, 4), "needs the treated buffer"),
+        ((1, 1, 1, 1, None, None, 3, None), "both `control_buffer_before`"),
+        ((1, -1, 1, 1), "treated_after` was -1"),
+    ],
+    ids=["half-buffer", "dc-without-buffer", "half-dc", "negative"],
+)
+def test_wdd_errors(args, message):
+    with pytest.raises(ValueError, match=message):
+        compare.wdd(*args)
+
+
+def test_buffer_vs_control_is_fisher():
+    table = [[30, 10], [200, 200]]  # after/before for the ring, then the control
+    expected = stats.fisher_exact(table).pvalue
+    np.testing.assert_allclose(compare.buffer_vs_control_p(10, 30, 200, 200), expected)
+    assert math.isnan(compare.buffer_vs_control_p(0, 0, 10, 10))
+
+
+# --- verdicts -----------------------------------------------------------------------------
+
+
+def verdict_row(**overrides):
+    row = {
+        compare.BEFORE_COUNT: 40,
+        compare.AFTER_COUNT: 10,
+        compare.P_VALUE: 0.001,
+        compare.RATE_RATIO: 0.25,
+        compare.SUCCESS: -0.15,
+        compare.BUFFER_TERM: 0.0,
+        compare.BUFFER_P: 0.9,
+        compare.WDD: -30.0,
+        compare.WDD_P: 0.01,
+    }
+    row.update(overrides)
+    return row
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, compare.DECREASE),
+        ({compare.BUFFER_TERM: 0.1, compare.BUFFER_P: 0.01}, compare.DISPLACEMENT),
+        ({compare.BUFFER_TERM: 0.1, compare.BUFFER_P: 0.2}, compare.DECREASE),
+        ({compare.BUFFER_TERM: -0.1, compare.BUFFER_P: 0.01}, compare.DIFFUSION),
+        ({compare.P_VALUE: 0.2}, compare.NO_CHANGE),
+        ({compare.RATE_RATIO: 3.0, compare.P_VALUE: 0.01}, compare.INCREASE),
+        ({compare.BEFORE_COUNT: 5, compare.AFTER_COUNT: 4}, compare.NO_CHANGE),
+        # zone worse than control (Success > 0): a rising buffer is not displacement
+        (
+            {compare.SUCCESS: 0.1, compare.BUFFER_TERM: 0.1, compare.BUFFER_P: 0.01},
+            compare.DECREASE,
+        ),
+    ],
+    ids=[
+        "decrease",
+        "displacement",
+        "buffer-not-significant",
+        "diffusion",
+        "not-significant",
+        "increase",
+        "too-few",
+        "success-positive",
+    ],
+)
+def test_verdict_rules(overrides, expected):
+    assert compare.verdict(verdict_row(**overrides))[0] == expected
+
+
+def test_verdict_warnings():
+    _, warnings = compare.verdict(verdict_row(**{compare.BEFORE_COUNT: 5, compare.AFTER_COUNT: 4}))
+    assert any("För få händelser (9" in w for w in warnings)
+    _, warnings = compare.verdict(verdict_row(**{compare.WDD_P: 0.4}))
+    assert any("WDD" in w for w in warnings)
+
+
+# --- compare_zones ------------------------------------------------------------------------
+
+
+def test_compare_zones_displacement_by_hand():
+    incidents = scenario()
+    zones, areas = zone_frame(), area_frame()
+    before_inc, before_zones = incidents.copy(), zones.copy()
+    out = compare.compare_zones(incidents, zones, before=BEFORE, after=AFTER, areas=areas)
+    pd.testing.assert_frame_equal(incidents, before_inc)  # inputs untouched
+    pd.testing.assert_frame_equal(zones, before_zones)
+    assert list(out[compare.KIND]) == ["zon", "område"]
+    z = out.iloc[0]
+    assert (z[compare.BEFORE_COUNT], z[compare.AFTER_COUNT]) == (40, 10)
+    assert (z[compare.BUFFER_BEFORE], z[compare.BUFFER_AFTER]) == (10, 30)
+    assert (z[compare.CONTROL_BEFORE], z[compare.CONTROL_AFTER]) == (200, 200)
+    # rates: 40/365*30 = 3.2877, 10/365*30 = 0.8219; change -75 %; RR 0.25
+    np.testing.assert_allclose(
+        z[[compare.BEFORE_RATE, compare.AFTER_RATE, compare.CHANGE_PCT, compare.RATE_RATIO]].astype(
+            float
+        ),
+        [40 / 365 * 30, 10 / 365 * 30, -75.0, 0.25],
+    )
+    np.testing.assert_allclose(z[compare.P_VALUE], stats.binomtest(10, 50, 0.5).pvalue)
+    # Success = 10/200 - 40/200 = -0.15; Buffer = 30/200 - 10/200 = 0.1; WDQ = -2/3
+    np.testing.assert_allclose(
+        z[[compare.SUCCESS, compare.BUFFER_TERM, compare.WDQ]].astype(float), [-0.15, 0.1, -2 / 3]
+    )
+    # WDD = (10-40) - (200-200) + (30-10) = -10; variance 40+10+200+200+10+30 = 490
+    np.testing.assert_allclose(
+        z[[compare.WDD, compare.WDD_SE]].astype(float), [-10, math.sqrt(490)]
+    )
+    assert z[compare.WDD_FORM] == "ΔT − ΔC + ΔD"
+    assert z[compare.VERDICT] == compare.DISPLACEMENT
+    area = out.iloc[1]
+    # area total: 40+10+200 before, 10+30+200 after
+    assert (area[compare.BEFORE_COUNT], area[compare.AFTER_COUNT]) == (250, 240)
+    assert area[schema.NAME] == "Kommunen"
+    assert math.isnan(area[compare.WDQ])
+
+
+def test_compare_zones_diffusion_and_rtm_warning():
+    out = compare.compare_zones(
+        scenario(ring=(40, 10)),
+        zone_frame(),
+        before=BEFORE,
+        after=AFTER,
+        areas=area_frame(),
+        zones_source="before_hotspots",
+    )
+    z = out.iloc[0]
+    assert z[compare.VERDICT] == compare.DIFFUSION
+    assert any("Regression mot medelvärdet" in w for w in z[compare.WARNINGS])
+
+
+def test_compare_zones_without_areas_uses_everything_else_as_control():
+    out = compare.compare_zones(scenario(), zone_frame(), before=BEFORE, after=AFTER)
+    assert (out.iloc[0][compare.CONTROL_BEFORE], out.iloc[0][compare.CONTROL_AFTER]) == (200, 200)
+    assert out.iloc[1][schema.NAME] == "Alla händelser"
+
+
+def test_compare_zones_user_control_uses_full_wdd():
+    incidents = pd.concat(
+        [
+            scenario(control=(0, 0)),
+            make_incidents([(1000, 1000, B_DAY, 50), (1000, 1000, A_DAY, 40)]),  # control
+            make_incidents([(1000, 1150, B_DAY, 20), (1000, 1150, A_DAY, 25)]),  # its ring
+        ],
+        ignore_index=True,
+    )
+    control = gpd.GeoDataFrame(geometry=[box(900, 900, 1100, 1100)], crs=schema.CRS_METRIC)
+    z = compare.compare_zones(incidents, zone_frame(), before=BEFORE, after=AFTER, control=control)
+    z = z.iloc[0]
+    assert (z[compare.CONTROL_BEFORE], z[compare.CONTROL_AFTER]) == (50, 40)
+    assert (z[compare.CONTROL_BUFFER_BEFORE], z[compare.CONTROL_BUFFER_AFTER]) == (20, 25)
+    # WDD = (10-40) - (40-50) + (30-10) - (25-20) = -30 + 10 + 20 - 5 = -5
+    # variance = 40+10 + 50+40 + 10+30 + 20+25 = 225
+    np.testing.assert_allclose(z[[compare.WDD, compare.WDD_SE]].astype(float), [-5, 15])
+    assert z[compare.WDD_FORM] == "ΔT − ΔC + ΔD − ΔDC"
+
+
+def test_compare_zones_unequal_periods_per_30_days():
+    incidents = make_incidents([(50, 50, "2017-03-10", 60), (50, 50, "2018-03-10", 10)])
+    before = Period(date(2017, 1, 1), date(2017, 6, 29))  # 180 days
+    after = Period(date(2018, 3, 1), date(2018, 3, 30))  # 30 days
+    z = compare.compare_zones(incidents, zone_frame(), before=before, after=after).iloc[0]
+    # 60 in 180 days = 10 per 30 days; 10 in 30 days = 10 per 30 days: no change
+    np.testing.assert_allclose(z[[compare.BEFORE_RATE, compare.AFTER_RATE]].astype(float), [10, 10])
+    np.testing.assert_allclose(z[compare.RATE_RATIO], 1.0)
+    np.testing.assert_allclose(z[compare.P_VALUE], stats.binomtest(10, 70, 30 / 210).pvalue)
+    assert z[compare.VERDICT] == compare.NO_CHANGE
+
+
+def test_compare_zones_period_bounds_are_local_days():
+    incidents = make_incidents(
+        [
+            (50, 50, "2017-12-31 23:59", 1),  # last minute of the before period
+            (50, 50, "2018-01-01 00:00", 1),  # first minute of the after period
+            (50, 50, "2016-12-31 23:59", 1),  # outside both
+        ]
+    )
+    z = compare.compare_zones(incidents, zone_frame(), before=BEFORE, after=AFTER).iloc[0]
+    assert (z[compare.BEFORE_COUNT], z[compare.AFTER_COUNT]) == (1, 1)
+    assert any("För få händelser (2" in w for w in z[compare.WARNINGS])
+
+
+def test_compare_zones_categories_and_reprojected_zones():
+    incidents = pd.concat(
+        [scenario(), make_incidents([(50, 50, A_DAY, 100)], category="stöld")], ignore_index=True
+    )
+    zones_wgs84 = zone_frame().to_crs(schema.CRS_WGS84)
+    z = compare.compare_zones(
+        incidents,
+        zones_wgs84,
+        before=BEFORE,
+        after=AFTER,
+        categories=["våld på offentlig plats"],
+    ).iloc[0]
+    assert (z[compare.BEFORE_COUNT], z[compare.AFTER_COUNT]) == (40, 10)
+
+
+def test_compare_zones_window():
+    incidents = make_incidents([(50, 50, "2017-06-02 23:00", 12), (50, 50, "2017-06-02 12:00", 7)])
+    z = compare.compare_zones(
+        incidents, zone_frame(), before=BEFORE, after=AFTER, window="natt"
+    ).iloc[0]
+    assert z[compare.BEFORE_COUNT] == 12  # 23:00 is night, 12:00 is not
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"buffer_m": 0}, ValueError, "buffer_m` was 0"),
+        ({"zones_source": "magic"}, ValueError, 'zones_source` was "magic"'),
+        ({"after": Period.parse("2017-06-01:2017-07-01")}, InputError, "overlap"),
+        ({"categories": ["kaffe"]}, ValueError, "kaffe"),
+    ],
+    ids=["buffer", "source", "overlap", "category"],
+)
+def test_compare_zones_errors(kwargs, error, message):
+    args = {"before": BEFORE, "after": AFTER, **kwargs}
+    with pytest.raises(error, match=message):
+        compare.compare_zones(scenario(), zone_frame(), **args)
+
+
+@pytest.mark.parametrize(
+    ("zones", "message"),
+    [
+        (gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)]), "no coordinate reference system"),
+        (gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=schema.CRS_METRIC), "must be polygons"),
+        (gpd.GeoDataFrame(geometry=[], crs=schema.CRS_METRIC), "empty"),
+        (
+            gpd.GeoDataFrame(
+                {schema.ZONE_ID: ["a", "a"]}, geometry=[box(0, 0, 1, 1)] * 2, crs=schema.CRS_METRIC
+            ),
+            "unique",
+        ),
+    ],
+    ids=["no-crs", "points", "empty", "repeated-id"],
+)
+def test_prepare_zones_errors(zones, message):
+    with pytest.raises(InputError, match=message):
+        compare.prepare_zones(zones)
+
+
+def test_prepare_zones_reads_area_columns():
+    areas = area_frame()
+    out = compare.prepare_zones(areas)
+    assert out[[schema.ZONE_ID, schema.NAME]].values.tolist() == [["k", "Kommunen"]]
+    with pytest.raises(TypeError, match="expected to be a GeoDataFrame"):
+        compare.prepare_zones(pd.DataFrame({"a": [1]}))
+
+
+# --- trend --------------------------------------------------------------------------------
+
+
+def test_trend_weekly_fills_empty_weeks():
+    incidents = make_incidents(
+        [
+            (50, 50, "2018-01-01 10:00", 2),
+            (50, 50, "2018-01-07 23:00", 1),
+            (50, 50, "2018-01-17", 3),
+        ]
+    )
+    out = compare.trend(incidents, zone_frame(), freq="W")
+    # weeks starting Mon 1 Jan (2018-01-01 and Sun 7 Jan), Mon 8 Jan (none), Mon 15 Jan (3)
+    assert out[schema.COUNT].tolist() == [3, 0, 3]
+    assert [str(d.date()) for d in out[compare.PERIOD_START]] == [
+        "2018-01-01",
+        "2018-01-08",
+        "2018-01-15",
+    ]
+
+
+def test_trend_monthly_with_span_and_error():
+    incidents = make_incidents([(50, 50, "2018-02-10", 4), (5000, 5000, "2018-02-10", 9)])
+    out = compare.trend(
+        incidents, zone_frame(), freq="MS", start=date(2018, 1, 1), end=date(2018, 3, 31)
+    )
+    assert out[schema.COUNT].tolist() == [0, 4, 0]
+    with pytest.raises(ValueError, match='`freq` was "D"'):
+        compare.trend(incidents, zone_frame(), freq="D")
