@@ -955,3 +955,215 @@ def zone_view(zones: gpd.GeoDataFrame, zone_id: str) -> tuple[list[float], int]:
 def map_html_size(m: folium.Map) -> int:
     """Bytes of the map's standalone HTML (what a browser would download)."""
     return len(m.get_root().render().encode("utf-8"))
+
+
+# --- what the pages show next to the map ---------------------------------------------------
+
+
+def _inside(points: gpd.GeoDataFrame, polygon: shapely.Geometry) -> gpd.GeoDataFrame:
+    """Rows of ``points`` (EPSG:3006) that intersect ``polygon`` (EPSG:3006)."""
+    if points is None or points.empty:
+        return points
+    metric = points.to_crs(schema.CRS_METRIC)
+    return points[metric.geometry.intersects(polygon).to_numpy()]
+
+
+@dataclass(frozen=True)
+class ZoneDetails:
+    """What the detail panel shows for one zone (all plain pandas)."""
+
+    zone: pd.Series
+    by_category: pd.Series  # category -> incidents
+    hour_of_week: pd.DataFrame  # 7×24, index mån..sön
+    monthly: pd.Series  # month start (Period[M] as str) -> incidents
+    dialogue_reasons: pd.DataFrame  # reason_category, reason, mentions
+    nearest: tuple[str, str, float] | None
+
+
+def zone_details(
+    zones: gpd.GeoDataFrame,
+    zone_id: str,
+    incidents: gpd.GeoDataFrame,
+    *,
+    dialogue: gpd.GeoDataFrame | None = None,
+    gazetteer: gpd.GeoDataFrame | None = None,
+) -> ZoneDetails:
+    """Counts by category, hour-of-week, monthly trend, dialogue reasons and nearest place.
+
+    Parameters
+    ----------
+    zones : GeoDataFrame
+        Zones (``zone_id``, geometry).
+    zone_id : str
+    incidents : GeoDataFrame
+        Incidents (``occurred_at``, ``category``) — usually the filtered ones behind the run.
+    dialogue, gazetteer : GeoDataFrame, optional
+
+    Returns
+    -------
+    ZoneDetails
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> z = gpd.GeoDataFrame({"zone_id": ["z1"]}, geometry=[box(0, 0, 100, 100)],
+    ...     crs="EPSG:3006")
+    >>> inc = gpd.GeoDataFrame({"category": ["rån", "rån", "stöld"],
+    ...     "occurred_at": pd.to_datetime(["2018-01-05 22:00", "2018-02-01 23:00",
+    ...         "2018-02-02 12:00"]).tz_localize("Europe/Stockholm")},
+    ...     geometry=gpd.points_from_xy([10, 20, 500], [10, 20, 500]), crs="EPSG:3006")
+    >>> d = zone_details(z, "z1", inc)
+    >>> d.by_category.to_dict(), d.monthly.to_dict()
+    ({'rån': 2}, {'2018-01': 1, '2018-02': 1})
+    """
+    from geo.timewin import hour_of_week  # local: timewin pulls in the holiday calendars
+
+    chosen = zones[zones[schema.ZONE_ID].astype(str) == str(zone_id)]
+    if chosen.empty:
+        raise ValueError(
+            f'zone_id was "{zone_id}" but is not among {zones[schema.ZONE_ID].astype(str).tolist()}'
+        )
+    polygon = chosen.to_crs(schema.CRS_METRIC).geometry.iloc[0]
+    inside = _inside(incidents, polygon)
+    by_category = (
+        inside[schema.CATEGORY].value_counts().rename("händelser")
+        if len(inside)
+        else pd.Series(dtype=int, name="händelser")
+    )
+    profile = hour_of_week(inside) if len(inside) else hour_of_week(incidents.iloc[:0])
+    if len(inside):
+        months = inside[schema.OCCURRED_AT].dt.tz_localize(None).dt.to_period("M").astype(str)
+        monthly = months.value_counts().sort_index().rename("händelser")
+    else:
+        monthly = pd.Series(dtype=int, name="händelser")
+    reasons = pd.DataFrame(columns=[schema.REASON_CATEGORY, schema.REASON, schema.MENTIONS])
+    if dialogue is not None and len(dialogue):
+        # a dialogue place counts when it lies in the zone or within 50 m of it
+        near = _inside(dialogue, polygon.buffer(50.0))
+        if len(near):
+            cols = [c for c in reasons.columns if c in near.columns]
+            reasons = pd.DataFrame(near[cols]).reset_index(drop=True)
+            if schema.MENTIONS in reasons.columns:
+                reasons = reasons.sort_values(schema.MENTIONS, ascending=False, kind="stable")
+    return ZoneDetails(
+        zone=chosen.iloc[0],
+        by_category=by_category,
+        hour_of_week=profile,
+        monthly=monthly,
+        dialogue_reasons=reasons.reset_index(drop=True),
+        nearest=nearest_place(gazetteer, polygon) if gazetteer is not None else None,
+    )
+
+
+def _change_text(now: float, before: float) -> str:
+    if before == 0:
+        return "ny jämfört med perioden före" if now else "oförändrat"
+    pct = 100.0 * (now - before) / before
+    if abs(pct) < 5:
+        return "ungefär som perioden före"
+    word = "fler" if pct > 0 else "färre"
+    return f"{_fmt(abs(pct))} % {word} än perioden före ({_fmt(before)})"
+
+
+def briefing(
+    zones: gpd.GeoDataFrame | None,
+    incidents: gpd.GeoDataFrame,
+    previous: gpd.GeoDataFrame,
+    *,
+    area_name: str,
+    what: str,
+    when: str,
+    dialogue: gpd.GeoDataFrame | None = None,
+    max_zones: int = 3,
+) -> list[str]:
+    """ "I korthet": three to five plain-Swedish sentences for a commander.
+
+    Names the top zones with their peak hours, and says what changed against the period
+    before (same length), both for the whole area and per zone (the previous period's
+    incidents counted inside the same zone polygons).
+
+    Parameters
+    ----------
+    zones : GeoDataFrame or None
+        Ranked zones of the current period.
+    incidents, previous : GeoDataFrame
+        Filtered incidents of the chosen period and of the period of the same length before.
+    area_name, what, when : str
+        Area name, what is counted (e.g. "våld på offentlig plats") and when (the period and
+        the time window), used as they are in the text (plain text, not HTML).
+    dialogue : GeoDataFrame, optional
+        Dialogue places, for the sentence about felt unsafety.
+    max_zones : int, default 3
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> z = gpd.GeoDataFrame({"zone_id": ["z1"], "rank": [1], "name": ["Torget"],
+    ...     "incident_count": [3], "share_of_area_incidents": [0.75],
+    ...     "peak_hours": ["fre 22–02"]}, geometry=[box(0, 0, 100, 100)], crs="EPSG:3006")
+    >>> now = gpd.GeoDataFrame(geometry=gpd.points_from_xy([10, 20, 30, 900], [10] * 4),
+    ...     crs="EPSG:3006")
+    >>> before = gpd.GeoDataFrame(geometry=gpd.points_from_xy([10, 900], [10, 10]),
+    ...     crs="EPSG:3006")
+    >>> for s in briefing(z, now, before, area_name="A", what="våld", when="2018"):
+    ...     print(s)
+    I A: 4 händelser (våld, 2018), 100 % fler än perioden före (2).
+    Mest utsatt: Torget med 3 händelser (75 % av områdets), främst fre 22–02.
+    Torget: 200 % fler än perioden före (1).
+    """
+    n_now, n_before = len(incidents), len(previous)
+    out = [
+        f"I {area_name}: {_fmt(n_now)} händelser ({what}, {when}), {_change_text(n_now, n_before)}."
+    ]
+    if zones is None or zones.empty:
+        out.append("Inga tydliga hotspotzoner i den valda perioden och tiden.")
+        return out
+    top = zones.sort_values(schema.RANK).head(max_zones)
+    first = top.iloc[0]
+    share = first.get(schema.SHARE_OF_AREA)
+    share_txt = (
+        f" ({_fmt(100 * share)} % av områdets)" if share is not None and not pd.isna(share) else ""
+    )
+    peak = first.get(schema.PEAK_HOURS)
+    peak_txt = f", främst {peak}" if isinstance(peak, str) and peak else ""
+    out.append(
+        f"Mest utsatt: {first[schema.NAME]} med {_fmt(first[schema.INCIDENT_COUNT])} händelser"
+        f"{share_txt}{peak_txt}."
+    )
+    if len(top) > 1:
+        rest = [
+            f"{r[schema.NAME]} ({_fmt(r[schema.INCIDENT_COUNT])})"
+            for _, r in top.iloc[1:].iterrows()
+        ]
+        out.append(
+            "Därefter: "
+            + " och ".join([", ".join(rest[:-1]), rest[-1]] if len(rest) > 1 else rest)
+            + "."
+        )
+    # change per zone: same polygons, previous period
+    changes = []
+    metric_prev = previous.to_crs(schema.CRS_METRIC) if len(previous) else previous
+    for _, r in top.iterrows():
+        poly = gpd.GeoSeries([r.geometry], crs=zones.crs).to_crs(schema.CRS_METRIC).iloc[0]
+        before = int(metric_prev.geometry.intersects(poly).sum()) if len(previous) else 0
+        now = int(r[schema.INCIDENT_COUNT])
+        changes.append((abs(now - before), r[schema.NAME], now, before))
+    big = max(changes)
+    if big[0] > 0:
+        out.append(f"{big[1]}: {_change_text(big[2], big[3])}.")
+    if dialogue is not None and len(dialogue) and schema.MENTIONS in dialogue.columns:
+        metric_zones = zones.to_crs(schema.CRS_METRIC)
+        metric_d = dialogue.to_crs(schema.CRS_METRIC)
+        in_any = metric_d.geometry.intersects(metric_zones.geometry.union_all())
+        outside = metric_d[~in_any.to_numpy()]
+        if len(outside):
+            worst = outside.sort_values(schema.MENTIONS, ascending=False).iloc[0]
+            out.append(
+                f"Medborgardialogen pekar även ut platser utanför zonerna som otrygga, mest "
+                f"”{worst[schema.REASON]}” ({_fmt(worst[schema.MENTIONS])} omnämnanden)."
+            )
+    return out[:5]
