@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import shutil
+import subprocess
 from datetime import date
 
 import geopandas as gpd
@@ -12,7 +14,7 @@ import pytest
 from scipy import stats
 from shapely.geometry import Point, box
 
-from geo import compare, schema
+from geo import compare, compare_report, schema
 from geo.compare import Period
 from geo.errors import InputError
 
@@ -27,7 +29,9 @@ def make_incidents(spec, *, category="våld på offentlig plats"):
     return gpd.GeoDataFrame(
         {
             schema.ID: [str(i) for i in range(len(rows))],
-            schema.OCCURRED_AT: pd.to_datetime([t for _, _, t in rows], format="ISO8601").tz_localize(schema.TZ),
+            schema.OCCURRED_AT: pd.to_datetime(
+                [t for _, _, t in rows], format="ISO8601"
+            ).tz_localize(schema.TZ),
             schema.CATEGORY: category,
             schema.WEIGHT: 1.0,
         },
@@ -555,3 +559,100 @@ def test_trend_monthly_with_span_and_error():
     assert out[schema.COUNT].tolist() == [0, 4, 0]
     with pytest.raises(ValueError, match='`freq` was "D"'):
         compare.trend(incidents, zone_frame(), freq="D")
+
+
+# --- report (geo.compare_report) ----------------------------------------------------------
+
+
+def comparison(**kwargs):
+    return compare.compare_zones(
+        scenario(), zone_frame(), before=BEFORE, after=AFTER, areas=area_frame(), **kwargs
+    )
+
+
+def test_summary_table_swedish_numbers():
+    table = compare_report.summary_table(comparison())
+    row = table.iloc[0]
+    assert row["Zon / område"] == "Stationen"
+    assert (row["Före"], row["Efter"], row["Förändring"]) == ("40", "10", "−75 %")
+    assert row["Kvot (95 % KI)"].startswith("0,25 (")
+    assert row["Bedömning"] == compare.DISPLACEMENT
+    assert table.iloc[1]["WDQ"] == "–"  # the area row has no WDQ
+
+
+def test_comparison_csv_round_trip(tmp_path):
+    table = comparison(zones_source="before_hotspots")
+    path = tmp_path / "jämförelse.csv"
+    data = compare_report.comparison_csv(table, before=BEFORE, after=AFTER, path=path)
+    assert data.startswith(b"\xef\xbb\xbf") and path.read_bytes() == data
+    back = pd.read_csv(path, encoding="utf-8-sig")
+    assert list(back["Före-period"].unique()) == [str(BEFORE)]
+    assert back["Antal före"].tolist() == [40, 250]
+    np.testing.assert_allclose(back.loc[0, "WDQ"], -2 / 3)
+    assert "Regression mot medelvärdet" in back.loc[0, "Varningar"]
+
+
+def test_comparison_records_are_json_safe():
+    import json
+
+    records = compare_report.comparison_records(comparison(), before=BEFORE, after=AFTER)
+    text = json.dumps(records, allow_nan=False)  # raises on NaN or inf
+    back = json.loads(text)
+    assert back[0]["before_count"] == 40 and back[0]["verdict"] == compare.DISPLACEMENT
+    assert back[1]["wdq"] is None and back[0]["before_period"] == str(BEFORE)
+
+
+def test_trend_chart_png():
+    series = compare.trend(scenario(), zone_frame(), freq="MS")
+    png = compare_report.trend_chart_png(series, intervention=AFTER.start, title="Trend")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def pdf_text(path):
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    done = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+def test_comparison_pdf_text(tmp_path):
+    table = comparison(zones_source="before_hotspots")
+    series = compare.trend(scenario(), zone_frame(), freq="MS")
+    path = tmp_path / "rapport.pdf"
+    data = compare_report.comparison_pdf(
+        table,
+        before=BEFORE,
+        after=AFTER,
+        series=series,
+        area_label="Järfälla <kommun>",
+        parameters={"Närområde (buffert)": "250 m"},
+        report_date=date(2018, 12, 31),
+        path=path,
+    )
+    assert data[:5] == b"%PDF-" and path.read_bytes() == data
+    text = pdf_text(path)
+    for expected in (
+        "Före/efter-utvärdering",
+        "Järfälla <kommun>",
+        "INTERN / BEGRÄNSAD",
+        "31 december 2018",
+        "2017-01-01 – 2017-12-31 (365 dagar)",
+        "Stationen",
+        "förskjutning till närområdet",
+        "Regression mot medelvärdet",
+        "Utveckling över tid",
+        "250 m",
+    ):
+        assert expected in text, expected
+
+
+def test_comparison_pdf_small_count_warning(tmp_path):
+    incidents = make_incidents([(50, 50, B_DAY, 3), (50, 50, A_DAY, 2)])
+    table = compare.compare_zones(incidents, zone_frame(), before=BEFORE, after=AFTER)
+    path = tmp_path / "liten.pdf"
+    compare_report.comparison_pdf(table, before=BEFORE, after=AFTER, path=path)
+    text = " ".join(pdf_text(path).split())
+    assert "För få händelser (5 före och efter sammanlagt)" in text
+    assert "Stationen: ingen säker förändring" in text
