@@ -1,0 +1,50 @@
+"""Om: methods in plain words, data sources, and the caveats about the demo data."""
+
+import streamlit as st
+
+st.title("Om Lägesbild")
+st.warning(
+    "**Demodatan är påhittad och gränserna är ungefärliga.** Händelserna och de otrygga "
+    "platserna i demon är syntetiska (skapade av programmet med kända, inplanterade mönster), "
+    "och områdesgränserna är ritade runt ungefärliga mittpunkter (±300 m). De är varken "
+    "officiella kommundelar eller stadsdelar. Ladda upp egna data och officiella gränser "
+    "under **Data** för verkligt arbete."
+)
+st.markdown(
+    """
+### Vad kartan visar
+- **Hotspotzoner** (röda ytor med siffra): sammanhängande platser där händelserna är
+  tydligt fler än i resten av området. Siffran är rangen inom området, 1 = flest händelser.
+  Zonen får namn efter närmaste kända plats (station, centrum, torg).
+- **Gi\\*-celler**: rutnätet bakom zonerna. Röda rutor är *heta* (fler händelser än slumpen
+  förklarar, med 90, 95 eller 99 % säkerhet), blå är *kalla*. Färgerna är desamma som i
+  ArcGIS Hot Spot Analysis.
+- **Värmekarta**: tätheten av händelser, utan statistisk prövning.
+- **Otrygga platser** (lila ringar): platser som invånare pekat ut i medborgardialoger, med
+  skälet. De visar upplevd otrygghet, inte brott, och räknas därför för sig.
+
+### Metoderna i korthet
+- **Getis-Ord Gi\\*** jämför varje ruta och dess grannar med hela området. Ett högt z-värde
+  betyder fler händelser än slumpen ger. För att inte hitta falska hotspots när tusentals
+  rutor prövas samtidigt korrigeras resultatet (False Discovery Rate). Rutstorlek och
+  grannavstånd väljs automatiskt om du inte anger dem; valen och skälen visas under Hotspots.
+- **DBSCAN / HDBSCAN** letar täta kluster av händelser (avstånd i meter, minsta antal).
+- **PAI** (Prediction Accuracy Index) = andel händelser i zonen delat med zonens andel av
+  ytan. PAI 10 betyder tio gånger tätare än genomsnittet.
+- **Tidsfönster**: en natt räknas till kvällen den började — fredag 23:30 och lördag 02:00 är
+  båda "fredagsnatt". Helgdagar följer svensk kalender; lov följer kommunens lovdagar.
+- **Jämförelse i I korthet**: samma filter, perioden av samma längd närmast före.
+
+### Data och integritet
+- Händelser är känsliga personuppgifter (brottsdatalagen). Allt som visas utanför polisen
+  ska aggregeras; antal under 5 visas som "<5".
+- Utan bakgrundskarta hämtas inga kartrutor: kartan fungerar i slutna nät och avslöjar inte
+  vilket område du tittar på. En intern kartserver kan anges med `LAGESBILD_TILES`.
+- Kartans programfiler (Leaflet med tillägg) hämtas en gång från npm-registret vid
+  installationen och serveras av appen själv.
+
+### Källor
+Demodata: genererad av `lagesbild demo-data` (se `data/README.md`). Metoder: Getis & Ord
+(1992), Ord & Getis (1995), Chainey, Tompson & Uhlig (2008), Benjamini & Hochberg (1995).
+"""
+)

@@ -1,0 +1,588 @@
+"""Shared Streamlit helpers for every page: the session's data, the sidebar, cached geo calls.
+
+The API is small on purpose; pages import only these:
+
+``get_data() -> Data``
+    The data of this session, frames in EPSG:3006: files uploaded on the Data page when
+    there are any, the bundled demo data otherwise. ``Data.key`` identifies it for caches.
+``sidebar_filters(data) -> Filters``
+    Draws the sidebar (area, period, categories, time window, method and its parameters
+    with explanations, background map) and returns the choices as a plain frozen dataclass.
+    Defaults for a commander: the police area, the last 12 months of the data, våld på
+    offentlig plats, kväll och natt, Gi*.
+``incidents_for(data, filters, *, previous=False) -> GeoDataFrame``
+    The incidents the filters select (``previous=True``: the period of the same length just
+    before), cached.
+``hotspots(data, filters) -> HotspotRun``
+    ``geo.analysis.run_hotspots`` on those incidents, cached, with a spinner.
+``SELECTED_ZONE``, ``select_zone(zone_id)``, ``selected_zone()``
+    The zone selected on the map or in the hotspot table (shared session_state key), so
+    table and map stay in step.
+``show_error(exc)``
+    ``st.error`` for the project's own errors (InputError and friends).
+``setup_map_assets()``
+    Points folium at the offline copies in ``static/vendor`` (or warns that they are missing).
+
+``st.cache_data`` lives here and in pages only, always around a pure ``geo`` call. Large
+frames are passed as ``_``-prefixed arguments (not hashed); ``Data.key`` stands for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geo import schema
+from geo.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: session_state keys shared between pages.
+SELECTED_ZONE = "lagesbild_selected_zone"
+UPLOAD = "lagesbild_upload"
+
+METHODS = {
+    "gistar": "Gi* (rutnät, Getis-Ord)",
+    "dbscan": "DBSCAN (täthetskluster)",
+    "hdbscan": "HDBSCAN (täthetskluster, automatisk täthet)",
+}
+METHOD_HELP = {
+    "gistar": (
+        "Delar området i lika stora rutor och testar för varje ruta om den och dess grannar "
+        "har fler händelser än slumpen ger (Getis-Ord Gi*, som ArcGIS Hot Spot Analysis). "
+        "Rutstorlek och grannavstånd väljs automatiskt om du inte anger dem."
+    ),
+    "dbscan": (
+        "Hittar täta kluster av händelser: en plats blir kluster när minst så många händelser "
+        "ligger inom avståndet (i meter) från varandra."
+    ),
+    "hdbscan": (
+        "Som DBSCAN men väljer själv avståndet; bra när tätheten skiljer sig mellan stadsdelar."
+    ),
+}
+TILE_CHOICES = {
+    "none": "Ingen (fungerar utan internet)",
+    "osm": "OpenStreetMap (kräver internet)",
+}
+
+
+@dataclass(frozen=True)
+class Data:
+    """The frames a session works on (EPSG:3006); ``key`` stands for them in caches."""
+
+    key: str
+    label: str
+    incidents: gpd.GeoDataFrame
+    areas: gpd.GeoDataFrame
+    dialogue: gpd.GeoDataFrame | None = None
+    gazetteer: gpd.GeoDataFrame | None = None
+    reports: dict = field(default_factory=dict)  # kind -> LoadResult-like summary
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The sidebar's choices: plain values, hashable, usable as a cache key."""
+
+    area_id: str
+    area_name: str
+    start: dt.date
+    end: dt.date
+    categories: tuple[str, ...]
+    window: str  # a name in geo.timewin.WINDOWS or text for parse_window
+    method: str = "gistar"
+    cell_size_m: float | None = None
+    band_m: float | None = None
+    eps_m: float = 150.0
+    min_weight: float = 10.0
+    use_dialogue: bool = True
+    tiles: str = "none"
+
+    def previous(self) -> Filters:
+        """The same filters over the period of the same length just before."""
+        days = (self.end - self.start).days + 1
+        return replace(
+            self,
+            start=self.start - dt.timedelta(days=days),
+            end=self.start - dt.timedelta(days=1),
+        )
+
+    def period_label(self) -> str:
+        return f"{self.start:%Y-%m-%d}–{self.end:%Y-%m-%d}"
+
+    def window_label(self) -> str:
+        from geo.timewin import resolve_window
+
+        try:
+            return resolve_window(self.window).label
+        except (ValueError, InputError):
+            return self.window
+
+
+# --- assets ---------------------------------------------------------------------------------
+
+
+def setup_map_assets() -> bool:
+    """Use the offline Leaflet copies when they are fetched; warn (in Swedish) otherwise."""
+    from geo.assets import DEFAULT_DEST, assets_present, use_local_assets
+
+    if assets_present(ROOT / DEFAULT_DEST):
+        use_local_assets()
+        return True
+    st.warning(
+        "Kartans filer (Leaflet) saknas lokalt, så kartan hämtar dem från internet. "
+        "Kör `lagesbild fetch-assets` (görs av `./dev app`) för att kartan ska fungera utan internet."
+    )
+    return False
+
+
+# --- data -----------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner="Läser demodata …")
+def _demo_frames() -> dict:
+    from geo import demo, io
+
+    paths = demo.demo_paths()
+    areas = io.load_boundaries(paths["areas"])
+    incidents = io.load_incidents(paths["incidents"], category_map=paths["category_map"])
+    dialogue = io.load_dialogue(paths["dialogue"])
+    gazetteer = io.load_gazetteer(paths["gazetteer"])
+    return {
+        "incidents": incidents.frame,
+        "areas": areas.frame,
+        "dialogue": dialogue.frame,
+        "gazetteer": gazetteer.frame,
+        "reports": {
+            "incidents": incidents.to_json_dict(),
+            "dialogue": dialogue.to_json_dict(),
+            "areas": areas.to_json_dict(),
+        },
+    }
+
+
+def get_data() -> Data:
+    """This session's data: the Data page's uploads replace the matching demo frames."""
+    try:
+        frames = dict(_demo_frames())
+    except InputError as exc:
+        show_error(exc)
+        st.stop()
+    key, label = "demo", "demodata (syntetisk, ungefärliga gränser)"
+    upload = st.session_state.get(UPLOAD)
+    if upload:
+        frames.update({k: v for k, v in upload["frames"].items() if v is not None})
+        key = "upload-" + upload["key"]
+        label = "uppladdade filer (" + ", ".join(upload["frames"]) + ")"
+    return Data(
+        key=key,
+        label=label,
+        incidents=frames["incidents"],
+        areas=frames["areas"],
+        dialogue=frames.get("dialogue"),
+        gazetteer=frames.get("gazetteer"),
+        reports=frames.get("reports", {}),
+    )
+
+
+def top_areas(areas: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Areas to choose from: police areas first, then kommuner, then the rest."""
+    order = {"lpo": 0, "kommun": 1, "stadsdel": 2, "kommundel": 2}
+    frame = pd.DataFrame(areas.drop(columns="geometry"))
+    if schema.LEVEL not in frame.columns:
+        frame[schema.LEVEL] = "kommun"
+    frame["_order"] = frame[schema.LEVEL].map(order).fillna(3)
+    return frame.sort_values(["_order", schema.AREA_NAME], kind="stable").drop(columns="_order")
+
+
+def _area_label(row) -> str:
+    levels = {
+        "lpo": "lokalpolisområde",
+        "kommun": "kommun",
+        "kommundel": "kommundel",
+        "stadsdel": "stadsdel",
+    }
+    return f"{row[schema.AREA_NAME]} ({levels.get(row[schema.LEVEL], row[schema.LEVEL])})"
+
+
+# --- sidebar --------------------------------------------------------------------------------
+
+
+def sidebar_filters(data: Data) -> Filters:
+    """Draw the sidebar and return the choices (see the module docstring for the defaults)."""
+    from geo.timewin import WINDOWS, parse_window
+
+    sb = st.sidebar
+    sb.caption(f"Data: {data.label}")
+    choices = top_areas(data.areas)
+    labels = {r[schema.AREA_ID]: _area_label(r) for _, r in choices.iterrows()}
+    area_id = sb.selectbox(
+        "Område",
+        list(labels),
+        format_func=labels.get,
+        key="f_area",
+        help="Lokalpolisområde, kommun eller stadsdel. Hotspots rangordnas inom området.",
+    )
+    area_name = str(choices.loc[choices[schema.AREA_ID] == area_id, schema.AREA_NAME].iloc[0])
+
+    times = data.incidents[schema.OCCURRED_AT]
+    last = times.max().date() if len(times) else dt.date.today()
+    first = times.min().date() if len(times) else last - dt.timedelta(days=365)
+    default_start = max(first, last - dt.timedelta(days=364))
+    period = sb.date_input(
+        "Period",
+        value=(default_start, last),
+        min_value=first,
+        max_value=last,
+        key="f_period",
+        help="Standard: de senaste 12 månaderna i datan. Jämförelsen görs mot lika lång period före.",
+    )
+    start, end = (
+        (period[0], period[-1])
+        if isinstance(period, tuple | list) and period
+        else (default_start, last)
+    )
+
+    present = [c for c in schema.CATEGORIES if c in set(data.incidents[schema.CATEGORY].unique())]
+    categories = sb.multiselect(
+        "Brottskategorier",
+        present or list(schema.CATEGORIES),
+        default=[schema.VIOLENCE] if schema.VIOLENCE in present else present[:1],
+        key="f_categories",
+    )
+
+    names = list(WINDOWS)
+    custom = "eget tidsfönster …"
+    window = sb.selectbox(
+        "Tidsfönster",
+        names + [custom],
+        index=names.index("kväll och natt") if "kväll och natt" in names else 0,
+        key="f_window",
+        help="En natt räknas till kvällen den började: fredag 23:30 och lördag 02:00 är båda fredagsnatt.",
+    )
+    if window == custom:
+        text = sb.text_input("Eget tidsfönster", "fre,lör 18-03", key="f_window_text")
+        try:
+            parse_window(text)
+            window = text
+        except (ValueError, InputError) as exc:
+            sb.error(str(exc))
+            window = "alla"
+
+    method = sb.radio(
+        "Metod", list(METHODS), format_func=METHODS.get, key="f_method", horizontal=False
+    )
+    sb.caption(METHOD_HELP[method])
+    kwargs: dict = {}
+    if method == "gistar":
+        auto = sb.checkbox("Välj rutstorlek och grannavstånd automatiskt", True, key="f_auto")
+        if not auto:
+            kwargs["cell_size_m"] = float(
+                sb.number_input(
+                    "Rutstorlek (m)",
+                    50,
+                    1000,
+                    150,
+                    25,
+                    key="f_cell",
+                    help="Sidan på varje ruta i meter.",
+                )
+            )
+            kwargs["band_m"] = float(
+                sb.number_input(
+                    "Grannavstånd (m)",
+                    100,
+                    3000,
+                    400,
+                    50,
+                    key="f_band",
+                    help="Rutor vars mittpunkter ligger närmare än så räknas som grannar.",
+                )
+            )
+    else:
+        kwargs["eps_m"] = float(
+            sb.number_input(
+                "Avstånd (m)",
+                25,
+                1000,
+                150,
+                25,
+                key="f_eps",
+                help="Hur nära händelser ska ligga för att räknas till samma kluster.",
+            )
+        )
+        kwargs["min_weight"] = float(
+            sb.number_input(
+                "Minsta antal händelser",
+                2,
+                500,
+                10,
+                1,
+                key="f_minw",
+                help="Så många händelser (viktade) behövs för att bilda ett kluster.",
+            )
+        )
+    use_dialogue = sb.checkbox(
+        "Ta med medborgardialogens otrygga platser",
+        True,
+        key="f_dialogue",
+        help="Ett omnämnande väger hälften så mycket som en händelse: det visar otrygghet, inte brott.",
+    )
+    tiles = _tile_choice(sb)
+    return Filters(
+        area_id=str(area_id),
+        area_name=area_name,
+        start=start,
+        end=end,
+        categories=tuple(categories),
+        window=window,
+        method=method,
+        use_dialogue=use_dialogue,
+        tiles=tiles,
+        **kwargs,
+    )
+
+
+def _tile_choice(sb) -> str:
+    env = os.environ.get("LAGESBILD_TILES", "none").strip() or "none"
+    options = dict(TILE_CHOICES)
+    if env not in options:
+        options[env] = "Intern kartserver"
+    keys = list(options)
+    return sb.selectbox(
+        "Bakgrundskarta",
+        keys,
+        index=keys.index(env),
+        format_func=options.get,
+        key="f_tiles",
+        help="Utan bakgrundskarta visas områdesgränserna på grå botten; inga kartrutor hämtas.",
+    )
+
+
+# --- cached geo calls -------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _in_area(key: str, area_id: str, _incidents, _areas):
+    from geo.io import assign_areas
+
+    area = _areas[_areas[schema.AREA_ID].astype(str) == area_id]
+    framed, _outside = assign_areas(_incidents, area)
+    return framed[framed[schema.AREA_ID].notna().to_numpy()]
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _filtered(key: str, filters: Filters, _data: Data):
+    from geo.timewin import filter_incidents
+
+    inside = _in_area(key, filters.area_id, _data.incidents, _data.areas)
+    return filter_incidents(
+        inside,
+        start=filters.start,
+        end=filters.end,
+        categories=filters.categories or None,
+        window=filters.window,
+    )
+
+
+def incidents_for(data: Data, filters: Filters, *, previous: bool = False) -> gpd.GeoDataFrame:
+    """The incidents the filters select (``previous``: the same-length period before)."""
+    f = filters.previous() if previous else filters
+    return _filtered(data.key, f, data)
+
+
+def _dialogue_in(data: Data, area_id: str):
+    if data.dialogue is None or data.dialogue.empty:
+        return None
+    area = data.areas[data.areas[schema.AREA_ID].astype(str) == area_id]
+    return data.dialogue[data.dialogue.intersects(area.geometry.union_all()).to_numpy()]
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _hotspots(key: str, filters: Filters, _data: Data):
+    from geo.analysis import run_hotspots
+
+    incidents = incidents_for(_data, filters)
+    area = _data.areas[_data.areas[schema.AREA_ID].astype(str) == filters.area_id]
+    kwargs = {"method": filters.method}
+    if filters.method == "gistar":
+        kwargs.update(cell_size_m=filters.cell_size_m, band_m=filters.band_m)
+    else:
+        kwargs.update(eps_m=filters.eps_m, min_weight=filters.min_weight)
+    return run_hotspots(
+        incidents,
+        area,
+        dialogue=_dialogue_in(_data, filters.area_id) if filters.use_dialogue else None,
+        gazetteer=_data.gazetteer,
+        **kwargs,
+    )
+
+
+def hotspots(data: Data, filters: Filters):
+    """``run_hotspots`` for the filters (cached; a spinner while it runs)."""
+    with st.spinner("Beräknar hotspots …"):
+        return _hotspots(data.key, filters, data)
+
+
+def dialogue_for(data: Data, filters: Filters):
+    """Dialogue places inside the chosen area (or None)."""
+    return _dialogue_in(data, filters.area_id)
+
+
+# --- selection and errors --------------------------------------------------------------------
+
+
+def select_zone(zone_id: str | None) -> None:
+    st.session_state[SELECTED_ZONE] = None if zone_id is None else str(zone_id)
+
+
+def selected_zone() -> str | None:
+    return st.session_state.get(SELECTED_ZONE)
+
+
+def show_error(exc: Exception) -> None:
+    """Show one of the project's own errors as it is; anything else is a bug and re-raised."""
+    from geo.errors import ConflictError, PermissionDenied
+
+    if isinstance(exc, InputError | ConflictError | PermissionDenied):
+        st.error(str(exc))
+    else:
+        raise exc
+
+
+# --- the map and the zone panel, shared by Karta and Hotspots ---------------------------------
+
+
+def build_map(data: Data, filters: Filters, run):
+    """The folium map for a run (not cached: building it takes a fraction of a second)."""
+    from geo import maps
+
+    return maps.hotspot_map(
+        run,
+        data.areas,
+        incidents=incidents_for(data, filters),
+        dialogue=dialogue_for(data, filters),
+        focus_area_ids=[filters.area_id],
+        tiles=filters.tiles,
+        incident_layer="heat",
+    )
+
+
+def show_map(data: Data, filters: Filters, run, *, key: str, height: int = 560) -> None:
+    """Draw the map; a click inside a zone selects it (found on the server by position).
+
+    Only ``last_object_clicked`` comes back from the browser, so panning and zooming never
+    rerun the page. The selected zone is outlined through ``feature_group_to_add``, which
+    highlights it without rebuilding the map (a rebuild would reset the view).
+    """
+    from streamlit_folium import st_folium
+
+    from geo import maps
+
+    zones = getattr(run, "zones", None)
+    sel = selected_zone()
+    if zones is None or sel not in set(zones[schema.ZONE_ID].astype(str)):
+        sel = None
+    center = zoom = None
+    if sel is not None and st.session_state.get(f"{key}_focus") == sel:
+        center, zoom = maps.zone_view(zones, sel)
+    m = build_map(data, filters, run)
+    out = st_folium(
+        m,
+        key=key,
+        height=height,
+        use_container_width=True,
+        returned_objects=["last_object_clicked"],
+        feature_group_to_add=maps.selection_layer(zones, sel) if zones is not None else None,
+        center=center,
+        zoom=zoom,
+    )
+    handle_click(out, zones, key=key)
+
+
+def handle_click(out, zones, *, key: str) -> None:
+    """Select the zone under a new click (``out`` is what ``st_folium`` returned)."""
+    from geo import maps
+
+    click = (out or {}).get("last_object_clicked")
+    if not click or zones is None or click == st.session_state.get(f"{key}_last_click"):
+        return
+    st.session_state[f"{key}_last_click"] = click
+    zone_id = maps.zone_at(zones, float(click["lat"]), float(click["lng"]))
+    if zone_id is not None and zone_id != selected_zone():
+        select_zone(zone_id)
+        st.rerun()
+
+
+def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
+    """The panel next to the map: key figures, categories, hours, dialogue, trend, place."""
+    import altair as alt
+
+    from geo import maps
+
+    d = maps.zone_details(
+        run.zones,
+        zone_id,
+        incidents_for(data, filters),
+        dialogue=dialogue_for(data, filters),
+        gazetteer=data.gazetteer,
+    )
+    z = d.zone
+    st.subheader(f"{int(z[schema.RANK])}. {z[schema.NAME]}")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Händelser", f"{int(z[schema.INCIDENT_COUNT])}")
+    share = z.get(schema.SHARE_OF_AREA)
+    c2.metric(
+        "Andel av området", "–" if share is None or pd.isna(share) else f"{100 * share:.0f} %"
+    )
+    pai = z.get(schema.PAI)
+    c3.metric(
+        "PAI",
+        "–" if pai is None or pd.isna(pai) else f"{pai:.1f}".replace(".", ","),
+        help="Andel händelser delat med andel yta: 10 betyder tio gånger tätare än snittet.",
+    )
+    if isinstance(z.get(schema.PEAK_HOURS), str) and z[schema.PEAK_HOURS]:
+        st.markdown(f"**Mest:** {z[schema.PEAK_HOURS]}")
+    if d.nearest:
+        name, kind, dist = d.nearest
+        st.markdown(f"**Närmaste namngivna plats:** {name} ({kind}, {dist:.0f} m)")
+    if len(d.by_category):
+        st.markdown("**Händelser per kategori**")
+        st.dataframe(d.by_category.rename_axis("kategori"), use_container_width=True)
+    st.markdown("**Veckodag och timme**")
+    long = d.hour_of_week.reset_index().melt(
+        id_vars="weekday", var_name="timme", value_name="antal"
+    )
+    chart = (
+        alt.Chart(long)
+        .mark_rect()
+        .encode(
+            x=alt.X("timme:O", title="timme"),
+            y=alt.Y("weekday:O", title=None, sort=list(d.hour_of_week.index)),
+            color=alt.Color("antal:Q", scale=alt.Scale(scheme="reds"), legend=None),
+            tooltip=["weekday", "timme", "antal"],
+        )
+        .properties(height=170)
+    )
+    st.altair_chart(chart, use_container_width=True)
+    if len(d.monthly):
+        st.markdown("**Per månad**")
+        st.bar_chart(d.monthly, height=150, color="#b10026")
+    if len(d.dialogue_reasons):
+        st.markdown("**Medborgardialogen: otrygga platser i och nära zonen**")
+        st.dataframe(
+            d.dialogue_reasons.rename(
+                columns={
+                    schema.REASON_CATEGORY: "kategori",
+                    schema.REASON: "skäl",
+                    schema.MENTIONS: "omnämnanden",
+                }
+            ),
+            hide_index=True,
+            use_container_width=True,
+        )
