@@ -783,8 +783,9 @@ def verdict(row: dict[str, Any]) -> tuple[str, list[str]]:
     wdd_p = row.get(WDD_P, math.nan)
     if row.get(WDD) is not None and not wdd_p < ALPHA and not math.isnan(wdd_p):
         warnings.append(
-            "Kontrollområdet förändrades på liknande sätt: minskningen i zonen skiljer sig inte "
-            "säkert från den allmänna utvecklingen (WDD-testet)."
+            f"WDD-testet (zon och närområde mot kontrollområdet) visar ingen säker "
+            f"nettominskning (p = {wdd_p:.2f}): en del av minskningen kan ha flyttat till "
+            "närområdet eller följa den allmänna utvecklingen."
         )
     success = row.get(SUCCESS, math.nan)
     buffer = row.get(BUFFER_TERM, math.nan)

@@ -656,3 +656,63 @@ def test_comparison_pdf_small_count_warning(tmp_path):
     text = " ".join(pdf_text(path).split())
     assert "För få händelser (5 före och efter sammanlagt)" in text
     assert "Stationen: ingen säker förändring" in text
+
+
+# --- the planted 2018 effect in the demo data ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_comparison():
+    demo = pytest.importorskip("geo.demo")
+    data = demo.generate()  # seeded: the same data as data/
+    incidents = demo.incidents_metric(data.incidents)
+    areas = data.areas.to_crs(schema.CRS_METRIC)
+    kommun = areas[areas[schema.AREA_ID] == demo.JARFALLA_ID]
+    planted = demo.PLANTED["jakobsberg_station"]
+    station = gpd.GeoSeries.from_xy([planted["lon"]], [planted["lat"]], crs=schema.CRS_WGS84)
+    radius_m = planted["treatment_radius_m"]
+    zones = gpd.GeoDataFrame(
+        {schema.ZONE_ID: ["js"], schema.NAME: ["Jakobsbergs station"]},
+        geometry=station.to_crs(schema.CRS_METRIC).buffer(radius_m).to_numpy(),
+        crs=schema.CRS_METRIC,
+    )
+    before = Period(date(2017, 3, 1), date(2017, 12, 31))
+    after = Period(date(2018, 3, 1), date(2018, 12, 31))
+    table = compare.compare_zones(
+        incidents,
+        zones,
+        before=before,
+        after=after,
+        buffer_m=planted["buffer_ring_m"][1] - radius_m,
+        areas=kommun,
+        categories=list(demo.TARGET_CATEGORIES),
+    )
+    return table, demo.treatment_figures(data)
+
+
+def test_demo_station_drop_is_a_significant_decrease(demo_comparison):
+    table, figures = demo_comparison
+    zone = table.iloc[0]
+    # the same counts as the demo's own independent tally of R, D and C
+    assert (zone[compare.BEFORE_COUNT], zone[compare.AFTER_COUNT]) == (
+        figures["R"]["before"],
+        figures["R"]["after"],
+    )
+    assert (zone[compare.BUFFER_BEFORE], zone[compare.BUFFER_AFTER]) == (
+        figures["D"]["before"],
+        figures["D"]["after"],
+    )
+    assert (zone[compare.CONTROL_BEFORE], zone[compare.CONTROL_AFTER]) == (
+        figures["C"]["before"],
+        figures["C"]["after"],
+    )
+    assert zone[compare.P_VALUE] < 0.001
+    assert zone[compare.RR_CI_HIGH] < 1.0  # planted −40 % in the target categories
+
+
+def test_demo_displacement_shows_in_the_buffer(demo_comparison):
+    zone = demo_comparison[0].iloc[0]
+    assert zone[compare.SUCCESS] < 0 and zone[compare.BUFFER_TERM] > 0
+    assert zone[compare.WDQ] < 0  # displacement (Bowers & Johnson)
+    assert zone[compare.BUFFER_P] < 0.05
+    assert zone[compare.VERDICT] == compare.DISPLACEMENT
