@@ -1,0 +1,901 @@
+"""Grid hotspots: square cells in EPSG:3006 and the Getis-Ord Gi* statistic on them.
+
+This module owns the grid (``make_grid``), the Gi* z-scores, p-values and ArcGIS-style
+confidence bins with False Discovery Rate correction (``gistar_cells``), and the automatic
+choice of cell size and distance band (reported as :class:`Choice`).
+
+The statistic is esda's ``G_Local(y, w, transform="B", star=True)``: binary weights, the
+cell itself included. On a regular lattice the neighbour sums are a 2-D convolution of the
+cell values with a disk, which is what makes a million cells take well under a second.
+Neighbours are found between **lattice centres** (not the centroids of clipped cells), so
+every cell's neighbourhood is the same disk, cut only by the edge of the study area.
+
+Data caveat: incidents are binned by their coordinates; a point exactly on a cell edge goes
+to the cell above/right of the edge, and a point exactly on the outer edge of the study
+area to the cell inside it (never lost). Points outside the study area are counted and
+reported in ``GridResult.messages``, not analysed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import ndimage, signal, stats
+
+from geo import schema
+
+#: No automatic grid gets more cells than this; the cell size grows until it fits.
+MAX_AUTO_CELLS = 250_000
+#: The automatic cell size is never below this (geocoding is not more precise than that).
+MIN_AUTO_CELL_M = 25.0
+#: Conditional permutations are offered up to this many cells (they cost n × permutations).
+MAX_PERMUTATION_CELLS = 50_000
+#: Radii (in cells) tried when the band is chosen automatically.
+AUTO_BAND_RADII = tuple(range(1, 16))
+#: Kernels up to this many cells are summed directly; larger ones by FFT.
+_DIRECT_KERNEL_CELLS = 49
+
+LATTICE_ROW = "lattice_row"
+LATTICE_COL = "lattice_col"
+GI_P_SIM = "gi_p_sim"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One parameter of an analysis, with the reason it has its value.
+
+    Attributes
+    ----------
+    name : str
+        Parameter name, e.g. ``"cell_size_m"``.
+    value : float
+        The value used.
+    reason : str
+        Swedish text for users: why this value (given by the user, or how it was chosen).
+    """
+
+    name: str
+    value: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class GridResult:
+    """Cells with Gi* results, the parameters used, and notes for the user.
+
+    Attributes
+    ----------
+    cells : GeoDataFrame
+        One row per cell, EPSG:3006; see :func:`gistar_cells`.
+    choices : list of Choice
+        Cell size, band and the other parameters actually used.
+    messages : list of str
+        Swedish notes (points outside the study area, undefined z-scores, ...).
+    """
+
+    cells: gpd.GeoDataFrame
+    choices: list[Choice]
+    messages: list[str] = field(default_factory=list)
+
+
+# --- the statistic ------------------------------------------------------------------------
+
+
+def gistar_z(y: np.ndarray, neighbour_sums: np.ndarray, neighbour_counts: np.ndarray) -> np.ndarray:
+    """Getis-Ord Gi* z-scores from the band sums (binary weights, self included).
+
+    With ``n`` values, mean ``x̄`` and population standard deviation ``s`` of all ``y``,
+    a cell with ``k`` neighbours (itself included) whose values sum to ``S`` has
+
+        z = (S − k·x̄) / (s · √((n·k − k²) / (n − 1)))
+
+    which is esda's ``(G − E[G]) / √Var[G]`` with ``G = S / Σy``, ``E[G] = k / n`` and
+    ``Var[G] = k(n − k) / (n − 1) / n² · s² / x̄²`` rearranged (and ArcGIS's Gi* formula).
+
+    Parameters
+    ----------
+    y : array of float
+        Every value of the analysis (all cells, empty ones too).
+    neighbour_sums, neighbour_counts : arrays of the same shape
+        ``S`` and ``k`` per cell to score.
+
+    Returns
+    -------
+    numpy.ndarray
+        z per cell; NaN where it is undefined: all values equal (``s = 0``, e.g. no
+        incidents at all) or the cell neighbours every cell (``k = n``).
+
+    Examples
+    --------
+    >>> y = np.array([0.0, 0.0, 3.0])
+    >>> # cell 2 alone (k=1, S=3): x̄=1, s=√2, z = (3 − 1) / (√2 · √((3−1)/2)) = √2
+    >>> float(gistar_z(y, np.array([3.0]), np.array([1.0]))[0])
+    1.414213562373095
+    """
+    y = np.asarray(y, dtype=float)
+    sums = np.asarray(neighbour_sums, dtype=float)
+    counts = np.asarray(neighbour_counts, dtype=float)
+    n = y.size
+    mean = y.mean() if n else 0.0
+    sd = math.sqrt(max(float(np.mean(y**2)) - mean**2, 0.0)) if n else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread = np.sqrt((n * counts - counts**2) / (n - 1)) if n > 1 else np.zeros_like(counts)
+        z = (sums - counts * mean) / (sd * spread)
+    # s = 0 up to rounding (all values equal) or k = n leaves nothing to compare with.
+    undefined = (sd <= 1e-12 * max(abs(mean), 1.0)) | (spread == 0) | ~np.isfinite(z)
+    return np.where(undefined, np.nan, z)
+
+
+def gistar_points(xy: np.ndarray, y: np.ndarray, band_m: float) -> np.ndarray:
+    """Gi* z-scores for arbitrary points with a fixed distance band (the generic path).
+
+    Neighbours are the points within ``band_m`` (distance ≤ band, as libpysal's
+    ``DistanceBand``), the point itself included.
+
+    Parameters
+    ----------
+    xy : (n, 2) array of float
+        Coordinates in metres.
+    y : (n,) array of float
+    band_m : float
+
+    Returns
+    -------
+    numpy.ndarray
+        z per point, NaN where undefined (see :func:`gistar_z`).
+
+    Examples
+    --------
+    The esda reference vector (DESIGN.md §4):
+
+    >>> xy = np.array([(10, 10), (20, 10), (40, 10), (15, 20), (30, 20), (30, 30)], float)
+    >>> np.round(gistar_points(xy, np.array([2, 3, 3.2, 5, 8, 7]), 15), 6).tolist()
+    [-1.397276, -0.289178, 0.65065, -0.289178, 1.234521, 2.024243]
+    """
+    from scipy.spatial import cKDTree
+
+    xy = np.asarray(xy, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if xy.ndim != 2 or xy.shape[1] != 2 or xy.shape[0] != y.shape[0]:
+        raise ValueError(f"`xy` must be (n, 2) matching `y` (n={y.shape[0]}), got {xy.shape}.")
+    pairs = cKDTree(xy).query_pairs(r=band_m, output_type="ndarray")
+    sums = y.copy()
+    counts = np.ones(len(y))
+    np.add.at(sums, pairs[:, 0], y[pairs[:, 1]])
+    np.add.at(sums, pairs[:, 1], y[pairs[:, 0]])
+    np.add.at(counts, pairs.ravel(), 1)
+    return gistar_z(y, sums, counts)
+
+
+def disk_kernel(radius_cells: float) -> np.ndarray:
+    """Binary disk of lattice offsets with distance ≤ ``radius_cells`` (centre included).
+
+    Examples
+    --------
+    >>> disk_kernel(1).astype(int).tolist()
+    [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
+    >>> int(disk_kernel(2).sum())  # offsets with dr² + dc² ≤ 4
+    13
+    """
+    if not radius_cells >= 0:
+        raise ValueError(f"`radius_cells` was {radius_cells}; expected a number ≥ 0.")
+    reach = int(math.floor(radius_cells + 1e-9))
+    offsets = np.arange(-reach, reach + 1)
+    dist2 = offsets[:, None] ** 2 + offsets[None, :] ** 2
+    return dist2 <= radius_cells**2 * (1 + 1e-9)
+
+
+def band_sums(values: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` over a symmetric ``kernel`` around each lattice cell (zero outside).
+
+    Small kernels are summed directly (scipy.ndimage), large ones by FFT
+    (scipy.signal.fftconvolve); FFT round-off (~1e-12 of the largest sum) is removed for
+    integer input by rounding.
+    """
+    values = np.asarray(values, dtype=float)
+    kernel = np.asarray(kernel, dtype=float)
+    if kernel.size <= _DIRECT_KERNEL_CELLS:
+        return ndimage.correlate(values, kernel, mode="constant", cval=0.0)
+    out = signal.fftconvolve(values, kernel, mode="same")
+    if np.all(values == np.round(values)):
+        out = np.round(out)
+    return out
+
+
+def gistar_lattice(values: np.ndarray, mask: np.ndarray, radius_cells: float) -> np.ndarray:
+    """Gi* z-scores on a regular lattice: the fast path.
+
+    Parameters
+    ----------
+    values : 2-D array of float
+        Cell values (rows × cols); ignored outside ``mask``.
+    mask : 2-D array of bool
+        Cells that belong to the study area (empty ones included).
+    radius_cells : float
+        Distance band in cell widths, between lattice centres.
+
+    Returns
+    -------
+    numpy.ndarray
+        2-D z-scores, NaN outside the mask and where undefined. Equal to esda's
+        ``G_Local(y, DistanceBand(centres, radius·cell), transform="B", star=True).Zs`` on
+        the masked cells.
+
+    Examples
+    --------
+    >>> v = np.zeros((3, 3)); v[1, 1] = 9.0
+    >>> z = gistar_lattice(v, np.ones((3, 3), bool), 1)
+    >>> round(float(z[1, 1]), 4)  # k=5, S=9, x̄=1, s=√8: (9−5)/(√8·√(20/8)) = 0.8944
+    0.8944
+    """
+    values = np.asarray(values, dtype=float)
+    mask = np.asarray(mask, dtype=bool)
+    if values.shape != mask.shape or values.ndim != 2:
+        raise ValueError(
+            f"`values` {values.shape} and `mask` {mask.shape} must be 2-D of the same shape."
+        )
+    kernel = disk_kernel(radius_cells)
+    masked = np.where(mask, values, 0.0)
+    sums = band_sums(masked, kernel)
+    counts = band_sums(mask.astype(float), kernel)
+    z = np.full(values.shape, np.nan)
+    z[mask] = gistar_z(masked[mask], sums[mask], np.round(counts[mask]))
+    return z
+
+
+def two_sided_p(z: np.ndarray) -> np.ndarray:
+    """Two-sided p-values from the standard normal (NaN stays NaN).
+
+    Examples
+    --------
+    >>> np.round(two_sided_p(np.array([1.959964, 0.0])), 4).tolist()
+    [0.05, 1.0]
+    """
+    return 2.0 * stats.norm.sf(np.abs(np.asarray(z, dtype=float)))
+
+
+def bh_threshold(p: np.ndarray, alpha: float) -> float:
+    """Benjamini–Hochberg critical p-value: the largest p₍ₖ₎ with p₍ₖ₎ ≤ k·α/m.
+
+    NaN p-values are left out of ``m``. Returns 0.0 when no test passes (then only p = 0
+    would be significant, and p = 0 is also significant under any correction).
+
+    Examples
+    --------
+    >>> # sorted p: .001 ≤ 1·.05/4=.0125 ✓, .02 ≤ .025 ✓, .04 > .0375 ✗, .3 > .05 ✗ → .02
+    >>> bh_threshold(np.array([0.3, 0.02, 0.001, 0.04]), 0.05)
+    0.02
+    """
+    p = np.asarray(p, dtype=float)
+    p = np.sort(p[np.isfinite(p)])
+    m = p.size
+    if m == 0:
+        return 0.0
+    passed = np.flatnonzero(p <= np.arange(1, m + 1) * alpha / m)
+    return float(p[passed[-1]]) if passed.size else 0.0
+
+
+def confidence_bins(
+    z: np.ndarray,
+    p: np.ndarray,
+    *,
+    alpha_levels: tuple[float, ...] = (0.10, 0.05, 0.01),
+    fdr: bool = True,
+) -> np.ndarray:
+    """ArcGIS ``Gi_Bin``: ±3/±2/±1 for 99/95/90 % confidence, 0 not significant.
+
+    Without FDR a cell reaches a level when ``p ≤ α``. With FDR, as ArcGIS's Hot Spot
+    Analysis does it, each level's critical p-value is lowered separately with the
+    Benjamini–Hochberg procedure over all cells with a defined p, and a cell reaches a level
+    when ``p`` is at most that level's threshold. The bin is the highest level reached,
+    signed as z. Cells with undefined z get 0.
+
+    Examples
+    --------
+    >>> z = np.array([3.0, 2.0, -1.8, 0.5, np.nan])
+    >>> confidence_bins(z, two_sided_p(z), fdr=False).tolist()
+    [3, 2, -1, 0, 0]
+    """
+    z = np.asarray(z, dtype=float)
+    p = np.asarray(p, dtype=float)
+    levels = sorted(alpha_levels, reverse=True)  # 0.10 → bin 1, 0.05 → 2, 0.01 → 3
+    if not all(0 < a < 1 for a in levels):
+        raise ValueError(f"`alpha_levels` was {alpha_levels}; expected values between 0 and 1.")
+    bins = np.zeros(z.shape, dtype=np.int8)
+    defined = np.isfinite(p) & np.isfinite(z)
+    for level, alpha in enumerate(levels, start=1):
+        threshold = bh_threshold(p[defined], alpha) if fdr else alpha
+        bins[defined & (p <= threshold)] = level
+    return (bins * np.sign(np.where(defined, z, 0.0))).astype(np.int8)
+
+
+# --- the grid -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Lattice:
+    """A regular lattice of square cells in EPSG:3006 (row 0 at the south edge)."""
+
+    x0: float
+    y0: float
+    cell_size_m: float
+    nrows: int
+    ncols: int
+
+    def cell_of(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        col = np.floor((x - self.x0) / self.cell_size_m).astype(np.int64)
+        row = np.floor((y - self.y0) / self.cell_size_m).astype(np.int64)
+        return row, col
+
+
+def _check_frame(frame, name: str, *, need: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise TypeError(f"`{name}` must be a GeoDataFrame, got {type(frame).__name__}.")
+    if frame.crs is None:
+        raise ValueError(f"`{name}` has no CRS; Lägesbild works in {schema.CRS_METRIC}.")
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"`{name}` lacks the column(s) {', '.join(missing)}; it has "
+            f"{', '.join(map(str, frame.columns))}."
+        )
+    if frame.crs.to_epsg() != 3006:
+        frame = frame.to_crs(schema.CRS_METRIC)
+    return frame
+
+
+def _lattice_for(bounds: tuple[float, ...], cell_size_m: float, origin) -> _Lattice:
+    minx, miny, maxx, maxy = bounds
+    if origin is None:
+        # Snap to multiples of the cell size so the same cells come back run after run.
+        x0 = math.floor(minx / cell_size_m) * cell_size_m
+        y0 = math.floor(miny / cell_size_m) * cell_size_m
+    else:
+        x0, y0 = (float(v) for v in origin)
+        if x0 > minx or y0 > miny:
+            raise ValueError(
+                f"`origin` {origin} lies above/right of the study area's lower-left corner "
+                f"({minx:.1f}, {miny:.1f}); it must be at or below it."
+            )
+    # floor(...) + 1 pads one cell when the area ends exactly on a cell edge, so nothing on
+    # the outer edge falls off the grid (STACK-NOTES).
+    ncols = int(math.floor((maxx - x0) / cell_size_m)) + 1
+    nrows = int(math.floor((maxy - y0) / cell_size_m)) + 1
+    return _Lattice(x0, y0, float(cell_size_m), nrows, ncols)
+
+
+def _grid_cells(
+    areas: gpd.GeoDataFrame, cell_size_m: float, origin=None
+) -> tuple[_Lattice, np.ndarray, gpd.GeoDataFrame]:
+    """Lattice, mask and the clipped cells (in lattice order: row-major, south first)."""
+    if not (
+        isinstance(cell_size_m, int | float) and cell_size_m > 0 and math.isfinite(cell_size_m)
+    ):
+        raise ValueError(
+            f"`cell_size_m` was {cell_size_m!r}; expected a positive number of metres."
+        )
+    if len(areas) == 0:
+        raise ValueError("`areas` is empty: a grid needs a study area.")
+    study = shapely.union_all(areas.geometry.values)
+    lattice = _lattice_for(study.bounds, cell_size_m, origin)
+    total = lattice.nrows * lattice.ncols
+    if total > 5_000_000:
+        raise ValueError(
+            f"A {cell_size_m:g} m grid over this area has {total:,} cells (over 5 000 000); "
+            "choose a larger cell size."
+        )
+    rows, cols = np.divmod(np.arange(total), lattice.ncols)
+    x = lattice.x0 + cols * cell_size_m
+    y = lattice.y0 + rows * cell_size_m
+    boxes = shapely.box(x, y, x + cell_size_m, y + cell_size_m)
+    shapely.prepare(study)
+    inside = shapely.contains_properly(study, boxes)
+    edge = ~inside & shapely.intersects(study, boxes)
+    geoms = boxes.copy()
+    clipped = shapely.intersection(boxes[edge], study)
+    # Keep polygonal parts only; a cell that merely touches the area (a line) is not in it.
+    clipped = np.array([_polygonal(g) for g in clipped], dtype=object)
+    geoms[edge] = clipped
+    keep = inside.copy()
+    keep[edge] = ~shapely.is_empty(clipped)
+    mask = keep.reshape(lattice.nrows, lattice.ncols)
+    cells = gpd.GeoDataFrame(
+        {
+            schema.CELL_ID: [
+                f"E{xx:.0f}N{yy:.0f}" for xx, yy in zip(x[keep], y[keep], strict=True)
+            ],
+            LATTICE_ROW: rows[keep],
+            LATTICE_COL: cols[keep],
+        },
+        geometry=geoms[keep],
+        crs=schema.CRS_METRIC,
+    )
+    cells[schema.AREA_ID] = _cell_areas(cells, areas, lattice)
+    return lattice, mask, cells
+
+
+def _polygonal(geom):
+    if geom.is_empty or geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def _cell_areas(cells: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, lattice: _Lattice) -> np.ndarray:
+    """area_id of the area holding each cell's lattice centre, else of the largest overlap."""
+    half = lattice.cell_size_m / 2
+    centres = shapely.points(
+        lattice.x0 + cells[LATTICE_COL].to_numpy() * lattice.cell_size_m + half,
+        lattice.y0 + cells[LATTICE_ROW].to_numpy() * lattice.cell_size_m + half,
+    )
+    area_ids = areas[schema.AREA_ID].astype(str).to_numpy()
+    tree = shapely.STRtree(areas.geometry.values)
+    cell_idx, area_idx = tree.query(centres, predicate="within")
+    result = np.full(len(cells), None, dtype=object)
+    # Reverse so the first area in the frame wins where areas overlap.
+    result[cell_idx[::-1]] = area_ids[area_idx[::-1]]
+    todo = np.flatnonzero(pd.isna(result))
+    if todo.size:
+        geoms = cells.geometry.values[todo]
+        c_idx, a_idx = tree.query(geoms, predicate="intersects")
+        overlap = shapely.area(shapely.intersection(geoms[c_idx], areas.geometry.values[a_idx]))
+        best = pd.DataFrame({"c": c_idx, "a": a_idx, "o": overlap}).sort_values(
+            ["c", "o"], ascending=[True, False], kind="stable"
+        )
+        best = best.drop_duplicates("c")
+        result[todo[best["c"].to_numpy()]] = area_ids[best["a"].to_numpy()]
+    return result
+
+
+def make_grid(
+    areas: gpd.GeoDataFrame, cell_size_m: float, *, origin: tuple[float, float] | None = None
+) -> gpd.GeoDataFrame:
+    """Square cells on a regular lattice, clipped to the study area.
+
+    Parameters
+    ----------
+    areas : GeoDataFrame
+        With ``area_id``; the study area is the union of the geometries. Reprojected to
+        EPSG:3006 if in another CRS.
+    cell_size_m : float
+        Cell width in metres.
+    origin : (x, y), optional
+        Lower-left corner of the lattice in EPSG:3006, at or below the area's corner. By
+        default the corner snapped down to a multiple of the cell size, so two runs over
+        the same area share their cells.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``cell_id`` ("E{x}N{y}" of the lower-left corner), ``lattice_row``, ``lattice_col``
+        (row 0 south, column 0 west), ``area_id`` (the area that holds the cell's centre,
+        else the one it overlaps most) and the clipped square ``geometry``, EPSG:3006.
+        Every cell that overlaps the area with positive area is there, empty or not.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a frame without CRS or ``area_id``, a bad cell size or origin, or a grid over
+        5 000 000 cells.
+
+    Examples
+    --------
+    >>> areas = gpd.GeoDataFrame({"area_id": ["a"]},
+    ...     geometry=[shapely.box(0, 0, 250, 100)], crs="EPSG:3006")
+    >>> g = make_grid(areas, 100)
+    >>> len(g), round(g.area.sum())  # 3 × 1 cells, the last one clipped to 50 m × 100 m
+    (3, 25000)
+    """
+    areas = _check_frame(areas, "areas", need=(schema.AREA_ID,))
+    _, _, cells = _grid_cells(areas, cell_size_m, origin)
+    return cells[[schema.CELL_ID, schema.AREA_ID, LATTICE_ROW, LATTICE_COL, "geometry"]]
+
+
+# --- automatic parameters -------------------------------------------------------------------
+
+_NICE_STEPS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5)
+
+
+def _nice_metres(value: float) -> float:
+    """Round up to 25, 50, 75, 100, 125, 150, 200, 250, 300, 400, 500, ... metres."""
+    if value <= MIN_AUTO_CELL_M:
+        return MIN_AUTO_CELL_M
+    magnitude = 10 ** math.floor(math.log10(value))
+    for step in (*_NICE_STEPS, 10.0):
+        if step * magnitude >= value - 1e-9:
+            return step * magnitude
+    return 10 * magnitude  # pragma: no cover - the loop ends at 10
+
+
+def choose_cell_size(
+    xy: np.ndarray, study_bounds: tuple[float, ...], study_area_m2: float
+) -> Choice:
+    """Cell size from the incidents' spacing, as ArcGIS Optimized Hot Spot Analysis does.
+
+    The median distance from each distinct incident location to its nearest other one,
+    kept between the shorter side of the area's bounding box / 200 and / 20, rounded up to
+    a "nice" number of metres (never below 25 m), then enlarged until the grid has at most
+    250 000 cells.
+
+    Examples
+    --------
+    >>> xy = np.array([[0, 0], [60, 0], [0, 60], [60, 60], [2000, 2000]], float)
+    >>> c = choose_cell_size(xy, (0, 0, 2000, 2000), 4e6)
+    >>> c.value  # median nearest-neighbour distance 60 m → 75 m
+    75.0
+    """
+    from scipy.spatial import cKDTree
+
+    minx, miny, maxx, maxy = study_bounds
+    short_side = max(min(maxx - minx, maxy - miny), 1.0)
+    distinct = np.unique(np.asarray(xy, dtype=float), axis=0)
+    if len(distinct) >= 2:
+        dist, _ = cKDTree(distinct).query(distinct, k=2)
+        nn = float(np.median(dist[:, 1]))
+        basis = f"medianavståndet till närmaste annan händelseplats är {nn:.0f} m"
+    else:
+        nn = short_side / 50
+        basis = (
+            "för få olika händelseplatser för att mäta avstånd; utgår från områdets kortsida / 50 "
+            f"({nn:.0f} m)"
+        )
+    raw = min(max(nn, short_side / 200), short_side / 20)
+    size = _nice_metres(raw)
+    bounds_note = ""
+    if raw != nn:
+        bounds_note = f", begränsat till mellan kortsidan/200 och kortsidan/20 ({raw:.0f} m)"
+    cap_note = ""
+    while study_area_m2 / size**2 > MAX_AUTO_CELLS:
+        size = _nice_metres(size * 1.01)
+        cap_note = f"; förstorad så att rutnätet får högst {MAX_AUTO_CELLS:,} rutor".replace(
+            ",", " "
+        )
+    reason = (
+        f"Automatisk rutstorlek {size:g} m: {basis}{bounds_note}, avrundat uppåt till jämna meter"
+        f"{cap_note}."
+    )
+    return Choice("cell_size_m", float(size), reason)
+
+
+def _moran_z(values: np.ndarray, mask: np.ndarray, kernel: np.ndarray) -> float:
+    """Global Moran's I z-score (normality) with binary weights, self excluded."""
+    y = values[mask]
+    n = y.size
+    dev = np.where(mask, values - y.mean(), 0.0)
+    m2 = float((dev[mask] ** 2).sum())
+    k = np.round(band_sums(mask.astype(float), kernel)[mask]) - 1  # neighbours, self excluded
+    s0 = float(k.sum())
+    if n < 3 or m2 == 0 or s0 == 0:
+        return float("nan")
+    lag = band_sums(dev, kernel)[mask] - dev[mask]
+    moran = n / s0 * float((dev[mask] * lag).sum()) / m2
+    s1 = 2 * s0  # symmetric binary weights: ½ Σ (w_ij + w_ji)² = 2 S0
+    s2 = float((4 * k**2).sum())  # Σ_i (row sum + column sum)²
+    expected = -1.0 / (n - 1)
+    variance = (n**2 * s1 - n * s2 + 3 * s0**2) / ((n**2 - 1) * s0**2) - expected**2
+    return (moran - expected) / math.sqrt(variance) if variance > 0 else float("nan")
+
+
+def choose_band(
+    values: np.ndarray,
+    mask: np.ndarray,
+    cell_size_m: float,
+    radii: tuple[int, ...] = AUTO_BAND_RADII,
+) -> Choice:
+    """Distance band at the first peak of spatial autocorrelation (ArcGIS's approach).
+
+    Global Moran's I (binary weights) is computed for bands of 1, 2, ... 15 cell widths;
+    the band is the first distance where its z-score peaks (higher than at the bands on
+    either side) and is significant (z > 1.96). Without such a peak, 2 cell widths
+    (12 neighbours plus the cell itself), a local scale that suits street-level hotspots.
+    Bands wider than half the area's shorter side are not tried.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> v = rng.poisson(0.2, (40, 40)).astype(float)
+    >>> v[10:14, 10:14] += 6  # one 4 × 4 hot block: autocorrelation peaks at a short band
+    >>> c = choose_band(v, np.ones((40, 40), bool), 100.0)
+    >>> c.value <= 400
+    True
+    """
+    mask = np.asarray(mask, dtype=bool)
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        raise ValueError("The grid has no cells inside the study area.")
+    short = min(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
+    tried = [r for r in radii if r <= max(short / 2, 1)]
+    zs = [_moran_z(values, mask, disk_kernel(r)) for r in tried]
+    peak = None
+    for i, z in enumerate(zs):
+        before = zs[i - 1] if i > 0 else -np.inf
+        after = zs[i + 1] if i + 1 < len(zs) else -np.inf
+        if np.isfinite(z) and z > 1.96 and z > before and z >= after:
+            peak = i
+            break
+    if peak is not None:
+        radius = tried[peak]
+        reason = (
+            f"Automatiskt avståndsband {radius * cell_size_m:g} m ({radius} rutor): där den "
+            f"rumsliga autokorrelationen (Morans I, z = {zs[peak]:.1f}) har sin första topp bland "
+            f"band på 1–{tried[-1]} rutor."
+        )
+    else:
+        radius = 2
+        reason = (
+            f"Automatiskt avståndsband {radius * cell_size_m:g} m (2 rutor, 12 grannar och rutan "
+            f"själv): ingen tydlig topp i rumslig autokorrelation (Morans I) bland band på "
+            f"1–{tried[-1] if tried else 1} rutor."
+        )
+    return Choice("band_m", float(radius * cell_size_m), reason)
+
+
+# --- the whole cell analysis -----------------------------------------------------------------
+
+
+def _point_xy(frame: gpd.GeoDataFrame) -> np.ndarray:
+    geoms = frame.geometry.values
+    points = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
+    return shapely.get_coordinates(points.astype(object)) if len(points) else np.zeros((0, 2))
+
+
+def _bin(
+    lattice: _Lattice,
+    mask: np.ndarray,
+    study,
+    xy: np.ndarray,
+    weights: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Count and sum points per lattice cell; returns (counts, sums, points outside)."""
+    counts = np.zeros(mask.shape)
+    sums = np.zeros(mask.shape)
+    if len(xy) == 0:
+        return counts, sums, 0
+    row, col = lattice.cell_of(xy[:, 0], xy[:, 1])
+    on_grid = (row >= 0) & (row < lattice.nrows) & (col >= 0) & (col < lattice.ncols)
+    ok = on_grid.copy()
+    ok[on_grid] = mask[row[on_grid], col[on_grid]]
+    # A point exactly on the area's outer (top/right) edge lands in the cell beyond it: move
+    # it to the cell below/left when the area covers it.
+    lost = np.flatnonzero(~ok)
+    if lost.size:
+        covered = shapely.covers(study, shapely.points(xy[lost]))
+        for i in lost[covered]:
+            x, y = xy[i]
+            r = int(math.ceil((y - lattice.y0) / lattice.cell_size_m)) - 1
+            c = int(math.ceil((x - lattice.x0) / lattice.cell_size_m)) - 1
+            for rr, cc in ((row[i], c), (r, col[i]), (r, c)):
+                if 0 <= rr < lattice.nrows and 0 <= cc < lattice.ncols and mask[rr, cc]:
+                    row[i], col[i], ok[i] = rr, cc, True
+                    break
+    np.add.at(counts, (row[ok], col[ok]), 1.0)
+    np.add.at(sums, (row[ok], col[ok]), weights[ok])
+    return counts, sums, int((~ok).sum())
+
+
+def _permutation_p(
+    values: np.ndarray, sums: np.ndarray, counts: np.ndarray, permutations: int, rng
+) -> np.ndarray:
+    """Pseudo p-values by conditional randomisation (esda's ``p_sim``).
+
+    For each cell, its own value stays and ``k − 1`` values drawn without replacement from
+    the other cells stand in for its neighbours. ``p = (min(larger, P − larger) + 1) /
+    (P + 1)`` where ``larger`` counts draws with a sum ≥ the observed one (as esda).
+    """
+    n = values.size
+    k_max = int(counts.max()) - 1
+    if n < 2 or k_max < 1:
+        return np.full(n, np.nan)
+    # One draw of k_max ids among n − 1 "others" per permutation, shared by all cells and
+    # shifted past the cell itself (esda's crand scheme).
+    draws = np.stack([rng.choice(n - 1, size=k_max, replace=False) for _ in range(permutations)])
+    p = np.empty(n)
+    for i in range(n):
+        k = int(counts[i]) - 1
+        ids = draws[:, :k]
+        ids = ids + (ids >= i)
+        simulated = values[i] + values[ids].sum(axis=1)
+        larger = int((simulated >= sums[i] - 1e-9).sum())
+        larger = min(larger, permutations - larger)
+        p[i] = (larger + 1) / (permutations + 1)
+    return p
+
+
+def gistar_cells(
+    incidents: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    cell_size_m: float | None = None,
+    band_m: float | None = None,
+    dialogue: gpd.GeoDataFrame | None = None,
+    dialogue_weight: float = schema.DEFAULT_DIALOGUE_WEIGHT,
+    permutations: int = 0,
+    random_state: int | np.random.Generator | None = None,
+    fdr: bool = True,
+    alpha_levels: tuple[float, ...] = (0.10, 0.05, 0.01),
+    origin: tuple[float, float] | None = None,
+) -> GridResult:
+    """Getis-Ord Gi* hotspots on a square grid over the study area.
+
+    Each cell's analysed value is ``y = weight + dialogue_weight × dialogue_count``: the
+    weighted sum of its incidents plus the dialogue mentions inside it, each worth
+    ``dialogue_weight`` of an incident (a mention is evidence of felt unsafety, not a crime).
+    Empty cells take part with ``y = 0``. Neighbours are the cells whose lattice centres lie
+    within ``band_m`` (binary weights, the cell itself included), so ``gi_z`` equals
+    ``esda.G_Local(y, w, transform="B", star=True).Zs`` for ``w`` a libpysal
+    ``DistanceBand(centres, band_m)``.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame
+        Points (EPSG:3006, or reprojected), optional ``weight`` (1.0 when absent).
+    areas : GeoDataFrame
+        Boundaries with ``area_id``; the study area is their union.
+    cell_size_m, band_m : float, optional
+        Chosen from the data when None (see :func:`choose_cell_size`, :func:`choose_band`).
+        ``band_m`` must be at least ``cell_size_m`` (else a cell has no neighbours).
+    dialogue : GeoDataFrame, optional
+        Dialogue places; polygons count at a point on their surface; ``mentions`` (1 when
+        absent) is the number of mentions.
+    dialogue_weight : float
+        Worth of one mention relative to one incident (≥ 0).
+    permutations : int
+        If > 0, also ``gi_p_sim`` by conditional randomisation (grids ≤ 50 000 cells).
+    random_state : int or numpy Generator, optional
+        Seed for the permutations.
+    fdr : bool
+        Correct the bins for multiple testing (Benjamini–Hochberg per confidence level).
+    alpha_levels : tuple of float
+        Significance levels of bins 1, 2, 3.
+    origin : (x, y), optional
+        Lattice corner, see :func:`make_grid`.
+
+    Returns
+    -------
+    GridResult
+        ``cells`` with ``cell_id, area_id, count, weight, dialogue_count, gi_z, gi_p,
+        gi_bin`` (+ ``gi_p_sim``), ``lattice_row``, ``lattice_col``, ``geometry``;
+        ``choices`` for every parameter; ``messages`` in Swedish. ``gi_z``/``gi_p`` are NaN
+        where undefined (all cells equal, e.g. no incidents), and then ``gi_bin`` is 0.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For frames of the wrong type or without CRS, missing columns, or bad parameters.
+
+    Examples
+    --------
+    >>> areas = gpd.GeoDataFrame({"area_id": ["a"]},
+    ...     geometry=[shapely.box(0, 0, 1000, 1000)], crs="EPSG:3006")
+    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([450.0] * 8, [450.0] * 8),
+    ...     crs="EPSG:3006")
+    >>> r = gistar_cells(pts, areas, cell_size_m=100, band_m=150)
+    >>> # 100 cells, 8 incidents in one: x̄ = 0.08, s = √(64/100 − 0.08²) = 0.796; the 9
+    >>> # cells whose 3 × 3 neighbourhood holds the hot cell have S = 8, k = 9:
+    >>> # z = (8 − 9·0.08) / (0.796 · √((100·9 − 81)/99)) = 3.18, p = 0.0015
+    >>> cells = r.cells.set_index("cell_id")
+    >>> round(float(cells.loc["E400N400", "gi_z"]), 2), int(cells["count"].sum())
+    (3.18, 8)
+    >>> # FDR: 9 tests at p = 0.0015 pass 95 % (≤ 9·0.05/100) but not 99 % (> 9·0.01/100)
+    >>> cells["gi_bin"].value_counts().sort_index().to_dict()
+    {0: 91, 2: 9}
+    """
+    incidents = _check_frame(incidents, "incidents")
+    areas = _check_frame(areas, "areas", need=(schema.AREA_ID,))
+    if dialogue is not None:
+        dialogue = _check_frame(dialogue, "dialogue")
+    if not (isinstance(dialogue_weight, int | float) and dialogue_weight >= 0):
+        raise ValueError(f"`dialogue_weight` was {dialogue_weight!r}; expected a number ≥ 0.")
+    if not (isinstance(permutations, int | np.integer) and permutations >= 0):
+        raise ValueError(f"`permutations` was {permutations!r}; expected an integer ≥ 0.")
+    if len(areas) == 0:
+        raise ValueError("`areas` is empty: a grid needs a study area.")
+
+    study = shapely.union_all(areas.geometry.values)
+    xy = _point_xy(incidents)
+    weights = (
+        incidents[schema.WEIGHT].to_numpy(dtype=float)
+        if schema.WEIGHT in incidents.columns
+        else np.ones(len(incidents))
+    )
+    choices: list[Choice] = []
+    messages: list[str] = []
+
+    if cell_size_m is None:
+        inside = shapely.covers(study, shapely.points(xy)) if len(xy) else np.zeros(0, bool)
+        choice = choose_cell_size(xy[inside], study.bounds, study.area)
+    else:
+        choice = Choice(
+            "cell_size_m", float(cell_size_m), f"Rutstorlek {cell_size_m:g} m, vald av användaren."
+        )
+    choices.append(choice)
+    size = choice.value
+
+    lattice, mask, cells = _grid_cells(areas, size, origin)
+    counts, sums, outside = _bin(lattice, mask, study, xy, weights)
+    if outside:
+        messages.append(
+            f"{outside} händelse(r) ligger utanför analysområdet och ingår inte i rutnätet."
+        )
+    dialogue_grid = np.zeros(mask.shape)
+    if dialogue is not None and len(dialogue):
+        mentions = (
+            dialogue[schema.MENTIONS].fillna(1).to_numpy(dtype=float)
+            if schema.MENTIONS in dialogue.columns
+            else np.ones(len(dialogue))
+        )
+        _, dialogue_grid, d_outside = _bin(lattice, mask, study, _point_xy(dialogue), mentions)
+        if d_outside:
+            messages.append(f"{d_outside} dialogplats(er) ligger utanför analysområdet.")
+    values = sums + dialogue_weight * dialogue_grid
+
+    if band_m is None:
+        band_choice = choose_band(values, mask, size)
+    else:
+        if not (isinstance(band_m, int | float) and band_m >= size):
+            raise ValueError(
+                f"`band_m` was {band_m!r}; expected at least the cell size ({size:g} m), "
+                "otherwise no cell has a neighbour."
+            )
+        band_choice = Choice(
+            "band_m", float(band_m), f"Avståndsband {band_m:g} m, valt av användaren."
+        )
+    choices.append(band_choice)
+    radius = band_choice.value / size
+
+    z_grid = gistar_lattice(values, mask, radius)
+    order = (cells[LATTICE_ROW].to_numpy(), cells[LATTICE_COL].to_numpy())
+    z = z_grid[order]
+    p = two_sided_p(z)
+    out = cells[[schema.CELL_ID, schema.AREA_ID]].copy()
+    out[schema.COUNT] = counts[order].astype(np.int64)
+    out[schema.WEIGHT] = sums[order]
+    out[schema.DIALOGUE_COUNT] = dialogue_grid[order]
+    out[schema.GI_Z] = z
+    out[schema.GI_P] = p
+    out[schema.GI_BIN] = confidence_bins(z, p, alpha_levels=alpha_levels, fdr=fdr)
+    if permutations:
+        if len(out) > MAX_PERMUTATION_CELLS:
+            raise ValueError(
+                f"`permutations` needs a grid of at most {MAX_PERMUTATION_CELLS} cells; this one "
+                f"has {len(out)}. Use a larger cell size or permutations=0."
+            )
+        kernel = disk_kernel(radius)
+        band_total = band_sums(np.where(mask, values, 0.0), kernel)[order]
+        band_count = np.round(band_sums(mask.astype(float), kernel)[order])
+        rng = np.random.default_rng(random_state)
+        out[GI_P_SIM] = _permutation_p(values[order], band_total, band_count, permutations, rng)
+    out[LATTICE_ROW] = cells[LATTICE_ROW].to_numpy()
+    out[LATTICE_COL] = cells[LATTICE_COL].to_numpy()
+    out = gpd.GeoDataFrame(out, geometry=cells.geometry.values, crs=schema.CRS_METRIC)
+    out = out.reset_index(drop=True)
+
+    choices.append(
+        Choice(
+            "dialogue_weight",
+            float(dialogue_weight),
+            f"En dialogmention väger {dialogue_weight:g} av en händelse (upplevd otrygghet, inte brott).",
+        )
+    )
+    choices.append(
+        Choice(
+            "fdr",
+            float(bool(fdr)),
+            "Signifikansnivåerna är korrigerade för många samtidiga test (FDR, Benjamini–Hochberg)."
+            if fdr
+            else "Ingen korrigering för många samtidiga test (FDR av).",
+        )
+    )
+    undefined = int(np.isnan(z).sum())
+    if undefined:
+        messages.append(
+            f"Gi* är odefinierat i {undefined} ruta(or) (t.ex. inga händelser alls, eller alla "
+            "rutor lika): de visas utan z-värde och som ej signifikanta."
+        )
+    return GridResult(out, choices, messages)
