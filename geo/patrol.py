@@ -643,8 +643,301 @@ def add_drawn_zone(
     )
 
 
+# --------------------------------------------------------------------------------------
+# the whole planning step (CLI and page)
+# --------------------------------------------------------------------------------------
+#: The default helgförstärkning window: Friday and Saturday evenings into the night.
+DEFAULT_WINDOW = "fre,lör 18-03"
+#: The default categories: violence in public places.
+DEFAULT_CATEGORIES = (S.VIOLENCE,)
+#: The default period: this many months back from the newest incident.
+DEFAULT_MONTHS = 12
+#: Without boundaries, the study area is the incidents' convex hull buffered this much.
+HULL_BUFFER_M = 500.0
+
+
+@dataclass(frozen=True)
+class PatrolPlan:
+    """Everything the page and the CLI show about one helgförstärkning plan.
+
+    Attributes
+    ----------
+    zones : GeoDataFrame
+        Chosen zones in pick order (columns of `zone_figures`), EPSG:3006.
+    candidates : GeoDataFrame
+        The candidate zones or cells the choice was made from.
+    areas : GeoDataFrame
+        The study area(s) used (boundaries, or the incidents' buffered hull).
+    window_incidents : GeoDataFrame
+        Incidents in the period, categories, areas and window.
+    profile : DataFrame
+        7×24 hour-of-week counts of the period's incidents in the chosen categories and
+        areas (all hours, so the window can be set from it).
+    persistence : Persistence or None
+        Zones chosen on the first half of the period, checked on the second half.
+    params : dict
+        The parameters used, as plain values (for exports and the audit trail).
+    messages : list of str
+        Swedish notes for the user (automatic choices, what was left out).
+    study_area_km2 : float
+        A in PAI.
+    window : geo.timewin.TimeWindow
+        The window used.
+    """
+
+    zones: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    areas: gpd.GeoDataFrame
+    window_incidents: gpd.GeoDataFrame
+    profile: pd.DataFrame
+    persistence: Persistence | None
+    params: dict
+    messages: list[str]
+    study_area_km2: float
+    window: object = None
+
+    def figures(self) -> dict:
+        """Keyword arguments for `zone_figures`, `drop_zone` and `add_drawn_zone`."""
+        return {"study_area_km2": self.study_area_km2, "window": self.window}
+
+
+def default_period(incidents: pd.DataFrame, *, months: int = DEFAULT_MONTHS):
+    """(start, end) dates: the last ``months`` months of the data, both ends inclusive.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"occurred_at": pd.to_datetime(["2024-05-01 12:00",
+    ...     "2025-03-31 23:00"]).tz_localize("Europe/Stockholm")})
+    >>> default_period(f)
+    (datetime.date(2024, 4, 1), datetime.date(2025, 3, 31))
+    """
+    if not len(incidents):
+        raise InputError("Filen innehåller inga incidenter.")
+    newest = incidents[S.OCCURRED_AT].max().tz_convert(S.TZ)
+    end = newest.date()
+    start = (pd.Timestamp(end) - pd.DateOffset(months=months) + pd.Timedelta(days=1)).date()
+    return start, end
+
+
+def study_area(incidents: gpd.GeoDataFrame, *, buffer_m: float = HULL_BUFFER_M):
+    """A one-row area frame: the incidents' convex hull buffered by ``buffer_m`` metres.
+
+    Used for PAI and the hotspot grid when no boundaries are given.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> pts = gpd.GeoDataFrame(geometry=[Point(0, 0), Point(1000, 0), Point(0, 1000)],
+    ...                        crs="EPSG:3006")
+    >>> study_area(pts)["area_name"].iloc[0]
+    'Studieområde (incidenternas utbredning)'
+    """
+    hull = shapely.convex_hull(shapely.union_all(incidents.geometry.values))
+    return gpd.GeoDataFrame(
+        {
+            S.AREA_ID: ["studieomrade"],
+            S.AREA_NAME: ["Studieområde (incidenternas utbredning)"],
+            S.LEVEL: ["kommundel"],
+            S.PARENT_ID: [None],
+        },
+        geometry=[hull.buffer(buffer_m)],
+        crs=S.CRS_METRIC,
+    )
+
+
+def _as_window(window):
+    from geo.timewin import resolve_window
+
+    try:
+        return resolve_window(window)
+    except (TypeError, ValueError) as exc:
+        raise InputError(str(exc)) from None
+
+
+def _candidates_for(incidents, areas, dialogue, gazetteer):
+    from geo.analysis import run_hotspots
+
+    run = run_hotspots(incidents, areas, dialogue=dialogue, gazetteer=gazetteer)
+    return candidates_from_run(run), list(getattr(run, "messages", []) or [])
+
+
+def plan_zones(
+    incidents: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame | None = None,
+    *,
+    window: object = DEFAULT_WINDOW,
+    categories: Sequence[str] | None = DEFAULT_CATEGORIES,
+    start: object = None,
+    end: object = None,
+    area_ids: Sequence[str] | None = None,
+    k: int | None = None,
+    budget_km2: float | None = None,
+    dialogue: gpd.GeoDataFrame | None = None,
+    gazetteer: gpd.GeoDataFrame | None = None,
+    open_issues: gpd.GeoDataFrame | None = None,
+    check_persistence: bool = True,
+    who: str | None = None,
+) -> PatrolPlan:
+    """Plan helgförstärkning zones: filter, find hotspots, choose, check persistence.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Validated incidents from `geo.io.load_incidents` (EPSG:3006).
+    areas : geopandas.GeoDataFrame, optional
+        Boundaries; without them the study area is `study_area` of the period's incidents.
+    window : TimeWindow or str, default "fre,lör 18-03"
+        The time window (see `geo.timewin.parse_window`).
+    categories : sequence of str, default (våld på offentlig plats,)
+        Lägesbild categories; ``None`` keeps all.
+    start, end : date or "YYYY-MM-DD", optional
+        Inclusive period; default the last 12 months of the data (`default_period`).
+    area_ids : sequence of str, optional
+        Only these areas of ``areas``.
+    k, budget_km2
+        Number of zones or area budget, as in `choose_zones`.
+    dialogue, gazetteer
+        Passed to `geo.analysis.run_hotspots` (dialogue weights, zone names).
+    open_issues : geopandas.GeoDataFrame, optional
+        Open inspection issues, counted near each zone.
+    check_persistence : bool, default True
+        Choose zones on the first half of the period and measure them on the second half.
+    who : str, optional
+        Who made the plan; recorded in ``params``.
+
+    Returns
+    -------
+    PatrolPlan
+
+    Raises
+    ------
+    InputError
+        For a window that does not parse, an unknown category, a period or area without
+        incidents, an area without hotspots, or K larger than the number of candidates.
+    """
+    window_obj = _as_window(window)
+    if areas is not None and area_ids:
+        wanted = {str(a) for a in area_ids}
+        unknown = wanted - set(areas[S.AREA_ID].astype(str))
+        if unknown:
+            raise InputError(
+                f"Okänt område {', '.join(sorted(unknown))}; områdena är "
+                f"{', '.join(areas[S.AREA_ID].astype(str))}."
+            )
+        areas = areas[areas[S.AREA_ID].astype(str).isin(wanted)]
+    if start is None or end is None:
+        d_start, d_end = default_period(incidents)
+        start = d_start if start is None else start
+        end = d_end if end is None else end
+    from geo.timewin import filter_incidents
+
+    try:
+        base = filter_incidents(incidents, start=start, end=end, categories=categories)
+    except (TypeError, ValueError) as exc:
+        raise InputError(str(exc)) from None
+    if areas is not None:
+        inside = shapely.STRtree(areas.geometry.values).query(
+            base.geometry.values, predicate="intersects"
+        )[0]
+        base = base.iloc[np.unique(inside)]
+    cats = ", ".join(categories) if categories else "alla kategorier"
+    if not len(base):
+        raise InputError(
+            f"Det finns inga incidenter ({cats}) i perioden {start} – {end} i valt område."
+        )
+    win = filter_incidents(base, window=window_obj)
+    if not len(win):
+        raise InputError(
+            f"Det finns inga incidenter ({cats}) i tidsfönstret {window_obj.label} "
+            f"under {start} – {end}."
+        )
+    if areas is None:
+        areas = study_area(base)
+    study_km2 = float(shapely.union_all(areas.geometry.values).area / 1e6)
+    weights = S.WEIGHT if S.WEIGHT in base.columns else None
+    profile = hour_of_week(base, weights=weights)
+    candidates, messages = _candidates_for(win, areas, dialogue, gazetteer)
+    source = candidates[SOURCE].iloc[0]
+    if source == "cell":
+        messages.append(
+            f"Färre än {MIN_ZONES} hotspotzoner: heta rutor (Gi* 95 %) används som kandidater."
+        )
+    zones = choose_zones(
+        candidates,
+        win,
+        k=k,
+        budget_km2=budget_km2,
+        study_area_km2=study_km2,
+        window=window_obj,
+        open_issues=open_issues,
+    )
+    pers = None
+    if check_persistence:
+        pers, note = _split_persistence(
+            win,
+            areas,
+            start,
+            end,
+            k=k,
+            budget_km2=budget_km2,
+            dialogue=dialogue,
+            gazetteer=gazetteer,
+        )
+        if note:
+            messages.append(note)
+    params = {
+        "window": window_obj.label,
+        "categories": list(categories) if categories else list(S.CATEGORIES),
+        "start": str(start),
+        "end": str(end),
+        "areas": ", ".join(areas[S.AREA_NAME].astype(str)) if S.AREA_NAME in areas else "",
+        "k": k,
+        "budget_km2": budget_km2,
+        "candidates": f"{len(candidates)} {'zoner' if source == 'zon' else 'heta rutor'}",
+        "window_incidents": int(len(win)),
+        "study_area_km2": round(study_km2, 3),
+        "method": "girig maximal täckning (greedy maximal coverage)",
+        "created_at": pd.Timestamp.now(tz=S.TZ).isoformat(timespec="seconds"),
+        "created_by": who or "",
+    }
+    return PatrolPlan(
+        zones=zones,
+        candidates=candidates,
+        areas=areas,
+        window_incidents=win,
+        profile=profile,
+        persistence=pers,
+        params=params,
+        messages=messages,
+        study_area_km2=study_km2,
+        window=window_obj,
+    )
+
+
+def _split_persistence(win, areas, start, end, *, k, budget_km2, dialogue, gazetteer):
+    """Zones chosen on the first half of [start, end], measured on the second half."""
+    lo = pd.Timestamp(str(start)).tz_localize(S.TZ)
+    hi = pd.Timestamp(str(end)).tz_localize(S.TZ) + pd.Timedelta(days=1)
+    mid = (lo + (hi - lo) / 2).normalize()
+    first = win[win[S.OCCURRED_AT] < mid]
+    try:
+        if not len(first):
+            raise InputError("inga incidenter i periodens första halva")
+        cand, _ = _candidates_for(first, areas, dialogue, gazetteer)
+        k_half = None if k is None else min(k, len(cand))
+        zones = choose_zones(cand, first, k=k_half, budget_km2=budget_km2)
+        return persistence(zones, win, train=(lo, mid), test=(mid, hi)), None
+    except InputError as exc:
+        return None, f"Beständigheten kunde inte beräknas: {exc}"
+
+
 __all__: Sequence[str] = (
     "DEFAULT_K",
+    "DEFAULT_WINDOW",
+    "PatrolPlan",
+    "default_period",
+    "plan_zones",
+    "study_area",
     "Persistence",
     "add_drawn_zone",
     "candidates_from_run",

@@ -277,11 +277,19 @@ def render_map(
                 )
     minx, miny, maxx, maxy = pd.concat([f.geometry for _, f in frames]).total_bounds
     pad = max(maxx - minx, maxy - miny, 100.0) * 0.05
-    ax.set_xlim(minx - pad, maxx + pad)
-    ax.set_ylim(miny - pad, maxy + pad)
-    ax.set_aspect("equal", adjustable="datalim")
+    minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
+    # widen the shorter side so one metre is as long across as up, filling the axes
+    frame_box = ax.get_position(original=True)  # geopandas already applied its own aspect
+    box_w, box_h = frame_box.width * width_mm, frame_box.height * height_mm
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    scale = max((maxx - minx) / box_w, (maxy - miny) / box_h)
+    ax.set_xlim(cx - scale * box_w / 2, cx + scale * box_w / 2)
+    ax.set_ylim(cy - scale * box_h / 2, cy + scale * box_h / 2)
+    ax.set_aspect("equal", adjustable="box")
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     bar = _scale_bar_m(x1 - x0)
