@@ -1261,6 +1261,9 @@ def export_pdf(
             caption="Ärendenas nummer på kartan.",
         )
     table = _export_table(rows)
+    for col in (LAT, LON):
+        if col in table.columns:
+            table[col] = [f"{v:.5f}" for v in table[col]]  # ~1 m
     cols = {schema.ID: "Nr", schema.CATEGORY: "Kategori", SEVERITY: "Allv.",
             DESCRIPTION: "Beskrivning", STATUS: "Status", ORDERED_ON: "Beställd",
             FIXED_ON: "Åtgärdad", LAT: "Lat", LON: "Lon"}  # fmt: skip
