@@ -715,16 +715,24 @@ def _inside(points: np.ndarray, geom: Any) -> np.ndarray:
     return shapely.intersects(geom, points)
 
 
+def _relevant_areas(areas: gpd.GeoDataFrame, zones: Any) -> gpd.GeoDataFrame:
+    """The areas that hold part of a zone (all areas when none does)."""
+    hit = shapely.intersects(areas.geometry.to_numpy(), zones)
+    return areas[hit] if hit.any() else areas
+
+
 def _area_rows(
     points: np.ndarray, areas: gpd.GeoDataFrame | None
 ) -> list[tuple[str, str, np.ndarray]]:
     if areas is None:
         return [("alla", "Alla händelser", np.ones(len(points), dtype=bool))]
     rows = []
-    for i, (_, area) in enumerate(areas.iterrows(), start=1):
-        area_id = str(area[schema.AREA_ID]) if schema.AREA_ID in areas.columns else str(i)
-        name = str(area[schema.AREA_NAME]) if schema.AREA_NAME in areas.columns else area_id
-        rows.append((area_id, name, _inside(points, area.geometry)))
+    for i, area in enumerate(areas.to_dict("records"), start=1):
+        area_id = str(area.get(schema.AREA_ID, i))
+        name = str(area.get(schema.AREA_NAME, area_id))
+        if schema.LEVEL in area and isinstance(area[schema.LEVEL], str):
+            name = f"{name} ({area[schema.LEVEL]})"
+        rows.append((area_id, name, _inside(points, area[schema.GEOMETRY])))
     return rows
 
 
@@ -750,6 +758,10 @@ def _rate_columns(b: int, a: int, before: Period, after: Period) -> dict[str, An
         RR_CI_HIGH: rr.ci_high,
         P_VALUE: rr.p_value,
     }
+
+
+def _comma(value: float) -> str:
+    return f"{value:.2f}".replace(".", ",")
 
 
 def verdict(row: dict[str, Any]) -> tuple[str, list[str]]:
@@ -784,7 +796,7 @@ def verdict(row: dict[str, Any]) -> tuple[str, list[str]]:
     if row.get(WDD) is not None and not wdd_p < ALPHA and not math.isnan(wdd_p):
         warnings.append(
             f"WDD-testet (zon och närområde mot kontrollområdet) visar ingen säker "
-            f"nettominskning (p = {wdd_p:.2f}): en del av minskningen kan ha flyttat till "
+            f"nettominskning (p = {_comma(wdd_p)}): en del av minskningen kan ha flyttat till "
             "närområdet eller följa den allmänna utvecklingen."
         )
     success = row.get(SUCCESS, math.nan)
@@ -814,8 +826,9 @@ def compare_zones(
     """Compare each zone's before and after periods, with displacement measures.
 
     For each zone R: the buffer ring D is the zone grown by ``buffer_m`` minus every zone;
-    the control C is ``control`` (if given) or else the union of ``areas`` (or, without
-    areas, everywhere the incidents are), minus every zone and every buffer ring. With a
+    the control C is ``control`` (if given) or else the union of the ``areas`` that hold part
+    of a zone (or, without areas, everywhere the incidents are), minus every zone and every
+    buffer ring. With a
     user control, the control's own ring DC (grown by ``buffer_m``, minus C, zones and
     rings) enters the full WDD; otherwise WDD takes the form ``ΔT − ΔC + ΔD``.
 
@@ -833,7 +846,8 @@ def compare_zones(
     control : GeoDataFrame, optional
         Control area polygons.
     areas : GeoDataFrame, optional
-        Areas; one total row per area, and the default control.
+        Areas (any levels). Those that hold part of a zone (all, if none does) give one
+        total row each, named "name (level)", and their union is the default control.
     categories : sequence of str, optional
         Only these categories.
     window : str or TimeWindow, optional
@@ -874,11 +888,11 @@ def compare_zones(
     events = _filter(incidents, categories, window)
     in_before, in_after = _period_masks(events[schema.OCCURRED_AT], before, after)
     points = events.geometry.to_numpy()
-    area_frame = None if areas is None else _to_metric(areas, "areas")
     control_frame = None if control is None else _to_metric(control, "control areas")
 
     zone_geoms = list(zone_frame.geometry)
     all_zones = _union(zone_geoms)
+    area_frame = None if areas is None else _relevant_areas(_to_metric(areas, "areas"), all_zones)
     rings = [shapely.difference(shapely.buffer(g, buffer_m), all_zones) for g in zone_geoms]
     all_rings = _union(rings)
     treated = _union([all_zones, all_rings])

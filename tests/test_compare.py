@@ -716,3 +716,28 @@ def test_demo_displacement_shows_in_the_buffer(demo_comparison):
     assert zone[compare.WDQ] < 0  # displacement (Bowers & Johnson)
     assert zone[compare.BUFFER_P] < 0.05
     assert zone[compare.VERDICT] == compare.DISPLACEMENT
+
+
+def test_area_rows_and_control_only_from_areas_holding_a_zone():
+    areas = pd.concat(
+        [
+            area_frame().assign(**{schema.LEVEL: "kommun"}),
+            gpd.GeoDataFrame(
+                {
+                    schema.AREA_ID: ["far"],
+                    schema.AREA_NAME: ["Långt bort"],
+                    schema.LEVEL: ["kommun"],
+                },
+                geometry=[box(10_000, 10_000, 12_000, 12_000)],
+                crs=schema.CRS_METRIC,
+            ),
+        ],
+        ignore_index=True,
+    )
+    incidents = pd.concat(
+        [scenario(), make_incidents([(11_000, 11_000, B_DAY, 500)])], ignore_index=True
+    )
+    out = compare.compare_zones(incidents, zone_frame(), before=BEFORE, after=AFTER, areas=areas)
+    # the far area holds no zone: no row, and its 500 incidents stay out of the control
+    assert out[schema.NAME].tolist() == ["Stationen", "Kommunen (kommun)"]
+    assert out.iloc[0][compare.CONTROL_BEFORE] == 200

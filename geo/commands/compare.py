@@ -29,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--zones", required=True, type=Path, help="zone polygons (GeoJSON, GeoPackage, ...)"
     )
+    parser.add_argument("--zone-id-col", help="column of the zone file with the zone id")
     parser.add_argument("--before", required=True, help="before period YYYY-MM-DD:YYYY-MM-DD")
     parser.add_argument("--after", required=True, help="after period YYYY-MM-DD:YYYY-MM-DD")
     parser.add_argument(
@@ -61,6 +62,9 @@ def _add_mapping_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mapping", type=Path, help="TOML file with [columns] and [categories] (docs/import.md)"
     )
+    parser.add_argument(
+        "--category-map", type=Path, help="TOML file: raw offence names or codes -> categories"
+    )
     parser.add_argument("--crs", help="CRS of x/y columns, e.g. EPSG:3006")
     parser.add_argument("--layer", help="layer name in a multi-layer file")
     parser.add_argument("--time-format", help="strftime format of the time column")
@@ -68,28 +72,30 @@ def _add_mapping_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _load_incidents(args: argparse.Namespace):
     from geo.io import load_incidents
-    from geo.mapping import read_mapping_toml
 
-    columns, categories = (None, None)
-    if args.mapping is not None:
-        columns, categories = read_mapping_toml(args.mapping)
     result = load_incidents(
         args.incidents,
-        mapping=columns or None,
-        category_map=categories or None,
+        mapping=args.mapping,
+        category_map=args.category_map,
         layer=args.layer,
         crs=args.crs,
         time_format=args.time_format,
     )
+    if len(result.rejected):
+        print(
+            f"lagesbild compare: {len(result.rejected)} av {result.rows} rader i "
+            f"{args.incidents.name} avvisades (se lagesbild validate).",
+            file=sys.stderr,
+        )
     return result.frame
 
 
-def _load_polygons(path: Path | None):
+def _load_polygons(path: Path | None, id_col: str | None = None):
     if path is None:
         return None
     from geo.io import load_boundaries
 
-    return load_boundaries(path).frame
+    return load_boundaries(path, id_col=id_col).frame
 
 
 def parse_periods(before: str, after: str) -> tuple[Period, Period]:
@@ -107,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         [c.strip() for c in args.categories.split(",") if c.strip()] if args.categories else None
     )
     incidents = _load_incidents(args)
-    zones = _load_polygons(args.zones)
+    zones = _load_polygons(args.zones, args.zone_id_col)
     areas = _load_polygons(args.areas)
     control = _load_polygons(args.control)
     try:
