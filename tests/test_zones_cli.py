@@ -1,0 +1,156 @@
+"""``lagesbild zones`` end to end on small synthetic files written per test."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from shapely.geometry import box
+
+from geo import schema as S
+from geo.cli import main
+
+# Jakobsbergs station and Viksjö centrum (DESIGN.md §5), in SWEREF 99 TM
+STATION = gpd.GeoSeries.from_xy([17.8336], [59.4236], crs=S.CRS_WGS84).to_crs(S.CRS_METRIC)[0]
+VIKSJO = gpd.GeoSeries.from_xy([17.8097], [59.4138], crs=S.CRS_WGS84).to_crs(S.CRS_METRIC)[0]
+
+
+def _write_inputs(tmp_path, seed: int = 7):
+    """60 Friday/Saturday-night violence incidents at the station, 30 at Viksjö, 40 scattered
+    over 2025, plus 40 daytime thefts at the station (outside window and categories)."""
+    rng = np.random.default_rng(seed)
+    fridays = pd.date_range("2025-01-03", "2025-12-26", freq="7D")
+    rows = []
+
+    def add(centre, n, spread_m, category, hour_choices):
+        for _ in range(n):
+            day = fridays[rng.integers(len(fridays))] + pd.Timedelta(days=int(rng.integers(2)))
+            hour = int(rng.choice(hour_choices))
+            t = day + pd.Timedelta(hours=hour, minutes=int(rng.integers(60)))
+            if hour < 6:
+                t += pd.Timedelta(days=1)
+            x = centre.x + rng.normal(0, spread_m)
+            y = centre.y + rng.normal(0, spread_m)
+            rows.append((t, category, x, y))
+
+    add(STATION, 60, 40, "misshandel", [22, 23, 0, 1])
+    add(VIKSJO, 30, 40, "misshandel", [19, 20, 21])
+    add(STATION, 40, 40, "stöld", [11, 12, 13])
+    for _ in range(40):
+        day = fridays[rng.integers(len(fridays))]
+        t = day + pd.Timedelta(hours=int(rng.integers(18, 24)))
+        rows.append(
+            (
+                t,
+                "misshandel",
+                STATION.x + rng.uniform(-2500, 2500),
+                STATION.y + rng.uniform(-2500, 2500),
+            )
+        )
+    frame = pd.DataFrame(rows, columns=["t", "brott", "x", "y"])
+    pts = gpd.GeoSeries.from_xy(frame.x, frame.y, crs=S.CRS_METRIC).to_crs(S.CRS_WGS84)
+    csv = pd.DataFrame(
+        {
+            "id": [f"K{i}" for i in range(len(frame))],
+            "occurred_at": frame.t.dt.strftime("%Y-%m-%d %H:%M"),
+            "category": frame.brott,
+            "lon": pts.x.round(6),
+            "lat": pts.y.round(6),
+        }
+    )
+    inc = tmp_path / "incidents.csv"
+    csv.to_csv(inc, index=False)
+    areas = gpd.GeoDataFrame(
+        {"area_id": ["jkb"], "area_name": ["Jakobsberg"]},
+        geometry=[box(STATION.x - 3000, STATION.y - 3000, STATION.x + 3000, STATION.y + 3000)],
+        crs=S.CRS_METRIC,
+    )
+    bnd = tmp_path / "areas.geojson"
+    areas.to_crs(S.CRS_WGS84).to_file(bnd)
+    return inc, bnd
+
+
+def _run(capsys, *args):
+    code = main(["zones", *map(str, args)])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--window", "fredag kväll"], "Kunde inte tolka tidsfönstret"),
+        (["--from", "2019-01-01", "--to", "2019-12-31"], "inga incidenter"),
+        (["--categories", "inbrott"], "inga incidenter"),
+        (["--categories", "mord"], "Okänd brottskategori 'mord'"),
+    ],
+    ids=["bad-window", "empty-period", "empty-category", "unknown-category"],
+)
+def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, extra, match):
+    inc, bnd = _write_inputs(tmp_path)
+    out = tmp_path / "z.geojson"
+    code, _, err = _run(capsys, "--incidents", inc, "--boundaries", bnd, "--out", out, *extra)
+    assert code == 2
+    assert err.startswith("lagesbild: ") and match in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_bad_suffix_stops_before_reading(tmp_path, capsys):
+    code, _, err = _run(capsys, "--incidents", tmp_path / "nope.csv", "--out", tmp_path / "z.shp")
+    assert code == 2 and 'okänt format ".shp"' in err
+
+
+def test_k_larger_than_candidates(tmp_path, capsys):
+    pytest.importorskip("geo.analysis")
+    inc, bnd = _write_inputs(tmp_path)
+    out = tmp_path / "z.csv"
+    code, _, err = _run(capsys, "--incidents", inc, "--boundaries", bnd, "--k", 500, "--out", out)
+    assert code == 2
+    assert "K = 500" in err and "det finns bara" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "kml", "gpkg", "csv", "pdf"])
+def test_zones_end_to_end(tmp_path, capsys, fmt):
+    pytest.importorskip("geo.analysis")
+    inc, bnd = _write_inputs(tmp_path)
+    out = tmp_path / f"zoner.{fmt}"
+    code, stdout, err = _run(
+        capsys,
+        "--incidents",
+        inc,
+        "--boundaries",
+        bnd,
+        "--k",
+        2,
+        "--out",
+        out,
+        "--json",
+        "--who",
+        "planerare",
+    )
+    assert code == 0, err
+    info = json.loads(stdout)
+    assert len(info["zones"]) == 2
+    # the station cluster (60 window incidents) is picked first, Viksjö (30) second
+    first, second = info["zones"]
+    first_pt = gpd.GeoSeries.from_xy([STATION.x], [STATION.y], crs=S.CRS_METRIC)
+    assert info["parameters"]["window"] == "fre–lör 18–03"
+    assert info["parameters"]["created_by"] == "planerare"
+    assert first["incident_count"] >= second["incident_count"]
+    assert 0 < first["hit_rate"] <= first["cumulative_hit_rate"] <= 1
+    assert info["persistence"] is None or info["persistence"]["label"] in (
+        "stabila",
+        "delvis stabila",
+        "rörliga",
+    )
+    assert out.exists()
+    if fmt in ("geojson", "gpkg"):
+        read = pyogrio.read_dataframe(out, layer=0 if fmt == "gpkg" else None).to_crs(S.CRS_METRIC)
+        assert read.geometry.iloc[0].distance(first_pt.iloc[0]) < 150
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
