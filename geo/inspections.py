@@ -1499,7 +1499,7 @@ DEMO_ISSUES = (
 )  # fmt: skip
 
 
-def seed_demo(store: Store, *, held_on: dt.date = dt.date(2025, 10, 14)) -> bool:
+def seed_demo(store: Store, *, held_on: dt.date = dt.date(2018, 10, 16)) -> bool:
     """Create the demo round at Jakobsbergs station when no round exists yet.
 
     Runs in one transaction under the write lock (SQLite) or an advisory lock (PostgreSQL),
