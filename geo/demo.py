@@ -214,17 +214,22 @@ def _partition(outline: Polygon, seeds: Mapping[str, tuple[float, float]]) -> di
 
 
 def _build_areas() -> gpd.GeoDataFrame:
-    jarfalla = Polygon(_JARFALLA_OUTLINE_M)
-    farsta = Polygon(_FARSTA_OUTLINE_M)
-    rows = [
-        (JARFALLA_ID, "Järfälla", "kommun", None, jarfalla),
-        (LPO_JARFALLA_ID, "Järfälla", "lpo", None, jarfalla),
-    ]
-    for name, geom in _partition(jarfalla, {k: v[0] for k, v in _KOMMUNDELAR.items()}).items():
-        rows.append((f"{JARFALLA_ID}-{_slug(name)}", name, "kommundel", JARFALLA_ID, geom))
-    rows.append((LPO_FARSTA_ID, "Farsta", "lpo", None, farsta))
-    for name, geom in _partition(farsta, {k: v[0] for k, v in _STADSDELAR.items()}).items():
-        rows.append((f"0180-{_slug(name)}", name, "stadsdel", LPO_FARSTA_ID, geom))
+    rows = []
+    for parent_rows, outline, seeds, level, id_prefix in (
+        ([(JARFALLA_ID, "Järfälla", "kommun"), (LPO_JARFALLA_ID, "Järfälla", "lpo")],
+         _JARFALLA_OUTLINE_M, _KOMMUNDELAR, "kommundel", JARFALLA_ID),
+        ([(LPO_FARSTA_ID, "Farsta", "lpo")], _FARSTA_OUTLINE_M, _STADSDELAR, "stadsdel", "0180"),
+    ):  # fmt: skip
+        parts = _partition(Polygon(outline), {k: v[0] for k, v in seeds.items()})
+        # The parent is the union of its children, so it carries every vertex they put on
+        # its edges and they still tile it exactly after the round trip through lon/lat.
+        parent = shapely.union_all(list(parts.values()))
+        rows += [(area_id, name, lvl, None, parent) for area_id, name, lvl in parent_rows]
+        parent_id = parent_rows[0][0]
+        rows += [
+            (f"{id_prefix}-{_slug(name)}", name, level, parent_id, geom)
+            for name, geom in parts.items()
+        ]
     frame = pd.DataFrame(
         rows,
         columns=[schema.AREA_ID, schema.AREA_NAME, schema.LEVEL, schema.PARENT_ID, "geom"],
@@ -709,52 +714,39 @@ def _incidents(rng, scale, areas, hours, weights) -> pd.DataFrame:
         [shapely.Point(_PLACE_M[name]).buffer(_NO_HOMES_RADIUS_M) for name, kind, *_ in PLACES
          if kind in _NO_HOMES_KINDS]
     )  # fmt: skip
-    parts = []
+    code = {raw: i for i, raw in enumerate(RAW_CATEGORIES)}
+    parts = []  # (utc ns, raw category code, x, y) arrays
     for source in (*_HOTSPOTS, *_background_sources()):
+        if source.place is not None:
+            centre, sigma = _PLACE_M[source.place], source.sigma_m
+            within = outlines[source.calendar]
+        else:
+            area = geoms[source.area_id]
+            centre, sigma = (area.centroid.x, area.centroid.y), 0.4 * math.sqrt(area.area)
+            within = area.difference(no_homes)
         mix = _MIX[source.mix]
         total_share = sum(mix.values())
         for raw, share in mix.items():
             target = CATEGORY_MAP[raw] in TARGET_CATEGORIES
             factor = np.where(after, source.after[0 if target else 1], source.before)
             lam = scale * source.annual * share / total_share
-            lam = lam * weights[source.calendar, _KIND[raw]] * factor
-            counts = rng.poisson(lam)
+            counts = rng.poisson(lam * weights[source.calendar, _KIND[raw]] * factor)
             n = int(counts.sum())
             if n == 0:
                 continue
-            if source.place is not None:
-                centre, sigma, within = (
-                    _PLACE_M[source.place],
-                    source.sigma_m,
-                    outlines[source.calendar],
-                )
-            else:
-                area = geoms[source.area_id]
-                centre = (area.centroid.x, area.centroid.y)
-                sigma = 0.4 * math.sqrt(area.area)
-                within = area.difference(no_homes)
             xy = _gaussian_points(rng, n, centre, sigma, within)
             minutes = rng.integers(0, 60, size=n)
             utc = utc_ns[np.repeat(np.arange(len(counts)), counts)] + minutes * _MINUTE_NS
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "utc": utc,
-                        RAW_CATEGORY_COLUMN: raw,
-                        "x": xy[:, 0],
-                        "y": xy[:, 1],
-                    }
-                )
-            )
-    parts.append(_stacked_centre(rng, scale, geoms[JARFALLA_ID], hours, weights))
-    frame = pd.concat(parts, ignore_index=True)
-    frame = frame.sort_values("utc", kind="stable", ignore_index=True)
-    lon, lat = _to_lonlat(frame[["x", "y"]].to_numpy())
+            parts.append((utc, np.full(n, code[raw]), xy[:, 0], xy[:, 1]))
+    parts.append(_stacked_centre(rng, scale, geoms[JARFALLA_ID], hours, weights, code))
+    utc, codes, x, y = (np.concatenate(column) for column in zip(*parts, strict=True))
+    order = np.argsort(utc, kind="stable")
+    lon, lat = _to_lonlat(np.column_stack([x[order], y[order]]))
     return pd.DataFrame(
         {
-            schema.ID: [f"D{i:06d}" for i in range(1, len(frame) + 1)],
-            schema.OCCURRED_AT: _format_times(frame["utc"].to_numpy()),
-            RAW_CATEGORY_COLUMN: frame[RAW_CATEGORY_COLUMN],
+            schema.ID: [f"D{i:06d}" for i in range(1, len(order) + 1)],
+            schema.OCCURRED_AT: _format_times(utc[order]),
+            RAW_CATEGORY_COLUMN: np.asarray(RAW_CATEGORIES, dtype=object)[codes[order]],
             "lon": lon,
             "lat": lat,
         }
@@ -785,7 +777,7 @@ def stacked_centre_lonlat(areas: gpd.GeoDataFrame | None = None) -> tuple[float,
     return float(lon[0]), float(lat[0])
 
 
-def _stacked_centre(rng, scale, kommun, hours, weights) -> pd.DataFrame:
+def _stacked_centre(rng, scale, kommun, hours, weights, code) -> tuple[np.ndarray, ...]:
     """Incidents placed on the kommun's centre point, as a geocoding fallback does."""
     n = round(PLANTED["stacked_centre"]["count"] * scale)
     mix = _MIX["residential"]
@@ -794,14 +786,8 @@ def _stacked_centre(rng, scale, kommun, hours, weights) -> pd.DataFrame:
     idx = np.sort(rng.choice(len(w), size=n, p=w / w.sum()))
     utc = hours["utc"].array.asi8[idx] + rng.integers(0, 60, size=n) * _MINUTE_NS
     centre = kommun.centroid
-    return pd.DataFrame(
-        {
-            "utc": utc,
-            RAW_CATEGORY_COLUMN: raws,
-            "x": centre.x,
-            "y": centre.y,
-        }
-    )
+    codes = np.array([code[raw] for raw in raws], dtype=int)
+    return utc, codes, np.full(n, centre.x), np.full(n, centre.y)
 
 
 def _dialogue(rng, scale, areas) -> pd.DataFrame:
