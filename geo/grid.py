@@ -406,9 +406,7 @@ def _grid_cells(
     mask = keep.reshape(lattice.nrows, lattice.ncols)
     cells = gpd.GeoDataFrame(
         {
-            schema.CELL_ID: [
-                f"E{xx:.0f}N{yy:.0f}" for xx, yy in zip(x[keep], y[keep], strict=True)
-            ],
+            schema.CELL_ID: _cell_ids(x[keep], y[keep]),
             LATTICE_ROW: rows[keep],
             LATTICE_COL: cols[keep],
         },
@@ -417,6 +415,13 @@ def _grid_cells(
     )
     cells[schema.AREA_ID] = _cell_areas(cells, areas, lattice)
     return lattice, mask, cells
+
+
+def _cell_ids(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """ "E{x}N{y}" of each lower-left corner, rounded to whole metres."""
+    east = np.round(x).astype(np.int64).tolist()
+    north = np.round(y).astype(np.int64).tolist()
+    return np.array([f"E{e}N{n}" for e, n in zip(east, north, strict=True)], dtype=object)
 
 
 def _polygonal(geom):
@@ -428,6 +433,8 @@ def _polygonal(geom):
 
 def _cell_areas(cells: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, lattice: _Lattice) -> np.ndarray:
     """area_id of the area holding each cell's lattice centre, else of the largest overlap."""
+    if len(areas) == 1:
+        return np.full(len(cells), str(areas[schema.AREA_ID].iloc[0]), dtype=object)
     half = lattice.cell_size_m / 2
     centres = shapely.points(
         lattice.x0 + cells[LATTICE_COL].to_numpy() * lattice.cell_size_m + half,
@@ -640,9 +647,15 @@ def choose_band(
 
 
 def _point_xy(frame: gpd.GeoDataFrame) -> np.ndarray:
-    geoms = frame.geometry.values
-    points = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
-    return shapely.get_coordinates(points.astype(object)) if len(points) else np.zeros((0, 2))
+    """x, y per row: the point itself, or a point on the surface of a polygon or line."""
+    if len(frame) == 0:
+        return np.zeros((0, 2))
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    not_point = shapely.get_type_id(geoms) != 0
+    if not_point.any():
+        geoms = geoms.copy()
+        geoms[not_point] = shapely.point_on_surface(geoms[not_point])
+    return shapely.get_coordinates(geoms)
 
 
 def _bin(
@@ -808,6 +821,7 @@ def gistar_cells(
     messages: list[str] = []
 
     if cell_size_m is None:
+        shapely.prepare(study)
         inside = shapely.covers(study, shapely.points(xy)) if len(xy) else np.zeros(0, bool)
         choice = choose_cell_size(xy[inside], study.bounds, study.area)
     else:
