@@ -24,15 +24,17 @@ incidents by their local clock time (Europe/Stockholm), from 00:00 on the first 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.geometry
 from scipy import stats
 
 from geo import schema
@@ -681,6 +683,81 @@ def prepare_zones(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
 
 
+def buffer_rings(
+    zones: gpd.GeoDataFrame, *, buffer_m: float = DEFAULT_BUFFER_M
+) -> gpd.GeoDataFrame:
+    """The buffer ring D of each zone: the zone grown by ``buffer_m`` minus every zone.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> z = gpd.GeoDataFrame({"zone_id": ["a"]}, geometry=[box(0, 0, 100, 100)], crs="EPSG:3006")
+    >>> # 4 sides 100*10 + a circle of radius 10 (pi*100 = 314, drawn as a 32-gon: 312)
+    >>> round(buffer_rings(z, buffer_m=10).area.iloc[0])
+    4312
+    """
+    buffer_m = _check_positive("buffer_m", buffer_m)
+    zone_frame = prepare_zones(zones)
+    all_zones = _union(zone_frame.geometry)
+    rings = [
+        shapely.difference(shapely.buffer(g, buffer_m), all_zones) for g in zone_frame.geometry
+    ]
+    return gpd.GeoDataFrame(
+        {schema.ZONE_ID: zone_frame[schema.ZONE_ID], schema.NAME: zone_frame[schema.NAME]},
+        geometry=rings,
+        crs=schema.CRS_METRIC,
+    )
+
+
+def drawn_zones(features: Sequence[Mapping[str, Any]] | None) -> gpd.GeoDataFrame:
+    """Zones from shapes drawn on the map (GeoJSON Features in WGS 84, as from folium Draw).
+
+    Polygons and rectangles are kept; points, lines and circles (a point with a radius) are
+    left out. Zones are numbered "ritad-1", "ritad-2", … in drawing order.
+
+    Examples
+    --------
+    >>> square = {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon",
+    ...     "coordinates": [[[17.83, 59.42], [17.84, 59.42], [17.84, 59.43], [17.83, 59.42]]]}}
+    >>> z = drawn_zones([square, {"type": "Feature", "geometry": {"type": "Point",
+    ...     "coordinates": [17.8, 59.4]}}])
+    >>> z[["zone_id", "name"]].values.tolist(), z.crs.to_epsg()
+    ([['ritad-1', 'Ritad zon 1']], 3006)
+    """
+    shapes = []
+    for feature in features or []:
+        geometry = (feature or {}).get("geometry")
+        if geometry and geometry.get("type") in ("Polygon", "MultiPolygon"):
+            shapes.append(shapely.geometry.shape(geometry))
+    ids = [f"ritad-{i}" for i in range(1, len(shapes) + 1)]
+    return gpd.GeoDataFrame(
+        {schema.ZONE_ID: ids, schema.NAME: [f"Ritad zon {i}" for i in range(1, len(ids) + 1)]},
+        geometry=shapes,
+        crs=schema.CRS_WGS84,
+    ).to_crs(schema.CRS_METRIC)
+
+
+def read_zones(path: str | Path, *, id_col: str | None = None) -> gpd.GeoDataFrame:
+    """Read a zone file through ``geo.io.load_boundaries`` and :func:`prepare_zones`.
+
+    A ``zone_id`` column (as in exported helgförstärkning zones) is used as the id when
+    ``id_col`` is not given and the file has one; otherwise io's guess (or the name).
+
+    Raises
+    ------
+    InputError
+        For an unreadable file or one without polygons (io's message).
+    """
+    from geo.io import load_boundaries
+
+    if id_col is None:
+        try:
+            return prepare_zones(load_boundaries(path, id_col=schema.ZONE_ID).frame)
+        except InputError:
+            pass  # no zone_id column: let io guess, and report its own problems
+    return prepare_zones(load_boundaries(path, id_col=id_col).frame)
+
+
 def _filter(
     incidents: gpd.GeoDataFrame,
     categories: Sequence[str] | None,
@@ -892,8 +969,8 @@ def compare_zones(
 
     zone_geoms = list(zone_frame.geometry)
     all_zones = _union(zone_geoms)
+    rings = list(buffer_rings(zone_frame, buffer_m=buffer_m).geometry)
     area_frame = None if areas is None else _relevant_areas(_to_metric(areas, "areas"), all_zones)
-    rings = [shapely.difference(shapely.buffer(g, buffer_m), all_zones) for g in zone_geoms]
     all_rings = _union(rings)
     treated = _union([all_zones, all_rings])
     if control_frame is not None:

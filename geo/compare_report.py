@@ -393,3 +393,128 @@ def comparison_pdf(
     doc.heading("Metod")
     doc.paragraph(_METHOD_TEXT, small=True)
     return doc.build(path)
+
+
+# --- change map ------------------------------------------------------------------------------
+
+#: Diverging colours of the change map: fewer (blue) … unchanged (white) … more (red).
+CHANGE_COLOURS = ("#2166ac", "#f7f7f7", "#b2182b")
+SUPPRESSED_COLOUR = "#9e9e9e"
+
+
+def change_map(
+    cells: pd.DataFrame,
+    areas: pd.DataFrame,
+    *,
+    zones: pd.DataFrame | None = None,
+    buffer_m: float = compare.DEFAULT_BUFFER_M,
+    tiles: str | None = None,
+):
+    """A folium map of the change per grid cell, diverging colours, small counts suppressed.
+
+    Cells whose counts are both below 5 are grey with the counts shown as "<5"; empty cells
+    are not drawn. The colour scale is symmetric around zero, out to the largest shown
+    change. Zones are outlined, their buffer rings dashed.
+
+    Parameters
+    ----------
+    cells : GeoDataFrame
+        From :func:`geo.compare.change_grid`.
+    areas : GeoDataFrame
+        Boundaries for the background (``geo.maps.base_map``).
+    zones : GeoDataFrame, optional
+    buffer_m : float, default 250
+        Width of the drawn buffer rings.
+    tiles : str, optional
+        As in ``geo.maps.base_map``.
+
+    Returns
+    -------
+    folium.Map
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> areas = gpd.GeoDataFrame({"area_id": ["a"], "area_name": ["A"]},
+    ...     geometry=[box(660000, 6590000, 660200, 6590100)], crs="EPSG:3006")
+    >>> cells = gpd.GeoDataFrame({"before_count": [9, 2], "after_count": [3, 1],
+    ...     "diff_per_30d": [-0.5, float("nan")], "suppressed": [False, True],
+    ...     "before_label": ["9", "<5"], "after_label": ["<5", "<5"]},
+    ...     geometry=[box(660000, 6590000, 660100, 6590100),
+    ...     box(660100, 6590000, 660200, 6590100)], crs="EPSG:3006")
+    >>> html = change_map(cells, areas).get_root().render()
+    >>> "#2166ac" in html, "F\\\\u00e4rre \\\\u00e4n 5" in html  # JSON-escaped
+    (True, True)
+    """
+    import html as html_lib
+
+    import folium
+    import geopandas as gpd
+    from branca.colormap import LinearColormap
+
+    from geo import maps
+
+    m = maps.base_map(areas, tiles=tiles)
+    drawn = cells[(cells[compare.BEFORE_COUNT] + cells[compare.AFTER_COUNT]) > 0]
+    shown = drawn[~drawn[compare.SUPPRESSED].astype(bool)]
+    limit = float(shown[compare.DIFF_RATE].abs().max()) if len(shown) else 0.0
+    limit = limit if limit > 0 else 1.0
+    scale = LinearColormap(list(CHANGE_COLOURS), vmin=-limit, vmax=limit)
+    colours, tips = [], []
+    for rec in drawn.to_dict("records"):
+        if rec[compare.SUPPRESSED]:
+            colours.append(SUPPRESSED_COLOUR)
+            tips.append("Färre än 5 händelser i båda perioderna (dolt)")
+            continue
+        colours.append(scale(rec[compare.DIFF_RATE]))
+        tips.append(
+            f"Före: {html_lib.escape(str(rec[compare.BEFORE_LABEL]))} · "
+            f"Efter: {html_lib.escape(str(rec[compare.AFTER_LABEL]))}<br>"
+            f"Förändring per 30 dagar: {_number(rec[compare.DIFF_RATE])}"
+        )
+    group = folium.FeatureGroup(name="Förändring per ruta")
+    if len(drawn):
+        display = gpd.GeoDataFrame(
+            {"colour": colours, "tip": tips}, geometry=drawn.geometry.to_numpy(), crs=drawn.crs
+        ).to_crs(schema.CRS_WGS84)
+        folium.GeoJson(
+            display.to_json(drop_id=True),
+            style_function=lambda f: {
+                "color": f["properties"]["colour"],
+                "weight": 0.4,
+                "fillColor": f["properties"]["colour"],
+                "fillOpacity": 0.7,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        ).add_to(group)
+    group.add_to(m)
+    legend = [
+        ("box", CHANGE_COLOURS[0], f"Minskning ({_number(-limit, 1)} per 30 d)"),
+        ("box", CHANGE_COLOURS[1], "Oförändrat"),
+        ("box", CHANGE_COLOURS[2], f"Ökning (+{_number(limit, 1)} per 30 d)"),
+        ("box", SUPPRESSED_COLOUR, "Färre än 5 båda perioderna"),
+    ]
+    if zones is not None and len(zones):
+        zone_frame = compare.prepare_zones(zones)
+        rings = compare.buffer_rings(zone_frame, buffer_m=buffer_m)
+        for frame, name, dash in ((zone_frame, "Zoner", None), (rings, "Närområden", "6 4")):
+            display = gpd.GeoDataFrame(
+                {"tip": [html_lib.escape(str(n)) for n in frame[schema.NAME]]},
+                geometry=frame.geometry.to_numpy(),
+                crs=frame.crs,
+            ).to_crs(schema.CRS_WGS84)
+            folium.GeoJson(
+                display.to_json(drop_id=True),
+                name=name,
+                style_function=lambda f, dash=dash: {
+                    "color": "#111111",
+                    "weight": 2 if dash is None else 1.5,
+                    "fill": False,
+                    "dashArray": dash,
+                },
+                tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+            ).add_to(m)
+        legend += [("line", "#111111", "Zon (streckad: närområde)")]
+    m.lagesbild_legend = getattr(m, "lagesbild_legend", []) + [("Förändring", legend)]
+    return maps.finish_map(m)

@@ -90,12 +90,12 @@ def _load_incidents(args: argparse.Namespace):
     return result.frame
 
 
-def _load_polygons(path: Path | None, id_col: str | None = None):
+def _load_polygons(path: Path | None):
     if path is None:
         return None
     from geo.io import load_boundaries
 
-    return load_boundaries(path, id_col=id_col).frame
+    return load_boundaries(path).frame
 
 
 def parse_periods(before: str, after: str) -> tuple[Period, Period]:
@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         [c.strip() for c in args.categories.split(",") if c.strip()] if args.categories else None
     )
     incidents = _load_incidents(args)
-    zones = _load_polygons(args.zones, args.zone_id_col)
+    zones = compare.read_zones(args.zones, id_col=args.zone_id_col)
     areas = _load_polygons(args.areas)
     control = _load_polygons(args.control)
     try:
