@@ -433,6 +433,7 @@ PLANTED: dict[str, object] = {
         "baseline_per_year": 20.0,
     },
     "stacked_centre": {"count": 150, "area_id": JARFALLA_ID},
+    "stacked_address": {"count": 80, "place": "Barkarby station", "raw_category": "Cykelstöld"},
     "perception_gaps": ("Gångtunneln under Viksjöleden", "Gångvägen över Gubbängsfältet",
                         "Gångvägen vid Säbysjön"),
     "unnamed_hotspot": "Veddesta",
@@ -705,7 +706,7 @@ def _format_times(utc_ns: np.ndarray) -> np.ndarray:
     return text + np.where(offset_h == 2, ":00+02:00", ":00+01:00").astype(object)
 
 
-def _incidents(rng, scale, areas, hours, weights) -> pd.DataFrame:
+def _incidents(rng, address_rng, scale, areas, hours, weights) -> pd.DataFrame:
     geoms = areas.set_index(schema.AREA_ID).geometry
     outlines = {"jarfalla": geoms[JARFALLA_ID], "stockholm": geoms[LPO_FARSTA_ID]}
     after = (hours["utc"] >= pd.Timestamp(PROMISE_START, tz=schema.TZ)).to_numpy()
@@ -738,7 +739,20 @@ def _incidents(rng, scale, areas, hours, weights) -> pd.DataFrame:
             minutes = rng.integers(0, 60, size=n)
             utc = utc_ns[np.repeat(np.arange(len(counts)), counts)] + minutes * _MINUTE_NS
             parts.append((utc, np.full(n, code[raw]), xy[:, 0], xy[:, 1]))
-    parts.append(_stacked_centre(rng, scale, geoms[JARFALLA_ID], hours, weights, code))
+    # A geocoding fallback: incidents without a place put on the kommun's centre point.
+    centre = geoms[JARFALLA_ID].centroid
+    n_centre = round(PLANTED["stacked_centre"]["count"] * scale)
+    parts.append(
+        _stacked(rng, n_centre, (centre.x, centre.y), _MIX["residential"], "day", hours,
+                 weights, code)
+    )  # fmt: skip
+    # A real address: bicycle thefts reported at the station's address (own stream, so the
+    # rest of the data does not depend on it).
+    address = PLANTED["stacked_address"]
+    parts.append(
+        _stacked(address_rng, round(address["count"] * scale), _PLACE_M[address["place"]],
+                 {address["raw_category"]: 1}, "bike", hours, weights, code)
+    )  # fmt: skip
     utc, codes, x, y = (np.concatenate(column) for column in zip(*parts, strict=True))
     order = np.argsort(utc, kind="stable")
     lon, lat = _to_lonlat(np.column_stack([x[order], y[order]]))
@@ -777,17 +791,14 @@ def stacked_centre_lonlat(areas: gpd.GeoDataFrame | None = None) -> tuple[float,
     return float(lon[0]), float(lat[0])
 
 
-def _stacked_centre(rng, scale, kommun, hours, weights, code) -> tuple[np.ndarray, ...]:
-    """Incidents placed on the kommun's centre point, as a geocoding fallback does."""
-    n = round(PLANTED["stacked_centre"]["count"] * scale)
-    mix = _MIX["residential"]
+def _stacked(rng, n, xy, mix, kind, hours, weights, code) -> tuple[np.ndarray, ...]:
+    """``n`` incidents on exactly one coordinate (times from ``kind``'s Järfälla pattern)."""
     raws = rng.choice(list(mix), size=n, p=np.array(list(mix.values())) / sum(mix.values()))
-    w = weights["jarfalla", "day"]
+    w = weights["jarfalla", kind]
     idx = np.sort(rng.choice(len(w), size=n, p=w / w.sum()))
     utc = hours["utc"].array.asi8[idx] + rng.integers(0, 60, size=n) * _MINUTE_NS
-    centre = kommun.centroid
     codes = np.array([code[raw] for raw in raws], dtype=int)
-    return utc, codes, np.full(n, centre.x), np.full(n, centre.y)
+    return utc, codes, np.full(n, float(xy[0])), np.full(n, float(xy[1]))
 
 
 def _dialogue(rng, scale, areas) -> pd.DataFrame:
@@ -888,7 +899,9 @@ def generate(
     weights = _time_weights(hours, calendars)
     demo = DemoData(
         areas=areas,
-        incidents=_incidents(rng, scale, areas, hours, weights),
+        incidents=_incidents(
+            rng, np.random.default_rng([int(seed), 1]), scale, areas, hours, weights
+        ),
         dialogue=_dialogue(rng, scale, areas),
         gazetteer=_gazetteer(),
         calendars=calendars,
@@ -1032,6 +1045,10 @@ def provenance_text(demo: DemoData, paths: Mapping[str, Path]) -> str:
     success = r["after"] / c["after"] - r["before"] / c["before"]
     buffer = d["after"] / c["after"] - d["before"] / c["before"]
     lon, lat = stacked_centre_lonlat(demo.areas)
+    address = PLANTED["stacked_address"]
+    address_lon, address_lat = (
+        float(v[0]) for v in _to_lonlat(np.array([_PLACE_M[address["place"]]]))
+    )
     lines = [
         "# Provenance of the demo data",
         "",
@@ -1077,6 +1094,9 @@ def provenance_text(demo: DemoData, paths: Mapping[str, Path]) -> str:
         "",
         f"Stacked geocoding-fallback coordinate: lon {lon:.6f}, lat {lat:.6f}, "
         f"{_count_at(demo.incidents, lon, lat)} incidents.",
+        f"Stacked real address ({address['place']}, {address['raw_category']}): "
+        f"lon {address_lon:.6f}, lat {address_lat:.6f}, "
+        f"{_count_at(demo.incidents, address_lon, address_lat)} incidents.",
         "",
     ]
     return "\n".join(lines)

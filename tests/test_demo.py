@@ -167,12 +167,17 @@ def test_every_point_lies_in_a_demo_area(incidents, dialogue, gazetteer, areas):
 # --- planted truths -------------------------------------------------------------------------
 
 
-def test_stacked_centre_coordinate(incidents):
+def test_stacked_coordinates(incidents, gazetteer):
     lon, lat = demo.stacked_centre_lonlat()
-    stacked = (incidents["lon"] == lon) & (incidents["lat"] == lat)
-    assert stacked.sum() == demo.PLANTED["stacked_centre"]["count"]
+    at_centre = (incidents["lon"] == lon) & (incidents["lat"] == lat)
+    assert at_centre.sum() == demo.PLANTED["stacked_centre"]["count"]
+    address = demo.PLANTED["stacked_address"]
+    place = gazetteer.loc[address["place"]]
+    at_address = (incidents["lon"] == place["lon"]) & (incidents["lat"] == place["lat"])
+    assert at_address.sum() == address["count"]
+    assert (incidents.loc[at_address, demo.RAW_CATEGORY_COLUMN] == address["raw_category"]).all()
     # nowhere else is anything stacked: at most a chance pair on one coordinate
-    others = incidents[~stacked].groupby(["lon", "lat"]).size()
+    others = incidents[~at_centre & ~at_address].groupby(["lon", "lat"]).size()
     assert others.max() <= 2
 
 
@@ -346,3 +351,22 @@ def test_cli_refuses_a_file_as_out(tmp_path, capsys):
     target.write_text("", encoding="utf-8")
     assert main(["demo-data", "--out", str(target)]) == 2
     assert "exists and is not a folder" in capsys.readouterr().err
+
+
+def test_files_load_with_the_importer_without_mappings():
+    io = pytest.importorskip("geo.io")
+    results = {
+        "incidents": io.load_incidents(PATHS["incidents"]),
+        "dialogue": io.load_dialogue(PATHS["dialogue"]),
+        "areas": io.load_boundaries(PATHS["areas"]),
+        "gazetteer": io.load_gazetteer(PATHS["gazetteer"]),
+    }
+    for key, result in results.items():
+        assert len(result.rejected) == 0, key
+        assert len(result.frame) == result.rows, key
+    assert results["incidents"].rows == len(pd.read_csv(PATHS["incidents"]))
+    incidents = results["incidents"].frame
+    assert set(incidents[schema.CATEGORY]) <= set(schema.CATEGORIES)
+    flagged = io.flag_centre_points(incidents, results["areas"].frame)[schema.AT_AREA_CENTRE]
+    # the kommun centre stack is a fallback; the 80 at Barkarby station's address are real
+    assert flagged.sum() == demo.PLANTED["stacked_centre"]["count"]
