@@ -500,3 +500,24 @@ def test_peak_hours_errors():
         peak_hours(pd.DataFrame(np.zeros((7, 23))))
     with pytest.raises(ValueError, match=r"`block_hours` was \(4, 2\)"):
         peak_hours(_profile(), block_hours=(4, 2))
+
+
+DEMO_CALENDAR = (
+    Path(__file__).resolve().parents[1] / "data" / "calendar" / "jarfalla_lov_2017_2018.csv"
+)
+
+
+@pytest.mark.skipif(not DEMO_CALENDAR.is_file(), reason="demo lov calendar not generated yet")
+def test_named_lov_window_uses_the_demo_calendar():
+    window = WINDOWS["lov"]
+    assert window.lov == tuple((a, b) for a, b, _ in load_lov_calendar(DEMO_CALENDAR))
+    # Every lov start date is inside the window at noon.
+    starts = [a for a, _ in window.lov]
+    noon = pd.Series([pd.Timestamp(f"{d} 12:00", tz=schema.TZ) for d in starts])
+    assert window.mask(noon).all()
+
+
+def test_empty_frame_profile_is_all_zero():
+    empty = frame_at(stockholm("2018-01-01 12:00")).iloc[:0]
+    assert hour_of_week(empty).to_numpy().sum() == 0
+    assert filter_incidents(empty, window="natt").empty
