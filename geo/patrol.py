@@ -33,7 +33,7 @@ from geo.errors import InputError
 from geo.timewin import hour_of_week, peak_hours
 
 #: Number of zones chosen when neither K nor a budget is given.
-DEFAULT_K = 5
+DEFAULT_K = 3
 #: Below this many hotspot zones, hot Gi* cells become the candidates.
 MIN_ZONES = 3
 #: Open inspection issues are counted within this distance of a zone.

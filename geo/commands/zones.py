@@ -56,7 +56,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--to", dest="end", help="last day YYYY-MM-DD (default: the newest incident)"
     )
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--k", type=int, help="number of zones (default 5)")
+    size.add_argument(
+        "--k",
+        type=int,
+        help="number of zones (default 3, or fewer when there are fewer candidates)",
+    )
     size.add_argument("--budget-km2", type=float, help="total zone area in km²")
     parser.add_argument("--no-persistence", action="store_true", help="skip the persistence check")
     parser.add_argument("--who", help="name recorded in the export metadata (default: OS user)")
