@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="Lägesbild", page_icon="🗺️", layout="wide")
+st.set_page_config(page_title="Lägesbild", layout="wide")
 st.navigation(
     [
-        st.Page("pages/karta.py", title="Karta", icon="🗺️", default=True),
-        st.Page("pages/hotspots.py", title="Hotspots", icon="🔥"),
-        st.Page("pages/data.py", title="Data", icon="📂"),
-        st.Page("pages/om.py", title="Om", icon="ℹ️"),
+        st.Page("pages/karta.py", title="Karta", default=True),
+        st.Page("pages/hotspots.py", title="Hotspots"),
+        st.Page("pages/data.py", title="Data"),
+        st.Page("pages/om.py", title="Om"),
     ]
 ).run()

@@ -325,6 +325,7 @@ def base_map(
         tiles=None,
         control_scale=True,
         prefer_canvas=False,
+        zoom_snap=0.25,  # fit the area tightly instead of snapping a whole zoom level out
     )
     if tiles.url is not None:
         folium.TileLayer(
@@ -734,13 +735,14 @@ def add_dialogue(
             display.to_json(drop_id=True),
             name="Otrygga platser",
             marker=folium.CircleMarker(
-                radius=7, weight=3, color=DIALOGUE_COLOUR, fill_color="#ffffff", fill_opacity=0.9
+                radius=5, weight=2.5, color=DIALOGUE_COLOUR, fill_color="#ffffff", fill_opacity=0.9
             ),
-            style_function=lambda _f: {
+            style_function=lambda f: {
                 "color": DIALOGUE_COLOUR,
                 "weight": 2.5,
-                "dashArray": "5 4",
-                "fillOpacity": 0.08,
+                # dashed outlines for named areas; points stay solid rings
+                "dashArray": None if f["geometry"]["type"] == "Point" else "5 4",
+                "fillOpacity": 0.9 if f["geometry"]["type"] == "Point" else 0.08,
             },
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
         ).add_to(group)
@@ -850,15 +852,17 @@ def hotspot_map(
             f'incident_layer was "{incident_layer}" but is expected to be in {allowed}'
         )
     m = base_map(areas, tiles=tiles, focus_area_ids=focus_area_ids)
+    zones = getattr(run, "zones", None)
+    # the heat surface starts hidden when there are zones: drawn together they hide each other
+    zones_empty = zones is None or len(zones) == 0
     cells = getattr(run, "cells", None)
     if cells is not None and len(cells):
         add_cells(m, cells, show=show_cells)
     if incidents is not None and len(incidents):
         if incident_layer != "none":
-            add_heat(m, incidents, show=incident_layer == "heat")
+            add_heat(m, incidents, show=incident_layer == "heat" and zones_empty)
             if incident_layer == "points":
                 add_incidents(m, incidents, show=True)
-    zones = getattr(run, "zones", None)
     if zones is not None:
         add_zones(m, zones)
     if dialogue is not None and len(dialogue):
@@ -1113,7 +1117,7 @@ def briefing(
     ...     print(s)
     I A: 4 händelser (våld, 2018), 100 % fler än perioden före (2).
     Mest utsatt: Torget med 3 händelser (75 % av områdets), främst fre 22–02.
-    Torget: 200 % fler än perioden före (1).
+    Störst förändring: Torget, 200 % fler än perioden före (1).
     """
     n_now, n_before = len(incidents), len(previous)
     out = [
@@ -1153,8 +1157,8 @@ def briefing(
         now = int(r[schema.INCIDENT_COUNT])
         changes.append((abs(now - before), r[schema.NAME], now, before))
     big = max(changes)
-    if big[0] > 0:
-        out.append(f"{big[1]}: {_change_text(big[2], big[3])}.")
+    if big[0] > 0 and big[3] > 0 and abs(big[2] - big[3]) / big[3] >= 0.05:
+        out.append(f"Störst förändring: {big[1]}, {_change_text(big[2], big[3])}.")
     if dialogue is not None and len(dialogue) and schema.MENTIONS in dialogue.columns:
         metric_zones = zones.to_crs(schema.CRS_METRIC)
         metric_d = dialogue.to_crs(schema.CRS_METRIC)

@@ -191,13 +191,14 @@ def get_data() -> Data:
 
 
 def top_areas(areas: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Areas to choose from: police areas first, then kommuner, then the rest."""
+    """Areas to choose from: police areas first, then kommuner, then the rest (file order)."""
     order = {"lpo": 0, "kommun": 1, "stadsdel": 2, "kommundel": 2}
     frame = pd.DataFrame(areas.drop(columns="geometry"))
     if schema.LEVEL not in frame.columns:
         frame[schema.LEVEL] = "kommun"
     frame["_order"] = frame[schema.LEVEL].map(order).fillna(3)
-    return frame.sort_values(["_order", schema.AREA_NAME], kind="stable").drop(columns="_order")
+    # file order within a level: the first police area in the file is the default
+    return frame.sort_values("_order", kind="stable").drop(columns="_order")
 
 
 def _area_label(row) -> str:
@@ -473,7 +474,7 @@ def build_map(data: Data, filters: Filters, run):
     )
 
 
-def show_map(data: Data, filters: Filters, run, *, key: str, height: int = 560) -> None:
+def show_map(data: Data, filters: Filters, run, *, key: str, height: int = 640) -> None:
     """Draw the map; a click inside a zone selects it (found on the server by position).
 
     Only ``last_object_clicked`` comes back from the browser, so panning and zooming never
@@ -553,7 +554,7 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
         st.markdown(f"**Närmaste namngivna plats:** {name} ({kind}, {dist:.0f} m)")
     if len(d.by_category):
         st.markdown("**Händelser per kategori**")
-        st.dataframe(d.by_category.rename_axis("kategori"), use_container_width=True)
+        st.dataframe(d.by_category.rename_axis("kategori"), width="stretch")
     st.markdown("**Veckodag och timme**")
     long = d.hour_of_week.reset_index().melt(
         id_vars="weekday", var_name="timme", value_name="antal"
@@ -567,9 +568,9 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
             color=alt.Color("antal:Q", scale=alt.Scale(scheme="reds"), legend=None),
             tooltip=["weekday", "timme", "antal"],
         )
-        .properties(height=170)
+        .properties(height=210)
     )
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
     if len(d.monthly):
         st.markdown("**Per månad**")
         st.bar_chart(d.monthly, height=150, color="#b10026")
@@ -584,5 +585,5 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
                 }
             ),
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )
