@@ -750,12 +750,20 @@ def read_zones(path: str | Path, *, id_col: str | None = None) -> gpd.GeoDataFra
     """
     from geo.io import load_boundaries
 
+    result = None
     if id_col is None:
         try:
-            return prepare_zones(load_boundaries(path, id_col=schema.ZONE_ID).frame)
+            result = load_boundaries(path, id_col=schema.ZONE_ID)
         except InputError:
             pass  # no zone_id column: let io guess, and report its own problems
-    return prepare_zones(load_boundaries(path, id_col=id_col).frame)
+    if result is None:
+        result = load_boundaries(path, id_col=id_col)
+    if result.frame.empty and len(result.rejected):
+        reasons = "; ".join(
+            f"rad {r.row}: {r.reason}" for r in result.rejected.head(3).itertuples(index=False)
+        )
+        raise InputError(f"The zone file {Path(path).name} has no usable polygon ({reasons}).")
+    return prepare_zones(result.frame)
 
 
 def _filter(

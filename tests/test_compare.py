@@ -741,3 +741,61 @@ def test_area_rows_and_control_only_from_areas_holding_a_zone():
     # the far area holds no zone: no row, and its 500 incidents stay out of the control
     assert out[schema.NAME].tolist() == ["Stationen", "Kommunen (kommun)"]
     assert out.iloc[0][compare.CONTROL_BEFORE] == 200
+
+
+@pytest.mark.parametrize(
+    ("columns", "id_col", "expected_ids"),
+    [
+        ({"zone_id": ["z7"], "name": ["Torget"]}, None, ["z7"]),
+        ({"namn": ["Torget"]}, None, ["Torget"]),
+        ({"kod": ["k1"], "zone_id": ["z7"], "name": ["Torget"]}, "kod", ["k1"]),
+    ],
+    ids=["exported-zone-id", "name-only", "explicit-column"],
+)
+def test_read_zones_file(tmp_path, columns, id_col, expected_ids):
+    path = tmp_path / "zoner.geojson"
+    # in Järfälla: io rejects shapes outside Sweden
+    square = box(660_000, 6_590_000, 660_100, 6_590_100)
+    gpd.GeoDataFrame(columns, geometry=[square], crs=schema.CRS_METRIC).to_crs(
+        schema.CRS_WGS84
+    ).to_file(path)
+    zones = compare.read_zones(path, id_col=id_col)
+    assert zones[schema.ZONE_ID].tolist() == expected_ids
+    assert zones[schema.NAME].tolist() == ["Torget"]
+    np.testing.assert_allclose(zones.area, [10_000], rtol=1e-3)  # back in metres
+
+
+def test_drawn_zones_keeps_polygons_only():
+    square = {
+        "type": "Feature",
+        "properties": {},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[17.83, 59.42], [17.84, 59.42], [17.84, 59.43], [17.83, 59.42]]],
+        },
+    }
+    line = {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": [[17.8, 59.4], [17.9, 59.5]]},
+    }
+    zones = compare.drawn_zones([line, square, square])
+    assert zones[schema.ZONE_ID].tolist() == ["ritad-1", "ritad-2"]
+    assert compare.drawn_zones(None).empty
+
+
+def test_buffer_rings_leave_out_other_zones():
+    zones = gpd.GeoDataFrame(
+        {schema.ZONE_ID: ["a", "b"]},
+        geometry=[box(0, 0, 100, 100), box(150, 0, 250, 100)],
+        crs=schema.CRS_METRIC,
+    )
+    rings = compare.buffer_rings(zones, buffer_m=250)
+    assert not rings.geometry.iloc[0].intersects(box(151, 1, 249, 99))  # b is not in a's ring
+    assert rings.geometry.iloc[0].contains(Point(125, 50))  # the gap between them is
+
+
+def test_read_zones_outside_sweden_says_why(tmp_path):
+    path = tmp_path / "fel.geojson"
+    gpd.GeoDataFrame(geometry=[box(0, 0, 100, 100)], crs=schema.CRS_METRIC).to_file(path)
+    with pytest.raises(InputError, match=r"fel.geojson has no usable polygon \(rad 1: "):
+        compare.read_zones(path)

@@ -1,0 +1,315 @@
+"""Före/efter: did the promise's actions work, and did crime just move to the surroundings?"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from geo import compare, compare_report, schema
+from geo.errors import InputError
+from ui import common
+
+ZONE_SOURCES = {
+    "before_hotspots": "Hotspotzoner i före-perioden",
+    "file": "Zonfil (t.ex. exporterade helgförstärkningszoner)",
+    "drawn": "Rita zoner på kartan",
+}
+PRESETS = {
+    "promise": "Året före löftet och löftesåret",
+    "same_months": "Samma månader ett år isär",
+    "custom": "Egna datum",
+}
+CELL_SIZES_M = (100, 150, 200, 250, 500)
+DRAWN = "fe_drawn"  # session_state: GeoJSON features drawn on the map
+
+
+@st.cache_data(show_spinner="Jämför före och efter …", max_entries=16)
+def _compare(key: str, params: tuple, _incidents, _zones, _control, _areas):
+    before, after, buffer_m, categories, window, source = params
+    return compare.compare_zones(
+        _incidents,
+        _zones,
+        before=before,
+        after=after,
+        buffer_m=buffer_m,
+        control=_control,
+        areas=_areas,
+        categories=list(categories) or None,
+        window=window,
+        zones_source=source,
+    )
+
+
+@st.cache_data(show_spinner="Räknar förändring per ruta …", max_entries=8)
+def _change(key: str, params: tuple, _incidents, _areas):
+    before, after, cell_size_m, categories, window = params
+    return compare.change_grid(
+        _incidents,
+        _areas,
+        before=before,
+        after=after,
+        cell_size_m=cell_size_m,
+        categories=list(categories) or None,
+        window=window,
+    )
+
+
+def _upload_to_zones(upload, *, label: str):
+    """Save an upload under its own name (io reads by suffix) and read its polygons."""
+    folder = Path(tempfile.mkdtemp(prefix="lagesbild-"))
+    path = folder / Path(upload.name).name
+    path.write_bytes(upload.getvalue())
+    try:
+        return compare.read_zones(path)
+    except InputError as exc:
+        common.show_error(InputError(f"{label}: {exc}"))
+        st.stop()
+
+
+def _periods(first: dt.date, last: dt.date):
+    preset = st.radio(
+        "Perioder", list(PRESETS), format_func=PRESETS.get, horizontal=True, key="fe_preset"
+    )
+    default_start = dt.date(2018, 3, 1) if first <= dt.date(2018, 3, 1) <= last else last
+    if preset == "promise":
+        start = st.date_input(
+            "Löftets insatser började",
+            value=default_start,
+            key="fe_promise_start",
+            help="Före = de 12 månaderna innan, efter = de 12 månaderna från och med dagen.",
+        )
+        return compare.promise_year_presets(start)
+    if preset == "same_months":
+        span = st.date_input(
+            "Efterperiod (före = samma dagar ett år tidigare)",
+            value=(default_start, min(last, default_start + dt.timedelta(days=90))),
+            key="fe_same_months",
+        )
+        if not isinstance(span, tuple | list) or len(span) != 2:
+            st.info("Välj både start- och slutdatum.")
+            st.stop()
+        return compare.same_months_year_apart(span[0], span[1])
+    left, right = st.columns(2)
+    spans = []
+    for column, label, default in (
+        (left, "Före", (first, default_start - dt.timedelta(days=1))),
+        (right, "Efter", (default_start, last)),
+    ):
+        span = column.date_input(label, value=default, key=f"fe_custom_{label}")
+        if not isinstance(span, tuple | list) or len(span) != 2:
+            st.info("Välj både start- och slutdatum för båda perioderna.")
+            st.stop()
+        spans.append(compare.Period(span[0], span[1]))
+    return spans[0], spans[1]
+
+
+def _drawn_zones(data: common.Data, area, tiles: str):
+    import folium.plugins
+    from streamlit_folium import st_folium
+
+    from geo import maps
+
+    m = maps.base_map(area, tiles=tiles)
+    folium.plugins.Draw(
+        export=False,
+        draw_options={
+            "polyline": False,
+            "circle": False,
+            "marker": False,
+            "circlemarker": False,
+            "polygon": True,
+            "rectangle": True,
+        },
+        edit_options={"edit": False},
+    ).add_to(m)
+    st.caption("Rita en eller flera zoner med polygon- eller rektangelverktyget.")
+    out = st_folium(m, key="fe_draw_map", height=420, returned_objects=["all_drawings"])
+    drawings = (out or {}).get("all_drawings")
+    if drawings:  # None before the first drawing (and in tests): keep what was drawn
+        st.session_state[DRAWN] = drawings
+    if st.session_state.get(DRAWN) and st.button("Ta bort ritade zoner", key="fe_clear_drawn"):
+        st.session_state[DRAWN] = []
+    return compare.drawn_zones(st.session_state.get(DRAWN))
+
+
+st.title("Före/efter")
+common.setup_map_assets()
+data = common.get_data()
+filters = common.sidebar_filters(data)
+st.caption(
+    "Jämför antal händelser i zoner före och efter insatserna, per 30 dagar, och om brotten "
+    "flyttade till närområdet. Perioden i sidopanelen används inte här: välj perioderna nedan."
+)
+times = data.incidents[schema.OCCURRED_AT]
+first, last = times.min().date(), times.max().date()
+try:
+    before, after = _periods(first, last)
+    compare.check_periods(before, after)
+except InputError as exc:
+    common.show_error(exc)
+    st.stop()
+st.write(
+    f"**Före:** {before.start} – {before.end} ({before.days} dagar) · "
+    f"**Efter:** {after.start} – {after.end} ({after.days} dagar)"
+)
+
+area = data.areas[data.areas[schema.AREA_ID].astype(str) == filters.area_id]
+source = st.radio(
+    "Zoner att utvärdera", list(ZONE_SOURCES), format_func=ZONE_SOURCES.get, key="fe_source"
+)
+if source == "before_hotspots":
+    before_filters = dataclasses.replace(filters, start=before.start, end=before.end)
+    zones = common.hotspots(data, before_filters).zones
+    if zones is None or zones.empty:
+        st.info("Inga hotspotzoner i före-perioden för valet i sidopanelen.")
+        st.stop()
+elif source == "file":
+    upload = st.file_uploader(
+        "Zonfil (GeoJSON, GeoPackage, zippad Shapefile)",
+        type=["geojson", "json", "gpkg", "zip"],
+        key="fe_zone_file",
+    )
+    if upload is None:
+        st.info("Ladda upp en fil med zonpolygoner.")
+        st.stop()
+    zones = _upload_to_zones(upload, label="Zonfilen")
+else:
+    zones = _drawn_zones(data, area, filters.tiles)
+    if zones.empty:
+        st.info("Rita minst en zon på kartan.")
+        st.stop()
+
+left, right = st.columns(2)
+buffer_m = left.number_input(
+    "Närområde: ringens bredd (meter)",
+    min_value=50,
+    max_value=2000,
+    value=int(compare.DEFAULT_BUFFER_M),
+    step=50,
+    key="fe_buffer",
+    help="Ringen runt varje zon där förskjutning mäts (Bowers & Johnson 2003).",
+)
+control_choice = right.radio(
+    "Kontrollområde",
+    ["rest", "file"],
+    format_func={"rest": f"Resten av {filters.area_name}", "file": "Egen fil"}.get,
+    key="fe_control",
+    help="Området som visar den allmänna utvecklingen, utan zoner och närområden.",
+)
+control = None
+if control_choice == "file":
+    control_upload = right.file_uploader(
+        "Kontrollområde (polygoner)", type=["geojson", "json", "gpkg", "zip"], key="fe_ctrl_file"
+    )
+    if control_upload is None:
+        st.info("Ladda upp kontrollområdet, eller välj resten av området.")
+        st.stop()
+    control = _upload_to_zones(control_upload, label="Kontrollfilen")
+
+window = None if filters.window == "alla" else filters.window
+params = (before, after, float(buffer_m), filters.categories, window, source)
+zone_key = ",".join(zones[schema.ZONE_ID].astype(str)) + str(zones.total_bounds)
+key = f"{data.key}|{filters.area_id}|{zone_key}|{None if control is None else control.total_bounds}"
+try:
+    table = _compare(key, params, data.incidents, zones, control, area)
+except InputError as exc:
+    common.show_error(exc)
+    st.stop()
+
+st.subheader("Resultat")
+st.caption(
+    f"{filters.area_name} · {', '.join(filters.categories) or 'alla kategorier'} · "
+    f"{filters.window_label()}"
+)
+st.dataframe(compare_report.summary_table(table), hide_index=True, width="stretch")
+for rec in table.to_dict("records"):
+    if rec[compare.KIND] == "zon" and isinstance(rec.get(compare.WDQ_NOTE), str):
+        st.write(f"**{rec[schema.NAME]}** – {rec[compare.VERDICT]}. {rec[compare.WDQ_NOTE]}")
+warnings = []
+for rec in table.to_dict("records"):
+    for warning in rec[compare.WARNINGS]:
+        line = warning if warning.startswith("Regression") else f"{rec[schema.NAME]}: {warning}"
+        if line not in warnings:
+            warnings.append(line)
+for line in warnings:
+    st.warning(line)
+with st.expander("Alla siffror"):
+    st.dataframe(table.rename(columns=compare.COLUMN_LABELS_SV), hide_index=True, width="stretch")
+
+st.subheader("Förändring per ruta")
+cell_size_m = st.select_slider(
+    "Rutstorlek (meter)", options=CELL_SIZES_M, value=200, key="fe_cell_size"
+)
+cells = _change(
+    f"{data.key}|{filters.area_id}",
+    (before, after, float(cell_size_m), filters.categories, window),
+    data.incidents,
+    area,
+)
+from streamlit_folium import st_folium  # noqa: E402 - only this page section needs it
+
+st_folium(
+    compare_report.change_map(cells, area, zones=zones, buffer_m=buffer_m, tiles=filters.tiles),
+    key="fe_change_map",
+    height=480,
+    use_container_width=True,
+    returned_objects=[],
+)
+st.caption(
+    "Blått: färre händelser per 30 dagar efter än före; rött: fler. Grått: färre än 5 "
+    "händelser i båda perioderna (dolt)."
+)
+
+st.subheader("Utveckling över tid")
+freq = st.radio(
+    "Per",
+    ["W", "MS"],
+    format_func={"W": "vecka", "MS": "månad"}.get,
+    horizontal=True,
+    key="fe_freq",
+)
+series = compare.trend(
+    data.incidents,
+    zones,
+    freq=freq,
+    start=before.start,
+    end=after.end,
+    categories=list(filters.categories) or None,
+    window=window,
+)
+chart = compare_report.trend_chart_png(series, intervention=after.start)
+st.image(chart, caption="Streckad linje: insatserna börjar (efterperiodens första dag).")
+
+st.subheader("Ladda ner")
+left, right = st.columns(2)
+left.download_button(
+    "Tabell (CSV)",
+    compare_report.comparison_csv(table, before=before, after=after),
+    file_name=f"fore_efter_{after.start}.csv",
+    mime="text/csv",
+)
+right.download_button(
+    "Rapport (PDF)",
+    compare_report.comparison_pdf(
+        table,
+        before=before,
+        after=after,
+        series=series,
+        area_label=filters.area_name,
+        parameters={
+            "Zoner": ZONE_SOURCES[source],
+            "Närområde (buffert)": f"{buffer_m} m",
+            "Kontrollområde": "egen fil"
+            if control is not None
+            else f"resten av {filters.area_name}",
+            "Kategorier": ", ".join(filters.categories) or "alla",
+            "Tidsfönster": filters.window_label(),
+        },
+    ),
+    file_name=f"fore_efter_{after.start}.pdf",
+    mime="application/pdf",
+)
