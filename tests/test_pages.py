@@ -1,0 +1,139 @@
+"""The Streamlit pages on the demo data (AppTest: no browser; st_folium returns its defaults)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from geo import schema
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+
+
+def _needs_analysis():
+    pytest.importorskip("geo.analysis", reason="geo.analysis not landed yet")
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Record the incidents every run_hotspots call receives (the real function still runs)."""
+    _needs_analysis()
+    import geo.analysis
+
+    calls = []
+    real = geo.analysis.run_hotspots
+
+    def recording(incidents, areas, **kwargs):
+        calls.append({"incidents": incidents, "areas": areas, **kwargs})
+        return real(incidents, areas, **kwargs)
+
+    monkeypatch.setattr(geo.analysis, "run_hotspots", recording)
+    return calls
+
+
+def _app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    if page:
+        at.switch_page(f"pages/{page}.py")
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("page", ["karta", "hotspots", "data", "om"], ids=str)
+def test_every_page_runs_on_demo_data(page):
+    if page in ("karta", "hotspots"):
+        _needs_analysis()
+    at = _app(None if page == "karta" else page)
+    assert at.title[0].value in {"Lägesbild", "Hotspots", "Data", "Om Lägesbild"}
+
+
+def test_karta_defaults_and_briefing(spy):
+    at = _app()
+    # defaults for a commander: police area, våld, kväll och natt, last 12 months
+    assert at.sidebar.selectbox(key="f_area").value == "lpo-jarfalla"
+    assert at.sidebar.multiselect(key="f_categories").value == [schema.VIOLENCE]
+    assert at.sidebar.selectbox(key="f_window").value == "kväll och natt"
+    start, end = at.sidebar.date_input(key="f_period").value
+    assert (end - start).days == 364
+    text = at.info[0].value
+    assert text.startswith("- I Järfälla:")
+    assert "Mest utsatt: Jakobsberg" in text
+    # the analysis saw only violence, inside the period
+    inc = spy[-1]["incidents"]
+    assert set(inc[schema.CATEGORY]) == {schema.VIOLENCE}
+    assert inc[schema.OCCURRED_AT].dt.date.min() >= start
+    assert inc[schema.OCCURRED_AT].dt.date.max() <= end
+
+
+def test_changing_the_window_changes_the_analysis_input(spy):
+    at = _app()
+    n_default = len(spy[-1]["incidents"])
+    at.sidebar.selectbox(key="f_window").set_value("natt").run()
+    assert not at.exception
+    hours = spy[-1]["incidents"][schema.OCCURRED_AT].dt.hour
+    # natt = 22–06: every incident's clock hour is 22, 23 or 0..5
+    assert hours.isin([22, 23, 0, 1, 2, 3, 4, 5]).all()
+    assert len(spy[-1]["incidents"]) < n_default  # natt is a part of kväll och natt
+
+
+def test_changing_the_method_reaches_run_hotspots(spy):
+    at = _app()
+    at.sidebar.radio(key="f_method").set_value("dbscan").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert spy[-1]["method"] == "dbscan"
+    assert spy[-1]["eps_m"] == 150.0
+
+
+def test_changing_the_area_changes_the_focus(spy):
+    at = _app()
+    at.sidebar.selectbox(key="f_area").set_value("lpo-farsta").run()
+    assert not at.exception
+    assert spy[-1]["areas"][schema.AREA_ID].tolist() == ["lpo-farsta"]
+    assert at.info[0].value.startswith("- I Farsta:")
+
+
+def test_map_click_selects_the_zone(spy, monkeypatch):
+    """Feed st_folium a click inside zone 2, as the browser would, and see its details."""
+    import geo.analysis
+
+    from ui import common
+
+    at = _app()
+    last = spy[-1]
+    kwargs = {k: v for k, v in last.items() if k not in ("incidents", "areas")}
+    zones = geo.analysis.run_hotspots(last["incidents"], last["areas"], **kwargs).zones
+    second = zones.sort_values(schema.RANK).iloc[1]
+    inside = second.geometry.representative_point()
+    pt = gpd.GeoSeries([inside], crs=zones.crs).to_crs(schema.CRS_WGS84)[0]
+    captured = {}
+
+    def fake_st_folium(*_a, **kw):
+        captured.update(kw)
+        return {"last_object_clicked": {"lat": pt.y, "lng": pt.x}}
+
+    monkeypatch.setattr("streamlit_folium.st_folium", fake_st_folium)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state[common.SELECTED_ZONE] == str(second[schema.ZONE_ID])
+    assert captured["returned_objects"] == ["last_object_clicked"]
+    assert f"{int(second[schema.RANK])}. {second[schema.NAME]}" in [h.value for h in at.subheader]
+
+
+def test_data_page_upload_report(tmp_path):
+    at = _app("data")
+    assert "demodata" in at.markdown[0].value
+    assert at.radio[0].value == "incidents"
