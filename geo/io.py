@@ -287,7 +287,8 @@ def _read_vector(path: Path, layer: str | None) -> _Table:
     if layer is not None and layer not in layers:
         raise InputError(f"Filen {name} har inget lager '{layer}'; lagren är: {', '.join(layers)}.")
     try:
-        gdf = pyogrio.read_dataframe(source, layer=layer or layers[0])
+        # times as text: GDAL reads naive times as UTC when a column mixes them with offsets
+        gdf = pyogrio.read_dataframe(source, layer=layer or layers[0], datetime_as_string=True)
     except Exception as exc:  # noqa: BLE001 - GDAL errors come in several classes
         raise InputError(f"Filen {name} kan inte läsas som geodata: {_first_line(exc)}.") from exc
     return _table_from_gdf(name, gdf)
