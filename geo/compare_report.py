@@ -266,6 +266,25 @@ def trend_chart_png(
     return buf.getvalue()
 
 
+def warning_lines(table: pd.DataFrame) -> list[str]:
+    """Every warning once, prefixed with its zone's name (the regression warning stands alone).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"name": ["A", "B"], "warnings": [["För få", "Regression x"],
+    ...     ["Regression x"]]})
+    >>> warning_lines(t)
+    ['A: För få', 'Regression x']
+    """
+    lines: list[str] = []
+    for rec in table.to_dict("records"):
+        for warning in rec.get(compare.WARNINGS) or []:
+            line = warning if warning.startswith("Regression") else f"{rec[schema.NAME]}: {warning}"
+            if line not in lines:
+                lines.append(line)
+    return lines
+
+
 _METHOD_TEXT = (
     "Antalet händelser räknas per zon i före- och efterperioden och räknas om till antal per "
     "30 dagar, så att perioder av olika längd kan jämföras. Kvoten efter/före testas med ett "
@@ -369,12 +388,7 @@ def comparison_pdf(
             text += f" {note}"
         doc.paragraph(text)
 
-    warnings: list[str] = []
-    for rec in table.to_dict("records"):
-        for warning in rec.get(compare.WARNINGS) or []:
-            line = warning if warning.startswith("Regression") else f"{rec[schema.NAME]}: {warning}"
-            if line not in warnings:
-                warnings.append(line)
+    warnings = warning_lines(table)
     doc.heading("Varningar")
     doc.paragraph("\n".join(f"• {w}" for w in warnings) if warnings else "Inga varningar.")
 

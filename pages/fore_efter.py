@@ -229,13 +229,7 @@ st.dataframe(compare_report.summary_table(table), hide_index=True, width="stretc
 for rec in table.to_dict("records"):
     if rec[compare.KIND] == "zon" and isinstance(rec.get(compare.WDQ_NOTE), str):
         st.write(f"**{rec[schema.NAME]}** – {rec[compare.VERDICT]}. {rec[compare.WDQ_NOTE]}")
-warnings = []
-for rec in table.to_dict("records"):
-    for warning in rec[compare.WARNINGS]:
-        line = warning if warning.startswith("Regression") else f"{rec[schema.NAME]}: {warning}"
-        if line not in warnings:
-            warnings.append(line)
-for line in warnings:
+for line in compare_report.warning_lines(table):
     st.warning(line)
 with st.expander("Alla siffror"):
     st.dataframe(table.rename(columns=compare.COLUMN_LABELS_SV), hide_index=True, width="stretch")

@@ -799,3 +799,41 @@ def test_read_zones_outside_sweden_says_why(tmp_path):
     gpd.GeoDataFrame(geometry=[box(0, 0, 100, 100)], crs=schema.CRS_METRIC).to_file(path)
     with pytest.raises(InputError, match=r"fel.geojson has no usable polygon \(rad 1: "):
         compare.read_zones(path)
+
+
+# --- change grid and change map -----------------------------------------------------------
+
+
+def test_change_grid_counts_and_suppression():
+    pytest.importorskip("geo.grid")
+    areas = gpd.GeoDataFrame(
+        {schema.AREA_ID: ["k"], schema.AREA_NAME: ["K"]},
+        geometry=[box(0, 0, 300, 100)],
+        crs=schema.CRS_METRIC,
+    )
+    incidents = make_incidents(
+        [
+            (50, 50, B_DAY, 6),
+            (50, 50, A_DAY, 2),
+            (150, 50, B_DAY, 1),
+            (150, 50, A_DAY, 7),
+            (250, 50, B_DAY, 4),
+            (250, 50, A_DAY, 3),
+        ]
+    )
+    before_copy = incidents.copy()
+    cells = compare.change_grid(incidents, areas, before=BEFORE, after=AFTER, cell_size_m=100)
+    pd.testing.assert_frame_equal(incidents, before_copy)
+    cells = cells.iloc[np.argsort(cells.centroid.x.to_numpy())]  # west to east
+    assert cells[compare.BEFORE_COUNT].tolist() == [6, 1, 4]
+    assert cells[compare.AFTER_COUNT].tolist() == [2, 7, 3]
+    assert cells[compare.SUPPRESSED].tolist() == [False, False, True]  # 4 and 3 are both < 5
+    # (2 - 6) / 365 * 30 = -0.3288; (7 - 1) / 365 * 30 = 0.4932; suppressed: nan
+    np.testing.assert_allclose(
+        cells[compare.DIFF_RATE], [-4 / 365 * 30, 6 / 365 * 30, np.nan], equal_nan=True
+    )
+    assert cells[compare.BEFORE_LABEL].tolist() == ["6", "<5", "<5"]
+    html = compare_report.change_map(cells, areas, zones=zone_frame()).get_root().render()
+    assert compare_report.CHANGE_COLOURS[0] in html and compare_report.CHANGE_COLOURS[2] in html
+    assert compare_report.SUPPRESSED_COLOUR in html
+    assert "Stationen" in html and "dashArray" in html
