@@ -647,15 +647,18 @@ def choose_band(
 
 
 def _point_xy(frame: gpd.GeoDataFrame) -> np.ndarray:
-    """x, y per row: the point itself, or a point on the surface of a polygon or line."""
+    """x, y per row: the point itself, or a point on the surface of a polygon or line.
+
+    Rows without a geometry (missing or empty) get NaN and are reported as outside.
+    """
     if len(frame) == 0:
         return np.zeros((0, 2))
-    geoms = np.asarray(frame.geometry.array, dtype=object)
-    not_point = shapely.get_type_id(geoms) != 0
+    geoms = np.array(frame.geometry.array, dtype=object)  # a copy: filled in below
+    geoms[shapely.is_empty(geoms)] = None  # GEOS cannot take x of an empty point
+    not_point = shapely.get_type_id(geoms) > 0
     if not_point.any():
-        geoms = geoms.copy()
         geoms[not_point] = shapely.point_on_surface(geoms[not_point])
-    return shapely.get_coordinates(geoms)
+    return np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)])
 
 
 def _bin(
@@ -670,13 +673,17 @@ def _bin(
     sums = np.zeros(mask.shape)
     if len(xy) == 0:
         return counts, sums, 0
+    located = np.isfinite(xy).all(axis=1)
+    off_grid = (lattice.x0 - lattice.cell_size_m, lattice.y0 - lattice.cell_size_m)
+    xy = np.where(located[:, None], xy, off_grid)  # no place: one cell off the grid
     row, col = lattice.cell_of(xy[:, 0], xy[:, 1])
-    on_grid = (row >= 0) & (row < lattice.nrows) & (col >= 0) & (col < lattice.ncols)
+    on_grid = located & (row >= 0) & (row < lattice.nrows) & (col >= 0) & (col < lattice.ncols)
     ok = on_grid.copy()
     ok[on_grid] = mask[row[on_grid], col[on_grid]]
     # A point exactly on the area's outer (top/right) edge lands in the cell beyond it: move
     # it to the cell below/left when the area covers it.
     lost = np.flatnonzero(~ok)
+    lost = lost[located[lost]]
     if lost.size:
         covered = shapely.covers(study, shapely.points(xy[lost]))
         for i in lost[covered]:
@@ -835,7 +842,8 @@ def gistar_cells(
     counts, sums, outside = _bin(lattice, mask, study, xy, weights)
     if outside:
         messages.append(
-            f"{outside} händelse(r) ligger utanför analysområdet och ingår inte i rutnätet."
+            f"{outside} händelse(r) ligger utanför analysområdet eller saknar plats och ingår inte "
+            "i rutnätet."
         )
     dialogue_grid = np.zeros(mask.shape)
     if dialogue is not None and len(dialogue):
@@ -846,7 +854,9 @@ def gistar_cells(
         )
         _, dialogue_grid, d_outside = _bin(lattice, mask, study, _point_xy(dialogue), mentions)
         if d_outside:
-            messages.append(f"{d_outside} dialogplats(er) ligger utanför analysområdet.")
+            messages.append(
+                f"{d_outside} dialogplats(er) ligger utanför analysområdet eller saknar plats."
+            )
     values = sums + dialogue_weight * dialogue_grid
 
     if band_m is None:

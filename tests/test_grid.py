@@ -315,8 +315,30 @@ def test_points_outside_are_reported():
     result = gistar_cells(points([(500, 500), (5000, 5000)]), square(), cell_size_m=100, band_m=150)
     assert result.cells[schema.COUNT].sum() == 1
     assert result.messages == [
-        "1 händelse(r) ligger utanför analysområdet och ingår inte i rutnätet."
+        "1 händelse(r) ligger utanför analysområdet eller saknar plats och ingår inte i rutnätet."
     ]
+
+
+def test_rows_without_a_place_are_reported_not_misaligned():
+    inc = gpd.GeoDataFrame(
+        {schema.WEIGHT: [5.0, 1.0, 2.0]},
+        geometry=[None, shapely.Point(), shapely.Point(150, 150)],
+        crs=schema.CRS_METRIC,
+    )
+    result = gistar_cells(inc, square(), cell_size_m=100, band_m=150)
+    cells = result.cells.set_index(schema.CELL_ID)
+    # Only the third row has a place; its weight 2 lands in E100N100, not the missing row's 5.
+    assert cells.loc["E100N100", schema.WEIGHT] == 2.0 and cells[schema.WEIGHT].sum() == 2.0
+    assert result.messages[0].startswith("2 händelse(r)")
+
+
+def test_automatic_parameters_without_incidents():
+    result = gistar_cells(points(np.zeros((0, 2))), square(0, 0, 2000, 2000))
+    size, band = result.choices[0], result.choices[1]
+    # No spacing to measure: shorter side / 50 = 40 m → nice 40 m; band falls back to 2 cells.
+    assert size.value == 40 and "för få olika händelseplatser" in size.reason
+    assert band.value == 80 and "ingen tydlig topp" in band.reason
+    assert (result.cells[schema.GI_BIN] == 0).all()
 
 
 def test_weights_and_dialogue_are_kept_apart():
