@@ -4,10 +4,19 @@ import streamlit as st
 
 st.set_page_config(page_title="Lägesbild", layout="wide")
 st.navigation(
-    [
-        st.Page("pages/karta.py", title="Karta", default=True),
-        st.Page("pages/hotspots.py", title="Hotspots"),
-        st.Page("pages/data.py", title="Data"),
-        st.Page("pages/om.py", title="Om"),
-    ]
+    {
+        "Lägesbild": [
+            st.Page("pages/karta.py", title="Karta", default=True),
+            st.Page("pages/hotspots.py", title="Hotspots"),
+        ],
+        "Planera och följa upp": [
+            st.Page("pages/helgforstarkning.py", title="Helgförstärkning"),
+            st.Page("pages/fore_efter.py", title="Före/efter"),
+            st.Page("pages/trygghetsbesiktning.py", title="Trygghetsbesiktning"),
+        ],
+        "Data": [
+            st.Page("pages/data.py", title="Data"),
+            st.Page("pages/om.py", title="Om"),
+        ],
+    }
 ).run()
