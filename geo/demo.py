@@ -964,7 +964,7 @@ def write(demo: DemoData, out_dir: str | Path) -> dict[str, Path]:
     _write_csv(demo.gazetteer, paths["gazetteer"])
     _write_csv(demo.calendars["jarfalla"], paths["calendar_jarfalla"])
     _write_csv(demo.calendars["stockholm"], paths["calendar_stockholm"])
-    paths["provenance"].write_text(provenance_text(demo, paths), encoding="utf-8")
+    paths["provenance"].write_text(_provenance_text(demo, paths), encoding="utf-8")
     return paths
 
 
@@ -1008,6 +1008,12 @@ def treatment_figures(demo: DemoData) -> dict[str, dict[str, int]]:
     -------
     dict
         ``{"R": {"before": n, "after": n}, "D": {...}, "C": {...}}``.
+
+    Examples
+    --------
+    >>> fig = treatment_figures(generate(seed=1, scale=0.5))
+    >>> fig["R"]["after"] < fig["R"]["before"] and fig["D"]["after"] > fig["D"]["before"]
+    True
     """
     frame = incidents_metric(demo.incidents)
     frame = frame[frame[schema.CATEGORY].isin(TARGET_CATEGORIES)]
@@ -1038,7 +1044,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def provenance_text(demo: DemoData, paths: Mapping[str, Path]) -> str:
+def _provenance_text(demo: DemoData, paths: Mapping[str, Path]) -> str:
     """PROVENANCE.md: how the files were made, their sizes and hashes, measured truths."""
     fig = treatment_figures(demo)
     r, d, c = fig["R"], fig["D"], fig["C"]
