@@ -581,9 +581,7 @@ def _locate_geometry(
         with np.errstate(all="ignore"):
             lon, lat = _transformer(src, schema.CRS_WGS84).transform(rx, ry, errcheck=False)
         lon, lat = np.asarray(lon, float), np.asarray(lat, float)
-    before = rej.ok
     _check_lonlat(lon, lat, rej, name, "x och y i geometrin")
-    del before
     ok = rej.ok
     out = np.full(len(geoms), None, dtype=object)
     if ok.any():

@@ -508,3 +508,18 @@ def test_demo_data_loads_without_mapping(loader_path) -> None:
         pytest.skip(f"{path.name} not generated yet")
     res = loader(path)
     assert res.rows > 0 and res.loaded == res.rows, (res.reasons, res.warnings)
+
+
+def test_demo_centre_stack_flagged_station_stack_kept() -> None:
+    incidents_path = DEMO["incidents"][1]
+    areas_path = DEMO["areas"][1]
+    if not (incidents_path.exists() and areas_path.exists()):
+        pytest.skip("demo data not generated yet")
+    incidents = io.load_incidents(incidents_path).frame
+    areas = io.load_boundaries(areas_path).frame
+    flagged = io.flag_centre_points(incidents, areas)
+    at_centre = flagged[flagged[schema.AT_AREA_CENTRE]]
+    # data/README.md: exactly 150 at Järfälla's centroid; the 80 at Barkarby station stay
+    assert len(at_centre) == 150
+    lonlat = at_centre.geometry.to_crs(4326).iloc[0]
+    np.testing.assert_allclose([lonlat.x, lonlat.y], [17.830011, 59.434022], atol=1e-6)
