@@ -379,14 +379,13 @@ _MIX = {
         "Grov misshandel": 1,
     },
 }  # fmt: skip
+#: Categories the Jakobsberg promise's actions target (they drop most in the after period).
+TARGET_CATEGORIES = (schema.VIOLENCE, "narkotikabrott")
 _MIX["displaced"] = {
     raw: share
     for raw, share in _MIX["station_night"].items()
-    if CATEGORY_MAP[raw] in (schema.VIOLENCE, "narkotikabrott")
+    if CATEGORY_MAP[raw] in TARGET_CATEGORIES
 }
-
-#: Categories the Jakobsberg promise's actions target (they drop most in the after period).
-TARGET_CATEGORIES = (schema.VIOLENCE, "narkotikabrott")
 
 
 @dataclass(frozen=True)

@@ -310,6 +310,22 @@ def test_unnamed_hotspot_has_crime_but_no_dialogue(incidents, dialogue, gazettee
     assert (dialogue.distance(point) <= 300).sum() == 0
 
 
+@pytest.mark.parametrize(
+    "key", ["jakobsberg_station", "displacement"], ids=["station", "displaced"]
+)
+def test_planted_places_are_gazetteer_places(key, gazetteer):
+    planted = demo.PLANTED[key]
+    place = gazetteer.loc[planted["place"]]
+    assert (place["lon"], place["lat"]) == (planted["lon"], planted["lat"])
+
+
+def test_displacement_site_is_in_the_buffer_ring(gazetteer):
+    # 350 m due south: outside the 200 m zone, inside the 450 m ring
+    distance = gazetteer.geometry["Söderhöjden"].distance(gazetteer.geometry["Jakobsbergs station"])
+    assert STATION["buffer_ring_m"][0] < distance < STATION["buffer_ring_m"][1]
+    np.testing.assert_allclose(distance, DISPLACED["distance_from_station_m"], atol=5)
+
+
 def test_dialogue_values(dialogue):
     assert set(dialogue[schema.REASON_CATEGORY]) <= set(schema.REASON_CATEGORIES)
     assert set(dialogue[schema.TIME_OF_DAY]) <= set(schema.TIMES_OF_DAY)
