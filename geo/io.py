@@ -421,8 +421,17 @@ def in_sweden(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 def _check_lonlat(
     lon: np.ndarray, lat: np.ndarray, rej: _Rejections, name: str, columns: str
 ) -> None:
-    """Reject absurd and outside-Sweden points; raise when the axes look swapped."""
+    """Reject absurd and outside-Sweden points; raise when the axes look swapped or metric."""
     valid = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90)
+    finite = np.isfinite(lon) & np.isfinite(lat) & rej.ok
+    if finite.any() and not valid[finite].any():
+        e, n = lon[finite], lat[finite]
+        metric = (e >= 200_000) & (e <= 1_000_000) & (n >= 6_100_000) & (n <= 7_700_000)
+        if metric.mean() >= 0.9:
+            raise InputError(
+                f"Koordinaterna i filen {name} ({columns}) ser ut att vara meter i SWEREF 99 TM, "
+                "inte grader; ange koordinatsystemet med --crs EPSG:3006 (och x/y-kolumner i CSV)."
+            )
     rej.add(~valid, REASON_BAD_COORDS)
     inside = valid & in_sweden(lon, lat)
     candidates = valid & rej.ok

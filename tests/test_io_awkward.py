@@ -175,6 +175,30 @@ CASES = {
         loaded=1,
         check=lambda r: r.crs == "EPSG:3006" and r.frame.geometry.iloc[0].equals(shapely.Point(667000, 6590000)),
     ),
+    "metres in lon/lat columns": Case(
+        write_text("h.csv", HEADER + "1,2018-03-02 23:30,rån,667000,6590000\n"),
+        error="Koordinaterna i filen h.csv ('lon' och 'lat') ser ut att vara meter i SWEREF 99 TM, "
+        "inte grader; ange koordinatsystemet med --crs EPSG:3006 (och x/y-kolumner i CSV).",
+    ),
+    "GeoJSON in SWEREF 99 TM without crs member": Case(
+        write_text("ytor.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                   '"properties": {"namn": "A"}, "geometry": {"type": "Polygon", "coordinates": '
+                   '[[[667000, 6590000], [668000, 6590000], [668000, 6591000], [667000, 6590000]]]}}]}'),
+        loader=io.load_boundaries,
+        error="Koordinaterna i filen ytor.geojson (x och y i geometrin) ser ut att vara meter i "
+        "SWEREF 99 TM, inte grader; ange koordinatsystemet med --crs EPSG:3006 (och x/y-kolumner i CSV).",
+    ),
+    "GeoJSON in SWEREF 99 TM with crs given": Case(
+        write_text("ytor.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                   '"properties": {"namn": "A"}, "geometry": {"type": "Polygon", "coordinates": '
+                   '[[[667000, 6590000], [668000, 6590000], [668000, 6591000], [667000, 6590000]]]}}]}'),
+        loader=io.load_boundaries,
+        kwargs={"crs": "EPSG:3006"},
+        rows=1,
+        loaded=1,
+        warning="Filen ytor.geojson anger koordinatsystemet EPSG:4326 men EPSG:3006 användes, som du angav.",
+        check=lambda r: abs(r.frame.geometry.area.iloc[0] - 500_000) < 1e-6,  # triangle 1000 x 1000 / 2
+    ),
     "unknown CRS": Case(
         write_text("h.csv", "id,tid,x,y\n1,2018-03-02 23:30,667000,6590000\n"),
         kwargs={"crs": "EPSG:999999"},
