@@ -1,0 +1,283 @@
+"""The whole hotspot pipeline that pages and the CLI call: :func:`run_hotspots`.
+
+From a loaded incident frame (filtered by the caller with ``geo.timewin``) and the areas:
+leave out the points stacked on an area's centre point (a geocoding fallback, flagged by
+``geo.io.flag_centre_points``), compute the Gi* grid (``geo.grid``), optionally density
+clusters (``geo.clusters``), and turn either into ranked, named zones (``geo.zones``),
+with every automatic parameter reported as a :class:`geo.grid.Choice` and notes in Swedish.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import clusters as C
+from geo import schema
+from geo import zones as Z
+from geo.grid import Choice, gistar_cells
+
+METHODS = ("gistar", "dbscan", "hdbscan")
+CLUSTER = "cluster"
+
+
+@dataclass(frozen=True)
+class HotspotRun:
+    """Result of :func:`run_hotspots`.
+
+    Attributes
+    ----------
+    cells : GeoDataFrame
+        Gi* cells (``geo.grid`` layout), always computed.
+    zones : GeoDataFrame
+        Zones in the ``geo.zones`` layout, ranked within each area.
+    clusters : GeoDataFrame or None
+        For the density methods: one hull per cluster (``cluster``, ``incident_count``,
+        ``weight``); None for ``"gistar"``.
+    choices : list of Choice
+        Every parameter used, with its reason.
+    messages : list of str
+        Swedish notes for the user.
+    gaps : GeoDataFrame or None
+        :func:`geo.zones.perception_gap` of the cells.
+    """
+
+    cells: gpd.GeoDataFrame
+    zones: gpd.GeoDataFrame
+    clusters: gpd.GeoDataFrame | None
+    choices: list[Choice]
+    messages: list[str] = field(default_factory=list)
+    gaps: gpd.GeoDataFrame | None = None
+
+
+def _without_centre_points(incidents, areas, include: bool) -> tuple[gpd.GeoDataFrame, list[str]]:
+    if schema.AT_AREA_CENTRE not in incidents.columns:
+        from geo.io import flag_centre_points
+
+        incidents = flag_centre_points(incidents, areas)
+    flagged = incidents[schema.AT_AREA_CENTRE].fillna(False).to_numpy(dtype=bool)
+    if not flagged.any():
+        return incidents, []
+    n = int(flagged.sum())
+    if include:
+        return incidents, [
+            f"{n} händelser ligger staplade på ett områdes mittpunkt (en reservkoordinat, "
+            "inte platsen) och är med i analysen eftersom du valde det."
+        ]
+    return incidents[~flagged], [
+        f"{n} händelser ligger staplade på ett områdes mittpunkt (en reservkoordinat, inte "
+        "platsen) och är inte med i hotspotanalysen. Många händelser på en verklig adress "
+        "(en station, ett köpcentrum) är kvar."
+    ]
+
+
+def _density_input(incidents, dialogue, dialogue_weight):
+    x, y = Z._point_xy(incidents)
+    w = incidents[schema.WEIGHT].to_numpy(float) if schema.WEIGHT in incidents else np.ones(len(x))
+    if dialogue is None or dialogue.empty or dialogue_weight == 0:
+        return np.column_stack([x, y]), w
+    dia = dialogue.to_crs(incidents.crs) if dialogue.crs != incidents.crs else dialogue
+    dx, dy = Z._point_xy(dia)
+    m = dia[schema.MENTIONS].to_numpy(float) if schema.MENTIONS in dia else np.ones(len(dx))
+    xy = np.vstack([np.column_stack([x, y]), np.column_stack([dx, dy])])
+    return xy, np.concatenate([w, m * dialogue_weight])
+
+
+def _cluster_hulls(incidents, labels, buffer_m) -> gpd.GeoDataFrame:
+    geoms = incidents.geometry.values
+    w = (
+        incidents[schema.WEIGHT].to_numpy(float)
+        if schema.WEIGHT in incidents
+        else np.ones(len(labels))
+    )
+    rows, polys = [], []
+    for lab in np.unique(labels[labels >= 0]):
+        idx = np.flatnonzero(labels == lab)
+        hull = shapely.convex_hull(shapely.multipoints(geoms[idx]))
+        polys.append(shapely.buffer(hull, max(buffer_m, 1.0)))
+        rows.append(
+            {CLUSTER: int(lab), schema.INCIDENT_COUNT: len(idx), schema.WEIGHT: float(w[idx].sum())}
+        )
+    frame = pd.DataFrame(rows, columns=[CLUSTER, schema.INCIDENT_COUNT, schema.WEIGHT])
+    return gpd.GeoDataFrame(
+        frame, geometry=gpd.GeoSeries(polys, crs=incidents.crs), crs=incidents.crs
+    )
+
+
+def run_hotspots(
+    incidents: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    dialogue: gpd.GeoDataFrame | None = None,
+    gazetteer: gpd.GeoDataFrame | None = None,
+    method: str = "gistar",
+    cell_size_m: float | None = None,
+    band_m: float | None = None,
+    eps_m: float | None = None,
+    min_weight: float | None = None,
+    min_samples: float | None = None,
+    buffer_m: float | None = None,
+    min_bin: int = 2,
+    include_centre_points: bool = False,
+    dialogue_weight: float = schema.DEFAULT_DIALOGUE_WEIGHT,
+    permutations: int = 0,
+    random_state: int | None = None,
+) -> HotspotRun:
+    """Hotspot cells, clusters and ranked zones per area, with the parameters used.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame
+        Loaded (and filtered) incidents, EPSG:3006.
+    areas : GeoDataFrame
+        Study areas with ``area_id`` (and ``area_name``).
+    dialogue, gazetteer : GeoDataFrame, optional
+        Dialogue places (weighted by ``dialogue_weight`` per mention) and named places.
+    method : {"gistar", "dbscan", "hdbscan"}
+        Zones from merged significant Gi* cells, or from density clusters.
+    cell_size_m, band_m : float, optional
+        Gi* grid parameters; chosen from the data when omitted.
+    eps_m, min_weight : float, optional
+        DBSCAN radius (metres) and core weight; HDBSCAN uses ``min_weight`` as the minimum
+        cluster weight. Chosen from the data when omitted (see ``geo.clusters``).
+    min_samples : float, optional
+        HDBSCAN core weight (default: ``min_weight``).
+    buffer_m : float, optional
+        Buffer around a cluster's hull, metres (default: half of ``eps_m``, or 50 m).
+    min_bin : int
+        Cells with ``gi_bin >= min_bin`` form zones (2 = 95 % confidence).
+    include_centre_points : bool
+        Keep points flagged ``at_area_centre`` (left out by default, with a message).
+    dialogue_weight : float
+        Weight of one dialogue mention relative to one incident.
+    permutations, random_state : int, optional
+        Passed to ``geo.grid.gistar_cells``.
+
+    Returns
+    -------
+    HotspotRun
+
+    Raises
+    ------
+    TypeError, ValueError
+        For frames of the wrong type or CRS, or an unknown method.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> areas = gpd.GeoDataFrame({"area_id": ["a"], "area_name": ["A"], "level": ["kommun"]},
+    ...     geometry=[shapely.box(0, 0, 2000, 2000)], crs=3006)
+    >>> rng = np.random.default_rng(0)
+    >>> xy = np.vstack([rng.normal(500, 30, (60, 2)), rng.uniform(0, 2000, (40, 2))])
+    >>> inc = gpd.GeoDataFrame({"category": ["rån"] * 100, "weight": 1.0,
+    ...     "occurred_at": pd.Timestamp("2018-03-16 23:00", tz="Europe/Stockholm")},
+    ...     geometry=shapely.points(xy), crs=3006)
+    >>> run = run_hotspots(inc, areas, cell_size_m=100, band_m=200)
+    >>> int(run.zones.loc[0, "rank"]), bool(run.zones.loc[0, "geometry"].contains(
+    ...     shapely.Point(500, 500)))
+    (1, True)
+    """
+    for name, frame in (("incidents", incidents), ("areas", areas)):
+        Z._check_gdf(frame, name)
+    if method not in METHODS:
+        raise ValueError(f"`method` was {method!r} but is expected to be in {METHODS}")
+    messages: list[str] = []
+    if schema.LEVEL in areas.columns and areas[schema.LEVEL].nunique() > 1:
+        # Nested levels would count each incident once per level: keep the innermost areas.
+        if schema.PARENT_ID in areas.columns:
+            parents = set(areas[schema.PARENT_ID].dropna().astype(str))
+            areas = areas[~areas[schema.AREA_ID].astype(str).isin(parents)]
+        else:
+            present = set(areas[schema.LEVEL])
+            areas = areas[
+                areas[schema.LEVEL] == [v for v in schema.AREA_LEVELS if v in present][-1]
+            ]
+        messages.append(
+            "Områdena har flera nivåer; analysen använder de innersta: "
+            + ", ".join(sorted(set(areas[schema.LEVEL].astype(str))))
+            + "."
+        )
+    used, msgs = _without_centre_points(incidents, areas, include_centre_points)
+    messages += msgs
+    ids = set(areas[schema.AREA_ID].astype(str))
+    if schema.AREA_ID not in used.columns or not set(
+        used[schema.AREA_ID].dropna().astype(str)
+    ).issubset(ids):
+        used = used.assign(
+            **{
+                schema.AREA_ID: Z._incident_area_ids(
+                    used.drop(columns=schema.AREA_ID, errors="ignore"), areas
+                )
+            }
+        )
+    outside = int(pd.isna(used[schema.AREA_ID]).sum())
+    if outside:
+        messages.append(f"{outside} händelser ligger utanför de valda områdena och räknas inte.")
+        used = used[pd.notna(used[schema.AREA_ID])]
+    grid = gistar_cells(
+        used,
+        areas,
+        cell_size_m=cell_size_m,
+        band_m=band_m,
+        dialogue=dialogue,
+        dialogue_weight=dialogue_weight,
+        permutations=permutations,
+        random_state=random_state,
+    )
+    choices = list(grid.choices)
+    messages += list(grid.messages)
+    clusters = None
+    if method == "gistar":
+        zones = Z.zones_from_cells(
+            grid.cells, used, areas, dialogue=dialogue, gazetteer=gazetteer, min_bin=min_bin
+        )
+        choices.append(
+            Choice("min_bin", float(min_bin), f"celler med gi_bin ≥ {min_bin} bildar zoner")
+        )
+    else:
+        xy, w = _density_input(used, dialogue, dialogue_weight)
+        if min_weight is None:
+            min_weight = C.default_min_weight(float(w.sum()))
+            why = "0,1 % av all vikt, minst 5 och högst 100 (standard)"
+        else:
+            why = "angiven"
+        choices.append(Choice("min_weight", float(min_weight), why))
+        n = len(used)
+        if method == "dbscan":
+            if eps_m is None:
+                eps_m, reason = (
+                    C.suggest_eps_m(xy, min_weight=min_weight)
+                    if len(xy)
+                    else (C.EPS_RANGE_M[0], "inga punkter")
+                )
+            else:
+                reason = "angiven"
+            choices.append(Choice("eps_m", float(eps_m), reason))
+            labels = C.dbscan_labels(xy, eps_m=eps_m, min_weight=min_weight, weights=w)[:n]
+        else:
+            ms = min_weight if min_samples is None else min_samples
+            choices.append(
+                Choice("min_samples", float(ms), "angiven" if min_samples else "= min_weight")
+            )
+            labels = C.hdbscan_labels(xy, min_cluster_weight=min_weight, min_samples=ms, weights=w)[
+                :n
+            ]
+        if buffer_m is None:
+            buffer_m = float(eps_m) / 2 if method == "dbscan" else Z.DEFAULT_BUFFER_M
+            choices.append(
+                Choice("buffer_m", buffer_m, "halva eps_m" if method == "dbscan" else "standard")
+            )
+        else:
+            choices.append(Choice("buffer_m", float(buffer_m), "angiven"))
+        clusters = _cluster_hulls(used, labels, buffer_m)
+        zones = Z.zones_from_labels(
+            used, labels, areas, buffer_m=buffer_m, dialogue=dialogue, gazetteer=gazetteer
+        )
+    if zones.empty:
+        messages.append("Inga zoner: inget område har en signifikant koncentration av händelser.")
+    gaps = Z.perception_gap(grid.cells, gazetteer=gazetteer)
+    return HotspotRun(grid.cells, zones, clusters, choices, messages, gaps)
