@@ -187,15 +187,13 @@ def run_hotspots(
         raise ValueError(f"`method` was {method!r} but is expected to be in {METHODS}")
     messages: list[str] = []
     if schema.LEVEL in areas.columns and areas[schema.LEVEL].nunique() > 1:
-        # Nested levels would count each incident once per level: keep the innermost areas.
-        if schema.PARENT_ID in areas.columns:
-            parents = set(areas[schema.PARENT_ID].dropna().astype(str))
-            areas = areas[~areas[schema.AREA_ID].astype(str).isin(parents)]
-        else:
-            present = set(areas[schema.LEVEL])
-            areas = areas[
-                areas[schema.LEVEL] == [v for v in schema.AREA_LEVELS if v in present][-1]
-            ]
+        # Nested levels would count each incident once per level: keep the innermost areas
+        # (those that hold no other area's representative point).
+        inner = shapely.point_on_surface(areas.geometry.values)
+        holds = shapely.STRtree(inner).query(areas.geometry.values, predicate="contains")
+        container = np.zeros(len(areas), dtype=bool)
+        container[holds[0][holds[0] != holds[1]]] = True
+        areas = areas[~container]
         messages.append(
             "Områdena har flera nivåer; analysen använder de innersta: "
             + ", ".join(sorted(set(areas[schema.LEVEL].astype(str))))
@@ -203,17 +201,9 @@ def run_hotspots(
         )
     used, msgs = _without_centre_points(incidents, areas, include_centre_points)
     messages += msgs
-    ids = set(areas[schema.AREA_ID].astype(str))
-    if schema.AREA_ID not in used.columns or not set(
-        used[schema.AREA_ID].dropna().astype(str)
-    ).issubset(ids):
-        used = used.assign(
-            **{
-                schema.AREA_ID: Z._incident_area_ids(
-                    used.drop(columns=schema.AREA_ID, errors="ignore"), areas
-                )
-            }
-        )
+    # The caller's area_id may be of another level: place the points in these areas.
+    placed = Z._incident_area_ids(used.drop(columns=schema.AREA_ID, errors="ignore"), areas)
+    used = used.assign(**{schema.AREA_ID: placed})
     outside = int(pd.isna(used[schema.AREA_ID]).sum())
     if outside:
         messages.append(f"{outside} händelser ligger utanför de valda områdena och räknas inte.")
