@@ -102,14 +102,17 @@ def _point_xy(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     return shapely.get_x(pts), shapely.get_y(pts)
 
 
-def _names(zones: gpd.GeoDataFrame, gazetteer: gpd.GeoDataFrame | None) -> list[str]:
-    """Nearest gazetteer place within NAME_WITHIN_M; else "nära <place>"; else area name."""
+def _names(zones: gpd.GeoDataFrame, gazetteer: gpd.GeoDataFrame | None, centres=None) -> list[str]:
+    """Place nearest the zone's centre within NAME_WITHIN_M; else "nära <place>"; else area.
+
+    ``centres`` (points) default to each zone's representative point.
+    """
     names = zones[schema.AREA_NAME].fillna(zones[schema.AREA_ID]).astype(str).tolist()
     if gazetteer is None or gazetteer.empty:
         return names
     gaz = gazetteer.to_crs(zones.crs) if gazetteer.crs != zones.crs else gazetteer
     tree = shapely.STRtree(gaz.geometry.values)
-    geoms = zones.geometry.values
+    geoms = shapely.point_on_surface(zones.geometry.values) if centres is None else centres
     idx = tree.query_nearest(geoms, return_distance=True, all_matches=False)
     (zi, gi), dist = idx
     place = gaz[schema.PLACE_NAME].astype(str).to_numpy()
@@ -224,6 +227,14 @@ def describe_zones(
             schema.SHARE_OF_AREA: share,
             schema.PAI: share / (a_km2 / big_a) if a_km2 > 0 and big_a > 0 else np.nan,
             schema.AREA_KM2: a_km2,
+            "_centre": (
+                shapely.Point(
+                    np.average(x[idx], weights=w[idx] + 1e-12),
+                    np.average(y[idx], weights=w[idx] + 1e-12),
+                )
+                if len(idx)
+                else shapely.point_on_surface(polys[k])
+            ),
             "_weight": n_w,
             "_total": total,
         }
@@ -245,7 +256,7 @@ def describe_zones(
         out["_total"] > 0, cum / out["_total"].where(out["_total"] > 0, 1), 0.0
     )
     out[schema.ZONE_ID] = out[schema.AREA_ID] + "-" + out[schema.RANK].astype(str)
-    out[schema.NAME] = _names(out, gazetteer)
+    out[schema.NAME] = _names(out, gazetteer, out["_centre"].to_numpy())
     return out[[*ZONE_COLUMNS, "geometry"]]
 
 
