@@ -1,0 +1,471 @@
+"""Access control: roles, the permission matrix, password hashing and local accounts.
+
+Four roles, each with everything the one before it may do (DESIGN.md §6, issue 9):
+
+* **läsare** — views maps, hotspots and lists;
+* **planerare** — + exports, helgförstärkning zones, före/efter comparisons;
+* **besiktning** — + marks and edits trygghetsbesiktning issues, logs activities;
+* **administratör** — + imports data, manages medborgarlöften and users, reads the audit log.
+
+`allowed` answers, `check` raises `geo.errors.PermissionDenied` with a Swedish message. The
+Streamlit side (``ui/auth.py``) calls them on the server before every page and action.
+
+Who is signed in comes from one of three modes (`auth_mode`):
+
+* ``oidc`` — Streamlit's OpenID Connect login (an ``[auth]`` section in secrets); the role
+  comes from the accounts file, looked up by e-mail address or subject;
+* ``local`` — accounts in a TOML file (env ``LAGESBILD_USERS_FILE``, else
+  ``<data dir>/users.toml`` when it exists) with argon2id password hashes;
+* ``demo`` — neither configured: one local user ``demo`` with the role administratör, so the
+  first start needs no setup (the app shows a banner).
+
+The accounts file looks like this (written by `save_accounts`, ``lagesbild users add`` or the
+Granskning page; readable by a person, editable by hand)::
+
+    [[users]]
+    username = "anna"
+    role = "planerare"
+    display_name = "Anna Andersson"
+    password_hash = "$argon2id$v=19$m=65536,t=3,p=4$..."
+
+    [[users]]
+    username = "bo@polisen.se"   # an OIDC account: no password_hash
+    role = "administratör"
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from geo.errors import InputError, PermissionDenied
+from geo.store import ROLES, data_dir
+
+USERS_FILE_ENV = "LAGESBILD_USERS_FILE"
+AUTH_MODE_ENV = "LAGESBILD_AUTH"
+USERS_FILENAME = "users.toml"
+MODES = ("oidc", "local", "demo")
+DEMO_USER = "demo"
+MIN_PASSWORD_LENGTH = 10
+
+# --- actions -------------------------------------------------------------------------------
+VIEW_MAP = "view_map"
+EXPORT_DATA = "export_data"
+PLAN_ZONES = "plan_zones"
+RUN_COMPARE = "run_compare"
+EDIT_INSPECTION = "edit_inspection"
+LOG_ACTIVITY = "log_activity"
+IMPORT_DATA = "import_data"
+MANAGE_PROMISES = "manage_promises"
+MANAGE_USERS = "manage_users"
+VIEW_AUDIT = "view_audit"
+
+#: Every action, with the Swedish words a refusal uses.
+ACTIONS: dict[str, str] = {
+    VIEW_MAP: "se kartor, hotspots och listor",
+    EXPORT_DATA: "exportera data och rapporter",
+    PLAN_ZONES: "planera helgförstärkningszoner",
+    RUN_COMPARE: "göra före/efter-jämförelser",
+    EDIT_INSPECTION: "markera och ändra ärenden i trygghetsbesiktningar",
+    LOG_ACTIVITY: "logga aktiviteter",
+    IMPORT_DATA: "importera data",
+    MANAGE_PROMISES: "hantera medborgarlöften",
+    MANAGE_USERS: "hantera användare",
+    VIEW_AUDIT: "läsa granskningsloggen",
+}
+
+#: The weakest role that may perform each action; every stronger role may too.
+MINIMUM_ROLE: dict[str, str] = {
+    VIEW_MAP: "läsare",
+    EXPORT_DATA: "planerare",
+    PLAN_ZONES: "planerare",
+    RUN_COMPARE: "planerare",
+    EDIT_INSPECTION: "besiktning",
+    LOG_ACTIVITY: "besiktning",
+    IMPORT_DATA: "administratör",
+    MANAGE_PROMISES: "administratör",
+    MANAGE_USERS: "administratör",
+    VIEW_AUDIT: "administratör",
+}
+
+#: The permission matrix: role -> the actions it may perform.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    role: frozenset(
+        a for a, least in MINIMUM_ROLE.items() if ROLES.index(role) >= ROLES.index(least)
+    )
+    for role in ROLES
+}
+
+
+def _check_role(role: object) -> str:
+    if role not in ROLES:
+        raise ValueError(f"role was {role!r} but is expected to be in {ROLES}")
+    return str(role)
+
+
+def _check_action(action: object) -> str:
+    if action not in ACTIONS:
+        raise ValueError(f"action was {action!r} but is expected to be in {tuple(ACTIONS)}")
+    return str(action)
+
+
+def allowed(role: str, action: str) -> bool:
+    """True when ``role`` may perform ``action``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown role or action (a typo must not read as "refused").
+
+    Examples
+    --------
+    >>> allowed("planerare", EXPORT_DATA), allowed("läsare", EXPORT_DATA)
+    (True, False)
+    """
+    return _check_action(action) in PERMISSIONS[_check_role(role)]
+
+
+def check(role: str, action: str) -> None:
+    """Raise `PermissionDenied` (Swedish message) unless ``role`` may perform ``action``.
+
+    Examples
+    --------
+    >>> check("administratör", IMPORT_DATA)
+    >>> check("läsare", IMPORT_DATA)
+    Traceback (most recent call last):
+    ...
+    geo.errors.PermissionDenied: Rollen läsare får inte importera data; det kräver rollen administratör.
+    """
+    if not allowed(role, action):
+        least = MINIMUM_ROLE[action]
+        more = "" if least == ROLES[-1] else " eller högre"
+        raise PermissionDenied(
+            f"Rollen {role} får inte {ACTIONS[action]}; det kräver rollen {least}{more}."
+        )
+
+
+# --- passwords -----------------------------------------------------------------------------
+_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (64 MiB, t=3, p=4)
+# Verified against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash("lagesbild-no-such-user")
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash (salted; the parameters are part of the string).
+
+    Raises
+    ------
+    ValueError
+        When the password is shorter than `MIN_PASSWORD_LENGTH` characters.
+
+    Examples
+    --------
+    >>> h = hash_password("correct horse battery")
+    >>> h.startswith("$argon2id$"), verify_password(h, "correct horse battery")
+    (True, True)
+    """
+    if not isinstance(password, str):
+        raise TypeError(f"password must be str, got {type(password).__name__}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"Lösenordet måste ha minst {MIN_PASSWORD_LENGTH} tecken.")
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when ``password`` matches the hash; False for a wrong password or a broken hash.
+
+    Examples
+    --------
+    >>> verify_password(hash_password("correct horse battery"), "wrong password!")
+    False
+    """
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+# --- accounts ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Account:
+    """One entry of the accounts file. ``password_hash`` is None for OIDC-only accounts."""
+
+    username: str
+    role: str
+    display_name: str = ""
+    password_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is signed in: ``mode`` is ``demo``, ``local`` or ``oidc``."""
+
+    username: str
+    role: str
+    mode: str
+    display_name: str = ""
+
+    @property
+    def label(self) -> str:
+        """What the sidebar shows, e.g. ``Anna (planerare)``."""
+        return f"{self.display_name or self.username} ({self.role})"
+
+
+#: The single user of the demo mode.
+DEMO_IDENTITY = Identity(DEMO_USER, "administratör", "demo", "Demoanvändare")
+
+
+def _check_username(username: object) -> str:
+    name = str(username or "").strip()
+    if not name or len(name) > 200 or any(c.isspace() or ord(c) < 32 for c in name):
+        raise InputError(
+            f"Användarnamnet {str(username)!r} går inte att använda: 1–200 tecken, inga mellanslag."
+        )
+    return name
+
+
+def users_file() -> Path:
+    """The accounts file: env ``LAGESBILD_USERS_FILE``, else ``<data dir>/users.toml``.
+
+    Examples
+    --------
+    >>> users_file().name.endswith(".toml")
+    True
+    """
+    env = os.environ.get(USERS_FILE_ENV, "").strip()
+    return Path(env) if env else data_dir() / USERS_FILENAME
+
+
+def load_accounts(path: str | os.PathLike) -> dict[str, Account]:
+    """Read the accounts file into ``{username: Account}`` (a missing file has none).
+
+    Raises
+    ------
+    InputError
+        When the file is not TOML, an entry lacks a username or has an unknown role, or a
+        username appears twice.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "users.toml"
+    >>> _ = p.write_text('[[users]]\\nusername = "anna"\\nrole = "läsare"\\n', encoding="utf-8")
+    >>> load_accounts(p)["anna"].role
+    'läsare'
+    """
+    path = Path(path)
+    if not path.exists():
+        return {}
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"Kontofilen {path.name} kan inte läsas som TOML: {exc}.") from exc
+    entries = doc.get("users", [])
+    if not isinstance(entries, list):
+        raise InputError(
+            f"Kontofilen {path.name} ska ha en lista [[users]]; fick {type(entries).__name__}."
+        )
+    accounts: dict[str, Account] = {}
+    for i, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict) or "username" not in entry:
+            raise InputError(f"Kontofilen {path.name}: användare nr {i} saknar username.")
+        name = _check_username(entry["username"])
+        role = entry.get("role")
+        if role not in ROLES:
+            raise InputError(
+                f"Kontofilen {path.name}: användaren {name} har rollen {role!r}; "
+                f"tillåtna roller är {', '.join(ROLES)}."
+            )
+        if name in accounts:
+            raise InputError(f"Kontofilen {path.name}: användaren {name} finns två gånger.")
+        accounts[name] = Account(
+            name, role, str(entry.get("display_name", "")), entry.get("password_hash") or None
+        )
+    return accounts
+
+
+def _toml_str(value: str) -> str:
+    # A JSON string with only ASCII escapes is a valid TOML basic string.
+    return json.dumps(value, ensure_ascii=True)
+
+
+def save_accounts(path: str | os.PathLike, accounts: Iterable[Account]) -> Path:
+    """Write the accounts file atomically, readable by its owner only (mode 600).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "users.toml"
+    >>> _ = save_accounts(p, [Account("åsa", "besiktning")])
+    >>> load_accounts(p)["åsa"].role
+    'besiktning'
+    """
+    path = Path(path)
+    lines = ["# Lägesbild accounts: username, role, argon2id password hash (issue 9)."]
+    for a in sorted(accounts, key=lambda a: a.username):
+        lines += [
+            "",
+            "[[users]]",
+            f"username = {_toml_str(a.username)}",
+            f"role = {_toml_str(a.role)}",
+        ]
+        if a.display_name:
+            lines.append(f"display_name = {_toml_str(a.display_name)}")
+        if a.password_hash:
+            lines.append(f"password_hash = {_toml_str(a.password_hash)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".users-", suffix=".toml")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def add_account(
+    path: str | os.PathLike,
+    username: str,
+    role: str,
+    password: str | None = None,
+    *,
+    display_name: str = "",
+) -> Account:
+    """Add or replace one account (``password=None``: an OIDC account, no local login).
+
+    Raises
+    ------
+    InputError
+        For a bad username or role; ValueError for a too-short password.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "users.toml"
+    >>> add_account(p, "anna", "planerare", "ett långt lösenord").role
+    'planerare'
+    """
+    name = _check_username(username)
+    if role not in ROLES:
+        raise InputError(f"Rollen {role!r} finns inte; tillåtna roller är {', '.join(ROLES)}.")
+    accounts = load_accounts(path)
+    account = Account(
+        name, role, display_name, hash_password(password) if password is not None else None
+    )
+    accounts[name] = account
+    save_accounts(path, accounts.values())
+    return account
+
+
+def remove_account(path: str | os.PathLike, username: str) -> None:
+    """Remove one account.
+
+    Raises
+    ------
+    InputError
+        When there is no such account, or it is the last administratör.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "users.toml"
+    >>> _ = save_accounts(p, [Account("a", "administratör"), Account("b", "läsare")])
+    >>> remove_account(p, "b"); sorted(load_accounts(p))
+    ['a']
+    """
+    accounts = load_accounts(path)
+    if username not in accounts:
+        raise InputError(f"Användaren {username} finns inte i {Path(path).name}.")
+    rest = {k: v for k, v in accounts.items() if k != username}
+    if accounts[username].role == ROLES[-1] and not any(a.role == ROLES[-1] for a in rest.values()):
+        raise InputError(f"{username} är den sista administratören och kan inte tas bort.")
+    save_accounts(path, rest.values())
+
+
+def authenticate(accounts: Mapping[str, Account], username: str, password: str) -> Identity | None:
+    """The local identity for a correct username and password, else None.
+
+    An unknown user costs the same argon2 verification as a known one (no timing oracle).
+
+    Examples
+    --------
+    >>> acc = {"anna": Account("anna", "läsare", "", hash_password("ett långt lösenord"))}
+    >>> authenticate(acc, "anna", "ett långt lösenord").role
+    'läsare'
+    >>> authenticate(acc, "anna", "fel lösenord!") is None
+    True
+    """
+    account = accounts.get(str(username).strip())
+    ok = verify_password(account.password_hash if account else None, password)
+    if not ok or account is None:
+        return None
+    return Identity(account.username, account.role, "local", account.display_name)
+
+
+def oidc_identity(claims: Mapping[str, object], accounts: Mapping[str, Account]) -> Identity:
+    """The identity of an OpenID Connect user: the role comes from the accounts file.
+
+    The account is looked up by ``email``, then ``preferred_username``, then ``sub``.
+
+    Raises
+    ------
+    PermissionDenied
+        When no account matches: a signed-in person without a role sees nothing.
+
+    Examples
+    --------
+    >>> oidc_identity({"email": "bo@polisen.se", "sub": "x1"},
+    ...               {"bo@polisen.se": Account("bo@polisen.se", "planerare")}).role
+    'planerare'
+    """
+    for key in ("email", "preferred_username", "sub"):
+        value = claims.get(key)
+        if value and str(value) in accounts:
+            account = accounts[str(value)]
+            name = str(claims.get("name") or account.display_name or "")
+            return Identity(account.username, account.role, "oidc", name)
+    who = claims.get("email") or claims.get("sub") or "okänd"
+    raise PermissionDenied(
+        f"Kontot {who} har ingen roll i Lägesbild; be en administratör lägga till det."
+    )
+
+
+def auth_mode(*, oidc_configured: bool, path: str | os.PathLike | None = None) -> str:
+    """Which login to use: env ``LAGESBILD_AUTH`` if set, else ``oidc`` when an identity
+    provider is configured, ``local`` when the accounts file has any account, else ``demo``
+    (an accounts file never falls back to the open demo mode, even one with OIDC accounts only).
+
+    Raises
+    ------
+    InputError
+        When ``LAGESBILD_AUTH`` names an unknown mode, or asks for ``oidc`` without a provider.
+
+    Examples
+    --------
+    >>> auth_mode(oidc_configured=True)
+    'oidc'
+    """
+    forced = os.environ.get(AUTH_MODE_ENV, "").strip().lower()
+    if forced:
+        if forced not in MODES:
+            raise InputError(f"{AUTH_MODE_ENV} var {forced!r}; tillåtet är {', '.join(MODES)}.")
+        if forced == "oidc" and not oidc_configured:
+            raise InputError(
+                f"{AUTH_MODE_ENV}=oidc men ingen [auth]-sektion finns i .streamlit/secrets.toml."
+            )
+        return forced
+    if oidc_configured:
+        return "oidc"
+    accounts = load_accounts(path if path is not None else users_file())
+    return "local" if accounts else "demo"
