@@ -1,0 +1,110 @@
+"""geo.analysis.run_hotspots on synthetic data and on the demo data."""
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geo import schema
+from geo.analysis import HotspotRun, run_hotspots
+
+CRS = "EPSG:3006"
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _areas():
+    return gpd.GeoDataFrame(
+        {schema.AREA_ID: ["a"], schema.AREA_NAME: ["A"], schema.LEVEL: ["kommun"]},
+        geometry=[shapely.box(0, 0, 2000, 2000)],
+        crs=CRS,
+    )
+
+
+def _incidents(xy, centre=None):
+    n = len(xy)
+    frame = gpd.GeoDataFrame(
+        {
+            schema.CATEGORY: [schema.VIOLENCE] * n,
+            schema.WEIGHT: 1.0,
+            schema.OCCURRED_AT: pd.Timestamp("2018-03-16 23:00", tz=schema.TZ),
+        },
+        geometry=shapely.points(xy),
+        crs=CRS,
+    )
+    if centre is not None:
+        frame[schema.AT_AREA_CENTRE] = centre
+    return frame
+
+
+def _hot(seed=0):
+    rng = np.random.default_rng(seed)
+    return np.vstack([rng.normal(500, 30, (80, 2)), rng.uniform(0, 2000, (60, 2))])
+
+
+@pytest.mark.parametrize("method", ["gistar", "dbscan", "hdbscan"])
+def test_one_hotspot_found_by_every_method(method):
+    kw = {"cell_size_m": 100, "band_m": 200}
+    if method == "dbscan":
+        kw.update(eps_m=60, min_weight=8)
+    run = run_hotspots(_incidents(_hot()), _areas(), method=method, **kw)
+    assert isinstance(run, HotspotRun)
+    top = run.zones.iloc[0]
+    assert top[schema.RANK] == 1 and top.geometry.contains(shapely.Point(500, 500))
+    assert (run.clusters is None) == (method == "gistar")
+    names = [c.name for c in run.choices]
+    assert "cell_size_m" in names and (method == "gistar" or "min_weight" in names)
+
+
+def test_automatic_density_parameters_are_reported():
+    run = run_hotspots(_incidents(_hot()), _areas(), method="dbscan")
+    eps = next(c for c in run.choices if c.name == "eps_m")
+    assert 25 <= eps.value <= 500 and "k-avstånd" in eps.reason
+
+
+def test_centre_points_left_out_with_message():
+    xy = _hot()
+    stack = np.tile([[1500.0, 1500.0]], (50, 1))  # 50 points on the area's "centre"
+    inc = _incidents(np.vstack([xy, stack]), centre=[False] * len(xy) + [True] * 50)
+    run = run_hotspots(inc, _areas(), cell_size_m=100, band_m=200)
+    assert any("mittpunkt" in m and "inte med" in m for m in run.messages)
+    assert not any(z.contains(shapely.Point(1500, 1500)) for z in run.zones.geometry)
+    kept = run_hotspots(inc, _areas(), cell_size_m=100, band_m=200, include_centre_points=True)
+    assert any(z.contains(shapely.Point(1500, 1500)) for z in kept.zones.geometry)
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="method"):
+        run_hotspots(_incidents(_hot()), _areas(), method="kmeans")
+
+
+def test_arguments_not_mutated():
+    inc = _incidents(_hot())
+    before = inc.copy()
+    run_hotspots(inc, _areas(), cell_size_m=100, band_m=200)
+    pd.testing.assert_frame_equal(inc, before)
+
+
+@pytest.mark.skipif(not (DATA / "incidents" / "demo_incidents.csv").exists(), reason="no demo")
+def test_demo_jakobsberg_station_tops_jarfalla_for_evening_violence_2017():
+    from geo import io, timewin
+
+    inc = io.load_incidents(DATA / "incidents" / "demo_incidents.csv").frame
+    areas = io.load_boundaries(DATA / "boundaries" / "demo_areas.geojson").frame
+    gaz = io.load_gazetteer(DATA / "places" / "gazetteer.csv").frame
+    dia = io.load_dialogue(DATA / "incidents" / "demo_dialogue.csv").frame
+    chosen = timewin.filter_incidents(
+        inc,
+        start="2017-01-01",
+        end="2017-12-31",
+        categories=[schema.VIOLENCE],
+        window="kväll och natt",
+    )
+    jarfalla = areas[areas[schema.AREA_NAME].eq("Järfälla") & areas[schema.LEVEL].eq("kommun")]
+    for dialogue in (None, dia):
+        run = run_hotspots(chosen, jarfalla, dialogue=dialogue, gazetteer=gaz)
+        top = run.zones.sort_values(schema.RANK).iloc[0]
+        assert top[schema.NAME] == "Jakobsbergs station"
+        assert top[schema.AREA_NAME] == "Järfälla"
