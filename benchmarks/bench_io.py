@@ -15,6 +15,7 @@ Run: ``.venv/bin/python benchmarks/bench_io.py [N_ROWS]``. Target: ours <= 5 s o
 from __future__ import annotations
 
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -60,6 +61,20 @@ def timed(func, *args):
     return out, time.perf_counter() - t0
 
 
+def peak_rss_mib(which: str, path: Path) -> float:
+    """Peak resident memory of a fresh process that imports everything and runs `which` once."""
+    cmd = [sys.executable, __file__, "--peak", which, str(path)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def _peak_child(which: str, path: str) -> None:
+    (baseline if which == "baseline" else load_incidents)(Path(path))
+    # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across fork + exec (the parent's peak)
+    status = Path("/proc/self/status").read_text()
+    print(int(status.split("VmHWM:")[1].split()[0]) / 1024)
+
+
 def main(n_rows: int = 1_000_000, repeats: int = 3) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "incidents.csv"
@@ -76,10 +91,16 @@ def main(n_rows: int = 1_000_000, repeats: int = 3) -> None:
             print(f"baseline {t_base:.2f} s   load_incidents {t_ours:.2f} s")
         if res.loaded != n_rows:
             raise RuntimeError(f"expected {n_rows} loaded rows, got {res.loaded}: {res.reasons}")
+        mem = {which: peak_rss_mib(which, path) for which in best}
+        print(f"peak RSS (fresh process, imports included): baseline {mem['baseline']:.0f} MiB, "
+              f"load_incidents {mem['load_incidents']:.0f} MiB")  # fmt: skip
         ratio = best["load_incidents"] / best["baseline"]
         print(f"best: baseline {best['baseline']:.2f} s, load_incidents "
               f"{best['load_incidents']:.2f} s, ratio {ratio:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
+    if len(sys.argv) == 4 and sys.argv[1] == "--peak":
+        _peak_child(sys.argv[2], sys.argv[3])
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)

@@ -18,6 +18,7 @@ stacks are warned about at load time and flagged by `flag_centre_points`.
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from collections.abc import Mapping
@@ -29,11 +30,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyogrio
 import pyproj
 import shapely
 
-from geo import schema
+from geo import guards, schema
 from geo.errors import InputError
 from geo.mapping import (
     build_category_map,
@@ -60,6 +62,8 @@ REASON_BAD_MENTIONS = "ogiltigt antal omnämnanden"
 REASON_BAD_LEVEL = "okänd nivå"
 REASON_NO_NAME = "saknar namn"
 REASON_OUTSIDE_AREAS = "utanför alla områden"
+#: A CSV line with more or fewer fields than the header; its raw text is kept in "rådata".
+REASON_BAD_FIELDS = "fel antal fält"
 REASONS = (
     REASON_NO_COORDS,
     REASON_BAD_COORDS,
@@ -76,6 +80,7 @@ REASONS = (
     REASON_BAD_LEVEL,
     REASON_NO_NAME,
     REASON_OUTSIDE_AREAS,
+    REASON_BAD_FIELDS,
 )
 
 #: A coordinate shared by at least this many loaded points is warned about at load time.
@@ -204,6 +209,8 @@ class _Table:
     geometry: np.ndarray | None = None  # shapely geometries, source CRS
     crs: pyproj.CRS | None = None
     warnings: list[str] = field(default_factory=list)
+    #: CSV lines that could not be split into the header's fields: (row, raw text)
+    bad_lines: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _read_table(path: str | Path, layer: str | None) -> _Table:
@@ -211,6 +218,7 @@ def _read_table(path: str | Path, layer: str | None) -> _Table:
     name = path.name
     if not path.exists():
         raise InputError(f"Filen {name} finns inte ({path}).")
+    guards.check_file(path)  # size limit, zip bomb, enormous GeoJSON (issue 9)
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return _read_csv(path)
@@ -251,20 +259,48 @@ def _read_csv(path: Path) -> _Table:
     header = data[: end if end >= 0 else len(data)]
     counts = {sep: header.count(sep.encode()) for sep in (",", ";", "\t", "|")}
     sep = max(counts, key=counts.get) if max(counts.values()) else ","
+    bad_lines: list[tuple[int, str]] = []
     try:
         df = pd.read_csv(
             io.BytesIO(data), sep=sep, dtype=str, engine="pyarrow", keep_default_na=False
         )
     except (pa.ArrowInvalid, ValueError, pd.errors.ParserError) as exc:
-        detail = str(exc).splitlines()[0][:200]
-        raise InputError(f"Filen {name} kan inte läsas som CSV: {detail}.") from exc
-    if df.empty:
+        if "columns, got" not in str(exc):
+            detail = str(exc).splitlines()[0][:200]
+            raise InputError(f"Filen {name} kan inte läsas som CSV: {detail}.") from exc
+        df, bad_lines = _read_ragged_csv(data, sep)
+    if df.empty and not bad_lines:
         raise InputError(
             f"Filen {name} har inga datarader, bara rubrikraden ({', '.join(map(str, df.columns))})."
         )
     df.columns = [str(c).strip() for c in df.columns]
     # spreadsheet rows: the header is row 1
-    return _Table(name, df, np.arange(len(df)) + 2, warnings=warnings)
+    bad_rows = {r for r, _ in bad_lines}
+    rows = np.array([r for r in range(2, len(df) + len(bad_lines) + 2) if r not in bad_rows])
+    return _Table(name, df, rows.astype("int64"), warnings=warnings, bad_lines=bad_lines)
+
+
+def _read_ragged_csv(data: bytes, sep: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """Read a CSV whose some lines have the wrong number of fields; return those lines apart.
+
+    Single-threaded so pyarrow can tell each bad line's number (header = line 1).
+    """
+    header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")], delimiter=sep))
+    bad: list[tuple[int, str]] = []
+
+    def handler(row: pacsv.InvalidRow) -> str:
+        bad.append((int(row.number), row.text))
+        return "skip"
+
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(use_threads=False),
+        parse_options=pacsv.ParseOptions(delimiter=sep, invalid_row_handler=handler),
+        convert_options=pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in header}, strings_can_be_null=False
+        ),
+    )
+    return table.to_pandas().astype("str"), bad
 
 
 def _read_vector(path: Path, layer: str | None) -> _Table:
@@ -785,8 +821,20 @@ def _rejected_frame(table: _Table, rej: _Rejections) -> pd.DataFrame:
     if table.geometry is not None:
         geoms = table.geometry[bad]
         raw["geometry"] = shapely.to_wkt(geoms, rounding_precision=6)
-    out = pd.DataFrame({schema.ROW: table.row[bad], "reason": rej.detail[bad].astype(str)})
-    return pd.concat([out, raw], axis=1)
+    out = pd.concat(
+        [pd.DataFrame({schema.ROW: table.row[bad], "reason": rej.detail[bad].astype(str)}), raw],
+        axis=1,
+    )
+    if not table.bad_lines:
+        return out
+    lines = pd.DataFrame(
+        {
+            schema.ROW: [r for r, _ in table.bad_lines],
+            "reason": REASON_BAD_FIELDS,
+            "rådata": [text for _, text in table.bad_lines],
+        }
+    )
+    return pd.concat([out, lines]).sort_values(schema.ROW, kind="stable").reset_index(drop=True)
 
 
 def _finish(
@@ -812,13 +860,16 @@ def _finish(
         crs=schema.CRS_METRIC,
     )
     kinds = pd.Series(rej.kind[~ok], dtype=object)
+    if table.bad_lines:
+        kinds = pd.concat([kinds, pd.Series([REASON_BAD_FIELDS] * len(table.bad_lines))])
     reasons = {str(k): int(v) for k, v in kinds.value_counts().items()}
     rejected = _rejected_frame(table, rej)
-    if len(frame) + len(rejected) != len(table.row):  # an internal invariant, never user input
+    rows = len(table.row) + len(table.bad_lines)
+    if len(frame) + len(rejected) != rows:  # an internal invariant, never user input
         raise RuntimeError("loaded + rejected != rows read")
     return LoadResult(
         frame=frame,
-        rows=len(table.row),
+        rows=rows,
         rejected=rejected,
         reasons=reasons,
         warnings=table.warnings + warnings,
