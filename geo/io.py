@@ -275,9 +275,10 @@ def _read_csv(path: Path) -> _Table:
         )
     df.columns = [str(c).strip() for c in df.columns]
     # spreadsheet rows: the header is row 1
-    bad_rows = {r for r, _ in bad_lines}
-    rows = np.array([r for r in range(2, len(df) + len(bad_lines) + 2) if r not in bad_rows])
-    return _Table(name, df, rows.astype("int64"), warnings=warnings, bad_lines=bad_lines)
+    rows = np.arange(2, len(df) + len(bad_lines) + 2, dtype="int64")
+    if bad_lines:
+        rows = np.setdiff1d(rows, [r for r, _ in bad_lines])
+    return _Table(name, df, rows, warnings=warnings, bad_lines=bad_lines)
 
 
 def _read_ragged_csv(data: bytes, sep: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
@@ -372,13 +373,16 @@ class _Rejections:
     def __init__(self, n: int) -> None:
         self.kind = np.full(n, None, dtype=object)
         self.detail = np.full(n, None, dtype=object)
+        self._ok = np.ones(n, dtype=bool)
 
     @property
     def ok(self) -> np.ndarray:
-        return pd.isna(self.kind)
+        """True for rows not rejected so far (a copy)."""
+        return self._ok.copy()
 
     def add(self, mask: np.ndarray, kind: str, detail: np.ndarray | str | None = None) -> None:
-        new = np.asarray(mask, dtype=bool) & self.ok
+        new = np.asarray(mask, dtype=bool) & self._ok
+        self._ok &= ~new
         self.kind[new] = kind
         if detail is None:
             self.detail[new] = kind
