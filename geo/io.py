@@ -308,9 +308,7 @@ def _read_vector(path: Path, layer: str | None) -> _Table:
     name = path.name
     source = str(path)
     if path.suffix.lower() == ".zip":
-        if not zipfile.is_zipfile(path):
-            raise InputError(f"Filen {name} är ingen giltig zip-fil.")
-        source = f"/vsizip/{path}"
+        source, layer = _zip_member(path, layer)
     try:
         layers = [str(x) for x in pyogrio.list_layers(source)[:, 0]]
     except Exception as exc:  # pyogrio raises its own DataSourceError and OSError kinds
@@ -329,6 +327,35 @@ def _read_vector(path: Path, layer: str | None) -> _Table:
     except Exception as exc:  # noqa: BLE001 - GDAL errors come in several classes
         raise InputError(f"Filen {name} kan inte läsas som geodata: {_first_line(exc)}.") from exc
     return _table_from_gdf(name, gdf)
+
+
+def _zip_member(path: Path, layer: str | None) -> tuple[str, str | None]:
+    """The GDAL path of the dataset inside a zip (in any folder), and the layer left to pick.
+
+    Several datasets in one zip are offered as layers named by their file stem.
+    """
+    name = path.name
+    if not zipfile.is_zipfile(path):
+        raise InputError(f"Filen {name} är ingen giltig zip-fil.")
+    with zipfile.ZipFile(path) as zf:
+        members = [
+            m
+            for m in zf.namelist()
+            if Path(m).suffix.lower() in (".shp", ".gpkg", ".geojson", ".json", ".fgb")
+            and not m.startswith("__MACOSX")
+        ]
+    if not members:
+        raise InputError(f"Zip-filen {name} innehåller ingen shapefil eller annan geodatafil.")
+    if len(members) == 1:
+        return f"/vsizip/{path}/{members[0]}", layer
+    stems = {Path(m).stem: m for m in members}
+    if layer is None:
+        raise InputError(
+            f"Filen {name} har flera lager ({', '.join(stems)}); välj ett med --layer."
+        )
+    if layer not in stems:
+        raise InputError(f"Filen {name} har inget lager '{layer}'; lagren är: {', '.join(stems)}.")
+    return f"/vsizip/{path}/{stems[layer]}", None
 
 
 def _read_parquet(path: Path) -> _Table:

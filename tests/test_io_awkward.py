@@ -8,6 +8,7 @@ invariant loaded + rejected == rows.
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,22 @@ def two_layer_gpkg(tmp: Path) -> Path:
     frame.to_file(path, layer="kommuner")
     frame.to_file(path, layer="stadsdelar")
     return path
+
+
+def zip_of_shapefiles(*stems: str, folder: str = "") -> Callable[[Path], Path]:
+    def make(tmp: Path) -> Path:
+        path = tmp / "ytor.zip"
+        with zipfile.ZipFile(path, "w") as zf:
+            for stem in stems:
+                shp = tmp / f"{stem}.shp"
+                gpd.GeoDataFrame(
+                    {"namn": [stem]}, geometry=[shapely.box(17.8, 59.4, 17.9, 59.5)], crs=4326
+                ).to_file(shp)
+                for part in tmp.glob(f"{stem}.*"):
+                    zf.write(part, folder + part.name)
+        return path
+
+    return make
 
 
 BOWTIE = shapely.Polygon([(17.80, 59.40), (17.90, 59.50), (17.90, 59.40), (17.80, 59.50)])
@@ -221,6 +238,30 @@ CASES = {
         kwargs={"layer": "stadsdelar"},
         rows=1,
         loaded=1,
+    ),
+    "zip with the shapefile in a folder": Case(
+        zip_of_shapefiles("stadsdelar", folder="export/"),
+        loader=io.load_boundaries,
+        rows=1,
+        loaded=1,
+    ),
+    "zip with two shapefiles": Case(
+        zip_of_shapefiles("kommuner", "stadsdelar"),
+        loader=io.load_boundaries,
+        error="Filen ytor.zip har flera lager (kommuner, stadsdelar); välj ett med --layer.",
+    ),
+    "zip with two shapefiles, layer chosen": Case(
+        zip_of_shapefiles("kommuner", "stadsdelar"),
+        loader=io.load_boundaries,
+        kwargs={"layer": "stadsdelar"},
+        rows=1,
+        loaded=1,
+        check=lambda r: r.frame[schema.AREA_NAME].tolist() == ["stadsdelar"],
+    ),
+    "zip without geodata": Case(
+        write_bytes("ytor.zip", b"PK\x05\x06" + b"\x00" * 18),  # an empty zip archive
+        loader=io.load_boundaries,
+        error="Zip-filen ytor.zip innehåller ingen shapefil eller annan geodatafil.",
     ),
     "mixed geometry types in boundaries": Case(
         write_frame("ytor.geojson", MIXED),
