@@ -38,6 +38,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
+import time
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -469,3 +471,45 @@ def auth_mode(*, oidc_configured: bool, path: str | os.PathLike | None = None) -
         return "oidc"
     accounts = load_accounts(path if path is not None else users_file())
     return "local" if accounts else "demo"
+
+
+class LoginThrottle:
+    """Refuse further attempts for a username after ``max_failures`` failures within
+    ``window_s`` seconds (in one process; slows password guessing beyond argon2's cost).
+
+    Examples
+    --------
+    >>> t = LoginThrottle(max_failures=2, window_s=60)
+    >>> t.failed("anna", now=0); t.failed("anna", now=1); t.blocked("anna", now=2)
+    True
+    >>> t.blocked("anna", now=62)
+    False
+    """
+
+    def __init__(self, *, max_failures: int = 5, window_s: float = 900.0) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, username: str, now: float) -> list[float]:
+        times = [t for t in self._failures.get(username, []) if now - t < self.window_s]
+        self._failures[username] = times
+        return times
+
+    def failed(self, username: str, *, now: float | None = None) -> None:
+        """Count one failed attempt."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._recent(username, now).append(now)
+
+    def blocked(self, username: str, *, now: float | None = None) -> bool:
+        """True while the username has too many recent failures."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            return len(self._recent(username, now)) >= self.max_failures
+
+    def reset(self, username: str) -> None:
+        """Forget the failures after a successful login."""
+        with self._lock:
+            self._failures.pop(username, None)

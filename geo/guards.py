@@ -305,3 +305,22 @@ def purge_older_than(
     cutoff = pd.Timestamp(now) - pd.Timedelta(days=days)
     keep = (incidents[schema.OCCURRED_AT] >= cutoff).to_numpy()
     return incidents[keep].copy(), int((~keep).sum())
+
+
+def retain(frame: gpd.GeoDataFrame, *, days: int | None = None) -> tuple[gpd.GeoDataFrame, int]:
+    """Apply the retention period to an imported frame: ``days`` or `retention_days`.
+
+    Frames without ``occurred_at`` (boundaries, dialogue places) and a period that is not
+    configured leave the frame as it is. Returns the frame and how many rows were dropped.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> g = gpd.GeoDataFrame({"name": ["a"]}, geometry=shapely.points([0], [0]))
+    >>> retain(g, days=30)[1]
+    0
+    """
+    days = retention_days() if days is None else days
+    if days is None or schema.OCCURRED_AT not in frame.columns:
+        return frame, 0
+    return purge_older_than(frame, days=days)

@@ -1,0 +1,144 @@
+"""Granskning (administratörer): the audit log — view, filter, export — and local users."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from geo import audit
+from geo import auth as A
+from geo.errors import InputError
+from geo.store import ROLES
+from ui import auth, common
+
+me = auth.require(A.VIEW_AUDIT, page="granskning")
+store = auth.audit_store()
+
+st.title("Granskning")
+log_tab, users_tab = st.tabs(["Granskningslogg", "Användare"])
+
+with log_tab:
+    st.caption(
+        "Vem gjorde vad och när: inloggningar, importer, exporter (med parametrar), ändringar, "
+        "borttagningar och nekade försök."
+    )
+    c1, c2, c3, c4 = st.columns(4)
+    today = dt.date.today()
+    period = c1.date_input("Period", value=(today - dt.timedelta(days=30), today), key="gr_period")
+    start, end = (
+        (period[0], period[-1]) if isinstance(period, tuple | list) and period else (None, None)
+    )
+    actors = c2.multiselect("Användare", audit.distinct_values(store, "actor"), key="gr_actor")
+    actions = c3.multiselect("Händelse", audit.distinct_values(store, "action"), key="gr_action")
+    outcomes = c4.multiselect("Utfall", list(audit.OUTCOMES), key="gr_outcome")
+    text = st.text_input("Sök i objekt och parametrar", key="gr_text")
+    frame = audit.audit_frame(
+        store,
+        start=start,
+        end=end,
+        actors=actors or None,
+        actions=actions or None,
+        outcomes=outcomes or None,
+        text=text or None,
+    )
+    st.dataframe(frame.rename(columns=audit.LABELS), hide_index=True, width="stretch")
+    st.caption(f"{len(frame)} händelser.")
+    auth.download_button(
+        st,
+        "Ladda ned loggen (CSV)",
+        lambda: audit.to_csv(frame),
+        what="audit",
+        fmt="csv",
+        file_name=f"granskningslogg_{today:%Y-%m-%d}.csv",
+        mime="text/csv",
+        action=A.VIEW_AUDIT,
+        params={
+            "start": start,
+            "end": end,
+            "actors": actors,
+            "actions": actions,
+            "outcomes": outcomes,
+            "text": text,
+            "rows": len(frame),
+        },
+        key="gr_download",
+    )
+
+with users_tab:
+    path = A.users_file()
+    st.caption(
+        f"Lokala konton finns i `{path}` (lösenorden som argon2id-hashar). Konton utan lösenord "
+        "är för inloggning via organisationens identitetstjänst (OpenID Connect) med e-postadressen "
+        "som användarnamn."
+    )
+    if not auth.can(A.MANAGE_USERS):
+        st.info("Användare hanteras av administratörer.")
+        st.stop()
+    try:
+        accounts = A.load_accounts(path)
+    except InputError as exc:
+        common.show_error(exc)
+        st.stop()
+    st.dataframe(
+        [
+            {
+                "användarnamn": a.username,
+                "namn": a.display_name,
+                "roll": a.role,
+                "inloggning": "lösenord" if a.password_hash else "OpenID Connect",
+            }
+            for a in accounts.values()
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    if me.mode == "demo":
+        st.warning(
+            "När det första kontot läggs till slutar demoläget: appen kräver sedan inloggning. "
+            "Lägg därför först till en administratör med lösenord."
+        )
+    with st.form("gr_add_user", clear_on_submit=True):
+        st.markdown("**Lägg till eller ändra ett konto**")
+        u1, u2, u3 = st.columns(3)
+        new_name = u1.text_input("Användarnamn eller e-post")
+        new_display = u2.text_input("Namn")
+        new_role = u3.selectbox("Roll", ROLES, index=0)
+        new_pw = st.text_input(
+            f"Lösenord (minst {A.MIN_PASSWORD_LENGTH} tecken; tomt = OpenID Connect)",
+            type="password",
+        )
+        if st.form_submit_button("Spara kontot"):
+            auth.require(A.MANAGE_USERS, step="add_user")
+            try:
+                acc = A.add_account(
+                    path, new_name, new_role, new_pw or None, display_name=new_display
+                )
+            except (InputError, ValueError) as exc:
+                st.error(str(exc))
+            else:
+                audit.record_edit(
+                    store,
+                    me.username,
+                    me.role,
+                    target_type="user",
+                    target_id=acc.username,
+                    verb="add",
+                    new_role=acc.role,
+                    password=bool(acc.password_hash),
+                )
+                st.success(f"Kontot {acc.username} ({acc.role}) är sparat.")
+    if accounts:
+        r1, r2 = st.columns([3, 1], vertical_alignment="bottom")
+        gone = r1.selectbox("Ta bort konto", list(accounts), key="gr_remove_user")
+        if r2.button("Ta bort", key="gr_remove_btn"):
+            auth.require(A.MANAGE_USERS, step="remove_user")
+            try:
+                A.remove_account(path, gone)
+            except InputError as exc:
+                common.show_error(exc)
+            else:
+                audit.record_deletion(
+                    store, me.username, me.role, target_type="user", target_id=gone
+                )
+                st.success(f"Kontot {gone} är borttaget.")
