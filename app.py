@@ -2,21 +2,29 @@
 
 import streamlit as st
 
+from ui import auth
+
 st.set_page_config(page_title="Lägesbild", layout="wide")
+user = auth.login()  # login form (or OIDC) until signed in; demo mode needs none
+auth.show_user(user)
 st.navigation(
-    {
-        "Lägesbild": [
-            st.Page("pages/karta.py", title="Karta", default=True),
-            st.Page("pages/hotspots.py", title="Hotspots"),
-        ],
-        "Planera och följa upp": [
-            st.Page("pages/helgforstarkning.py", title="Helgförstärkning"),
-            st.Page("pages/fore_efter.py", title="Före/efter"),
-            st.Page("pages/trygghetsbesiktning.py", title="Trygghetsbesiktning"),
-        ],
-        "Data": [
-            st.Page("pages/data.py", title="Data"),
-            st.Page("pages/om.py", title="Om"),
-        ],
-    }
+    auth.visible_pages(
+        user,
+        {
+            "Lägesbild": [
+                st.Page("pages/karta.py", title="Karta", default=True),
+                st.Page("pages/hotspots.py", title="Hotspots"),
+            ],
+            "Planera och följa upp": [
+                st.Page("pages/helgforstarkning.py", title="Helgförstärkning"),
+                st.Page("pages/fore_efter.py", title="Före/efter"),
+                st.Page("pages/trygghetsbesiktning.py", title="Trygghetsbesiktning"),
+            ],
+            "Data": [
+                st.Page("pages/data.py", title="Data"),
+                st.Page("pages/om.py", title="Om"),
+                st.Page("pages/granskning.py", title="Granskning"),
+            ],
+        },
+    )
 ).run()

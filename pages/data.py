@@ -10,9 +10,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geo import schema
+from geo import auth as A
+from geo import guards, schema
 from geo.errors import InputError
-from ui import common
+from ui import auth, common
 
 KINDS = {
     "incidents": "Händelser",
@@ -118,6 +119,7 @@ def _report(result) -> None:
         )
 
 
+me = auth.require(A.IMPORT_DATA, page="data")
 st.title("Data")
 data = common.get_data()
 st.write(
@@ -141,6 +143,11 @@ if upload is None:
     )
     st.stop()
 
+try:
+    guards.check_upload(upload.name, upload.size, kind=kind)
+except InputError as exc:
+    common.show_error(exc)
+    st.stop()
 content = upload.getvalue()
 columns = _csv_columns(upload.name, content)
 mapping: dict[str, str] = {}
@@ -207,7 +214,11 @@ _report(result)
 if result.loaded and st.button("Använd filen i den här sessionen", type="primary"):
     current = st.session_state.get(common.UPLOAD) or {"frames": {}, "key": ""}
     frames = dict(current["frames"])
-    frames[kind] = result.frame
+    auth.require(A.IMPORT_DATA, page="data", step="use_file")
+    frames[kind], purged = guards.retain(result.frame)  # LAGESBILD_RETENTION_DAYS
+    auth.record_import(
+        me, kind=kind, file_name=upload.name, content=content, result=result, purged=purged
+    )
     digest = hashlib.sha256(
         (current["key"] + kind + hashlib.sha256(content).hexdigest()).encode()
     ).hexdigest()[:16]

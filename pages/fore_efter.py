@@ -9,9 +9,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from geo import auth as A
 from geo import compare, compare_report, schema
 from geo.errors import InputError
-from ui import common
+from ui import auth, common
 
 ZONE_SOURCES = {
     "before_hotspots": "Hotspotzoner i före-perioden",
@@ -136,6 +137,7 @@ def _drawn_zones(data: common.Data, area, tiles: str):
     return compare.drawn_zones(st.session_state.get(DRAWN))
 
 
+auth.require(A.RUN_COMPARE, page="fore_efter")
 st.title("Före/efter")
 common.setup_map_assets()
 data = common.get_data()
@@ -212,6 +214,7 @@ if control_choice == "file":
 
 window = None if filters.window == "alla" else filters.window
 params = (before, after, float(buffer_m), filters.categories, window, source)
+EXPORT_KEYS = ("before", "after", "buffer_m", "categories", "window", "zones")  # audit log
 zone_key = ",".join(zones[schema.ZONE_ID].astype(str)) + str(zones.total_bounds)
 key = f"{data.key}|{filters.area_id}|{zone_key}|{None if control is None else control.total_bounds}"
 try:
@@ -280,15 +283,23 @@ st.image(chart, caption="Streckad linje: insatserna börjar (efterperiodens för
 
 st.subheader("Ladda ner")
 left, right = st.columns(2)
-left.download_button(
+auth.download_button(
+    left,
     "Tabell (CSV)",
-    compare_report.comparison_csv(table, before=before, after=after),
+    lambda: compare_report.comparison_csv(table, before=before, after=after),
+    what="compare",
+    fmt="csv",
+    params=dict(zip(EXPORT_KEYS, params, strict=True)),
     file_name=f"fore_efter_{after.start}.csv",
     mime="text/csv",
 )
-right.download_button(
+auth.download_button(
+    right,
     "Rapport (PDF)",
-    compare_report.comparison_pdf(
+    what="compare",
+    fmt="pdf",
+    params=dict(zip(EXPORT_KEYS, params, strict=True)),
+    data=lambda: compare_report.comparison_pdf(
         table,
         before=before,
         after=after,

@@ -13,12 +13,13 @@ import folium
 import pandas as pd
 import streamlit as st
 
+from geo import auth as A
 from geo import patrol
 from geo import schema as S
 from geo.errors import InputError
 from geo.exports import FORMATS, MIME, export_bytes
 from geo.timewin import DAY_NAMES
-from ui import common
+from ui import auth, common
 
 ADJUST = "hf_adjust"  # session_state: {"plan": key, "dropped": [...], "drawn": [(name, json)]}
 FORMAT_LABELS = {
@@ -107,6 +108,7 @@ def _zone_table(zones) -> pd.DataFrame:
     ).dropna(axis=1, how="all")
 
 
+me = auth.require(A.PLAN_ZONES, page="helgforstarkning")
 st.title("Helgförstärkning")
 st.caption(
     "Välj zoner och tider för helgförstärkningen där kartläggningen visar mest våld på "
@@ -325,8 +327,12 @@ params = {
 }
 cols = st.columns(len(FORMATS))
 for col, fmt in zip(cols, FORMATS, strict=True):
-    col.download_button(
+    auth.download_button(
+        col,
         FORMAT_LABELS[fmt],
+        what="helgforstarkning_zones",
+        fmt=fmt,
+        params=params,
         data=lambda fmt=fmt: export_bytes(
             zones,
             fmt,
@@ -338,6 +344,5 @@ for col, fmt in zip(cols, FORMATS, strict=True):
         file_name=f"helgforstarkning_{plan.params['start']}_{plan.params['end']}.{fmt}",
         mime=MIME[fmt],
         key=f"hf_dl_{fmt}",
-        on_click="ignore",
     )
 st.caption("Exporterna är märkta INTERN / BEGRÄNSAD och innehåller exakta antal.")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from geo import auth as A
 from geo import schema
-from ui import common
+from ui import auth, common
 
+auth.require(A.VIEW_MAP, page="hotspots")
 st.title("Hotspots")
 common.setup_map_assets()
 data = common.get_data()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo import auth as A
 from geo import maps, schema
-from ui import common
+from ui import auth, common
 
+auth.require(A.VIEW_MAP, page="karta")
 st.title("Lägesbild")
 common.setup_map_assets()
 data = common.get_data()

@@ -2,6 +2,10 @@
 
 import streamlit as st
 
+from geo import auth as A
+from ui import auth
+
+auth.require(A.VIEW_MAP, page="om")
 st.title("Om Lägesbild")
 st.warning(
     "**Demodatan är påhittad och gränserna är ungefärliga.** Händelserna och de otrygga "

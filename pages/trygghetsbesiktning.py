@@ -12,11 +12,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo import auth as A
 from geo import inspections as ins
 from geo import maps, schema
 from geo.errors import ConflictError, InputError
 from geo.store import Store, default_url
-from ui import common
+from ui import auth, common
 
 CLICK = "tb_click"  # the map point waiting for the "mark an issue" form
 LAST_SEEN = "tb_last_seen"  # the last click st_folium reported (it repeats it every rerun)
@@ -34,6 +35,7 @@ def _rerun_with(message: str) -> None:
     st.rerun()
 
 
+me = auth.require(A.VIEW_MAP, page="trygghetsbesiktning")
 st.title("Trygghetsbesiktning")
 st.caption(
     "Markera brister i den fysiska miljön (belysning, skymd sikt, klotter …) på kartan och "
@@ -46,7 +48,7 @@ store = open_store(default_url())
 if data.key == "demo" and ins.seed_demo(store):
     st.toast("En demorunda vid Jakobsbergs station har skapats.")
 
-user = st.sidebar.text_input(
+user = me.username if me.mode != "demo" else st.sidebar.text_input(
     "Ditt namn", key="tb_user", placeholder="t.ex. Anna, kommunen",
     help="Syns i ärendets historik som den som markerade eller ändrade.",
 )  # fmt: skip
@@ -66,6 +68,7 @@ with st.expander("Starta en ny besiktningsrunda", expanded=rounds.empty):
         r_orgs = st.multiselect("Organisationer som deltar", list(ins.ORGANISATIONS),
                                 accept_new_options=True)  # fmt: skip
         if st.form_submit_button("Starta rundan"):
+            auth.require(A.EDIT_INSPECTION, step="create_round")
             chosen = data.areas[data.areas[schema.AREA_ID].astype(str) == r_area]
             try:
                 ins.create_round(
@@ -144,6 +147,7 @@ if point:
                                  type=["jpg", "jpeg", "png", "webp"])  # fmt: skip
         save, cancel = st.columns(2)
         if save.form_submit_button("Spara ärendet", type="primary"):
+            auth.require(A.EDIT_INSPECTION, step="create_issue")
             try:
                 iid = ins.create_issue(
                     store, round_id=round_id, lon=point["lng"], lat=point["lat"],
@@ -203,19 +207,22 @@ st.caption(f"{len(shown)} av {len(all_issues)} ärenden.")
 
 # --- downloads --------------------------------------------------------------------------------
 d1, d2, d3 = st.columns(3)
-d1.download_button("Ladda ned CSV", ins.export_csv(shown), "trygghetsbesiktning.csv",
-                   mime="text/csv")  # fmt: skip
-d2.download_button("Ladda ned GeoJSON", ins.export_geojson(shown),
-                   "trygghetsbesiktning.geojson", mime="application/geo+json")  # fmt: skip
+auth.download_button(d1, "Ladda ned CSV", lambda: ins.export_csv(shown), what="inspection",
+                     fmt="csv", file_name="trygghetsbesiktning.csv", mime="text/csv",
+                     params={"issues": len(shown)})  # fmt: skip
+auth.download_button(d2, "Ladda ned GeoJSON", lambda: ins.export_geojson(shown),
+                     what="inspection", fmt="geojson", file_name="trygghetsbesiktning.geojson",
+                     mime="application/geo+json", params={"issues": len(shown)})  # fmt: skip
 parties = sorted(set(shown[ins.RESPONSIBLE]))
 if parties:
     party = d3.selectbox("PDF-lista för ansvarig part", parties, key="tb_pdf_party")
-    if d3.button("Skapa PDF", key="tb_pdf_make"):
+    if d3.button("Skapa PDF", key="tb_pdf_make") and auth.require(A.EXPORT_DATA, step="pdf"):
         st.session_state["tb_pdf"] = (party, ins.export_pdf(shown, party, author=user or None))
     made = st.session_state.get("tb_pdf")
     if made and made[0] == party:
-        d3.download_button(f"Ladda ned PDF för {party}", made[1],
-                           f"trygghetsbesiktning-{party}.pdf", mime="application/pdf")  # fmt: skip
+        auth.download_button(d3, f"Ladda ned PDF för {party}", made[1], what="inspection",
+                             fmt="pdf", file_name=f"trygghetsbesiktning-{party}.pdf",
+                             mime="application/pdf", params={"party": party})  # fmt: skip
 
 # --- edit one issue ---------------------------------------------------------------------------
 st.subheader("Redigera ett ärende")
@@ -236,6 +243,7 @@ version = st.session_state[seen_key]
 
 
 def _save(action, message: str) -> None:
+    auth.require(A.EDIT_INSPECTION, step="edit_issue", issue=issue_id)
     try:
         st.session_state[seen_key] = action()
     except ConflictError as exc:
