@@ -49,7 +49,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import schema
 from geo.errors import ConflictError, InputError
-from geo.inspections import _check_point, escape_text, lonlat_to_sweref
+from geo.inspections import IssueImport, _check_point, escape_text, lonlat_to_sweref
 from geo.store import (
     TARGET_KINDS,
     Activity,
@@ -507,23 +507,30 @@ def update_promise(
             for k, v in values.items()
             if getattr(promise, k) != v
         }
-        result = s.execute(
-            sa.update(Promise)
-            .where(Promise.id == promise.id, Promise.version == int(expected_version))
-            .values(**values, version=Promise.version + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            raise ConflictError(
-                f"Löftet {promise_id} har ändrats av någon annan medan du redigerade (du utgick "
-                f"från version {expected_version}, nu gäller version {promise.version}). "
-                "Ladda om och gör ändringen igen."
-            )
+        _guarded_update(s, promise, expected_version, values, f"Löftet {promise_id}")
         record_audit(
             s, actor=who, action="promise.edit", target_type="promise",
             target_id=promise.id, params=diff,
         )  # fmt: skip
         return int(expected_version) + 1
+
+
+def _guarded_update(
+    s: sa.orm.Session, row: Promise | Activity, expected: int, values: dict, label: str
+) -> None:
+    """UPDATE ... WHERE id AND version = expected; ConflictError (Swedish) when no row matched."""
+    model = type(row)
+    result = s.execute(
+        sa.update(model)
+        .where(model.id == row.id, model.version == int(expected))
+        .values(**values, version=model.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ConflictError(
+            f"{label} har ändrats av någon annan medan du redigerade (du utgick från version "
+            f"{expected}, nu gäller version {row.version}). Ladda om och gör ändringen igen."
+        )
 
 
 def _iso(value: object) -> object:
@@ -746,18 +753,7 @@ def update_activity(
         }
         if "notes" in changes and row.notes != values["notes"]:
             diff["notes"] = "ändrad"  # internal text stays out of the audit log
-        result = s.execute(
-            sa.update(Activity)
-            .where(Activity.id == row.id, Activity.version == int(expected_version))
-            .values(**values, version=Activity.version + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            raise ConflictError(
-                f"Aktiviteten {activity_id} har ändrats av någon annan medan du redigerade (du "
-                f"utgick från version {expected_version}, nu gäller version {row.version}). "
-                "Ladda om och gör ändringen igen."
-            )
+        _guarded_update(s, row, expected_version, values, f"Aktiviteten {activity_id}")
         record_audit(
             s, actor=who, action="activity.edit", target_type="activity", target_id=row.id,
             params=diff,
@@ -822,19 +818,9 @@ def activities_frame(
     )
 
 
-@dataclass
-class ActivityImport:
-    """What `import_activities` did. ``len(ids) + len(rejected) == rows`` always."""
-
-    rows: int
-    ids: list[int] = field(default_factory=list)
-    rejected: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["row", "reason", "raw"])
-    )
-
-    @property
-    def loaded(self) -> int:
-        return len(self.ids)
+#: What `import_activities` did: ``rows`` read, ``ids`` stored, ``rejected`` (row, reason,
+#: raw); ``len(ids) + len(rejected) == rows`` always. The same shape as an issue import.
+ActivityImport = IssueImport
 
 
 def import_activities(
