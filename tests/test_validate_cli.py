@@ -82,6 +82,34 @@ def test_column_options(tmp_path: Path, capsys) -> None:
     )
 
 
+def test_mapping_file_and_strict_categories(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "Nr,När,Brott,lon,lat\nK1,2018-03-02 23:30,0312,17.83,59.42\nK2,2018-03-02 23:40,9999,17.83,59.42\n"
+    )
+    toml = tmp_path / "mappning.toml"
+    toml.write_text(
+        '[columns]\nid = "Nr"\ntime = "När"\ncategory = "Brott"\n[categories]\n"0312" = "rån"\n'
+    )
+    assert main(["validate", "incidents", str(path), "--mapping", str(toml), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["loaded"], out["rejected"]) == (2, 0)
+    assert out["warnings"] == [
+        "1 händelser har kategorier som saknas i kategorimappningen och fick kategorin övrigt: '9999' (1)."
+    ]
+    argv = [
+        "validate",
+        "incidents",
+        str(path),
+        "--mapping",
+        str(toml),
+        "--strict-categories",
+        "--json",
+    ]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["reasons"] == {"okänd kategori": 1}
+
+
 def test_boundaries_with_level_and_layer(tmp_path: Path, capsys) -> None:
     import geopandas as gpd
     import shapely

@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from geo import io
+from geo import io, schema
+from geo.commands._mapping import add_mapping_arguments, mapping_from_args
 
 KINDS = ("incidents", "dialogue", "boundaries")
 
@@ -26,54 +27,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("kind", choices=KINDS, metavar="KIND", help=f"one of {', '.join(KINDS)}")
     p.add_argument("file", metavar="FILE", help="CSV, GeoJSON, GeoPackage, Shapefile or GeoParquet")
-    p.add_argument("--lon-col", metavar="C", help="column with longitude (WGS 84)")
-    p.add_argument("--lat-col", metavar="C", help="column with latitude (WGS 84)")
-    p.add_argument("--x-col", metavar="C", help="column with x / easting (needs --crs)")
-    p.add_argument("--y-col", metavar="C", help="column with y / northing (needs --crs)")
-    p.add_argument("--crs", metavar="EPSG:N", help="CRS of x/y columns or of a file without one")
-    p.add_argument("--time-col", metavar="C", help="column with the time (incidents)")
-    p.add_argument("--time-format", metavar="F", help="strftime format of the time column")
-    p.add_argument("--category-col", metavar="C", help="column with offence name or code")
-    p.add_argument("--category-map", metavar="FILE", help="TOML file with a [categories] table")
+    add_mapping_arguments(p)
     p.add_argument("--strict-categories", action="store_true",
                    help="reject rows whose category is not in the map")  # fmt: skip
-    p.add_argument("--mapping", metavar="FILE", help="TOML file with [columns] (and [categories])")
-    p.add_argument("--id-col", metavar="C", help="column with the record's id")
     p.add_argument("--name-col", metavar="C", help="column with the area's name (boundaries)")
-    p.add_argument("--level", choices=("kommun", "lpo", "kommundel", "stadsdel"),
+    p.add_argument("--level", choices=schema.AREA_LEVELS,
                    help="level of every area (boundaries)")  # fmt: skip
-    p.add_argument("--layer", metavar="L", help="layer of a GeoPackage or zip with several")
     p.add_argument("--rejected", metavar="OUT.csv", help="write the rejected rows to this CSV")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
 
-def _mapping(args: argparse.Namespace) -> dict[str, str]:
-    pairs = {
-        "lon": args.lon_col,
-        "lat": args.lat_col,
-        "x": args.x_col,
-        "y": args.y_col,
-        "time": args.time_col,
-        "category": args.category_col,
-        "id": args.id_col,
-    }
-    return {role: col for role, col in pairs.items() if col}
-
-
 def load(args: argparse.Namespace) -> io.LoadResult:
     """Call the loader for ``args.kind`` with the options given on the command line."""
-    columns = _mapping(args)
-    if args.mapping:
-        from_file, categories = io.read_mapping_toml(args.mapping)
-        columns = {**from_file, **columns}
-    else:
-        categories = None
+    columns, category_map = mapping_from_args(args)
     if args.kind == "incidents":
         return io.load_incidents(
             args.file,
             mapping=columns,
-            category_map=args.category_map or categories,
+            category_map=category_map,
             layer=args.layer,
             crs=args.crs,
             time_format=args.time_format,
