@@ -23,7 +23,10 @@ cells = st.tuples(*(st.sampled_from(v) for v in (ID, TIME, CATEGORY, LON, LAT)))
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(rows=st.lists(cells, min_size=1, max_size=25))
 def test_every_row_loaded_or_rejected_once(rows, tmp_path: Path) -> None:
