@@ -46,6 +46,7 @@ from geo.promises import (
     PromiseStatus,
     monthly_counts,
     promise_status,
+    shift_years,
 )
 from geo.store import Store, record_audit
 
@@ -133,13 +134,6 @@ def _counts_in(incidents: gpd.GeoDataFrame, area: Any, start: dt.date, end: dt.d
     return sub[schema.CATEGORY].value_counts()
 
 
-def _shift_year(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
 def build_report(
     status: PromiseStatus,
     incidents: gpd.GeoDataFrame | None,
@@ -173,7 +167,7 @@ def build_report(
 
     p = status.promise
     start, end = p["period_start"], min(p["period_end"], status.as_of)
-    before_start, before_end = _shift_year(start, -1), _shift_year(end, -1)
+    before_start, before_end = shift_years(start, -1), shift_years(end, -1)
     targets = tuple(
         (str(r["description"]), _STATUS_TEXT.get(r[STATUS], r[STATUS]), _target_result(r))
         for r in status.progress.to_dict("records")

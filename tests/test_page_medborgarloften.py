@@ -1,0 +1,90 @@
+"""AppTest: the Medborgarlöften page on the demo data and a fresh SQLite database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from geo import promises as pr
+from geo.store import DATA_DIR_ENV, DATABASE_URL_ENV, AuditEntry, Store
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "medborgarloften.py")
+# Beside Jakobsbergs station.
+CLICK = {"lat": 59.4238, "lng": 17.8340}
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
+    return tmp_path
+
+
+def _store(data_dir) -> Store:
+    return Store(f"sqlite:///{data_dir / 'lagesbild.db'}")
+
+
+def _run(**state) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.session_state["ml_user"] = "anna"
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def test_first_start_seeds_both_promises_and_shows_progress(data_dir):
+    at = _run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    options = at.selectbox(key="ml_promise").options
+    assert any("Järfälla 2018" in o for o in options)
+    assert any("Farsta 2018" in o for o in options)
+    texts = " ".join(m.value for m in at.markdown)
+    assert "Minst tio insatser med synlig närvaro" in texts
+    # the progress bars carry the detail text of every target (5 Järfälla targets)
+    assert len(at.get("progress")) == 5
+    assert "Utkast till nästa års löfte" in [h.value for h in at.header]
+    assert "Jakobsbergs station" in at.text_area(key="ml_draft_1").value
+
+
+def test_farsta_names_the_missing_stadsdelar(data_dir):
+    at = _run()
+    at.selectbox(key="ml_promise").set_value(2).run()  # the demo's second promise: Farsta
+    assert not at.exception, at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "Saknas: " in captions and "Larsboda" in captions and "Fagersjö" in captions
+
+
+def test_clicked_point_and_form_store_an_activity(data_dir):
+    at = _run(ml_click=CLICK)
+    form_type = next(s for s in at.selectbox if s.label == "Typ")
+    form_type.set_value("narkotikainsats")
+    next(t for t in at.text_input if t.label == "Platsens namn").input("Perrongerna")
+    next(b for b in at.button if b.label == "Spara aktiviteten").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    store = _store(data_dir)
+    acts = pr.activities_frame(store, promise_id=1)
+    new = acts[acts["place_name"] == "Perrongerna"]
+    assert len(new) == 1 and new["activity_type"].iloc[0] == "narkotikainsats"
+    assert abs(new["lat"].iloc[0] - CLICK["lat"]) < 1e-9
+    with store.read_session() as s:
+        actions = s.scalars(sa.select(AuditEntry.action).where(AuditEntry.actor == "anna")).all()
+    assert "activity.create" in actions
+
+
+def test_report_button_makes_download_and_audits(data_dir):
+    at = _run()
+    at.button(key="ml_make_html").click().run()
+    assert not at.exception, at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert "Ladda ned HTML" in labels
+    with _store(data_dir).read_session() as s:
+        rows = s.scalars(
+            sa.select(AuditEntry).where(AuditEntry.action == "promise.report_export")
+        ).all()
+    assert [(r.actor, r.params["format"]) for r in rows] == [("anna", "html")]
