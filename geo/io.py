@@ -453,7 +453,8 @@ def _text(series: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(series):
         vals = series.to_numpy(dtype=float, na_value=np.nan)
         finite = vals[np.isfinite(vals)]
-        if finite.size and np.all(finite == np.round(finite)):
+        no_inf = not np.isinf(vals).any()
+        if finite.size and no_inf and np.all(finite == np.round(finite)):
             series = pd.Series(vals, index=series.index).astype("Int64")
     out = series.astype("str").str.strip()
     return out.where(out.str.len() > 0)
