@@ -198,8 +198,9 @@ def count_geojson_features(path: str | os.PathLike, *, stop_after: int | None = 
     return count
 
 
-def check_geojson(path: str | os.PathLike, *, max_features: int = MAX_GEOJSON_FEATURES) -> int:
-    """Refuse a GeoJSON file with more than ``max_features`` features before it is parsed.
+def check_geojson(path: str | os.PathLike, *, max_features: int | None = None) -> int:
+    """Refuse a GeoJSON file with more than ``max_features`` (default
+    `MAX_GEOJSON_FEATURES`) features before it is parsed.
 
     Returns the number of features counted.
 
@@ -218,6 +219,8 @@ def check_geojson(path: str | os.PathLike, *, max_features: int = MAX_GEOJSON_FE
     ...
     geo.errors.InputError: Filen big.geojson har fler än 2 objekt; dela upp den eller filtrera den först.
     """
+    if max_features is None:
+        max_features = MAX_GEOJSON_FEATURES
     n = count_geojson_features(path, stop_after=max_features)
     if n > max_features:
         raise InputError(
