@@ -924,9 +924,9 @@ def _stack_warning(lon: np.ndarray, lat: np.ndarray, what: str) -> list[str]:
     top = big[np.argmax(counts[big])]
     return [
         f"{int(counts[big].sum())} {what} ligger på exakt samma koordinat som minst "
-        f"{STACK_MIN_COUNT - 1} andra ({big.size} platser; flest, {int(counts[top])}, vid "
-        f"{uniques[top].imag:.5f} N {uniques[top].real:.5f} Ö). Det kan vara en mittpunkt där "
-        "händelser utan adress placerats och ger då en falsk hotspot."
+        f"{STACK_MIN_COUNT - 1} andra, på {big.size} {'plats' if big.size == 1 else 'platser'} "
+        f"(flest, {int(counts[top])}, vid {uniques[top].imag:.5f} N {uniques[top].real:.5f} Ö). "
+        "Det kan vara en mittpunkt där händelser utan adress placerats och ger då en falsk hotspot."
     ]
 
 

@@ -388,7 +388,7 @@ CASES = {
         write_text("h.csv", HEADER + "".join(f"{i},2018-03-02 23:{i:02d},rån,{JAKOBSBERG}\n" for i in range(12))),
         rows=12,
         loaded=12,
-        warning="12 händelser ligger på exakt samma koordinat som minst 9 andra (1 platser; flest, "
+        warning="12 händelser ligger på exakt samma koordinat som minst 9 andra, på 1 plats (flest, "
         "12, vid 59.42360 N 17.83360 Ö).",
     ),
 }  # fmt: skip
