@@ -268,12 +268,20 @@ def _read_csv(path: Path) -> _Table:
         if "columns, got" not in str(exc):
             detail = str(exc).splitlines()[0][:200]
             raise InputError(f"Filen {name} kan inte läsas som CSV: {detail}.") from exc
-        df, bad_lines = _read_ragged_csv(data, sep)
+        try:
+            df, bad_lines = _read_ragged_csv(data, sep)
+        except (csv.Error, pa.ArrowInvalid, UnicodeDecodeError) as exc2:  # found by fuzzing
+            raise InputError(f"Filen {name} kan inte läsas som CSV: {_first_line(exc2)}.") from exc2
     if df.empty and not bad_lines:
         raise InputError(
             f"Filen {name} har inga datarader, bara rubrikraden ({', '.join(map(str, df.columns))})."
         )
     df.columns = [str(c).strip() for c in df.columns]
+    twice = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+    if twice:  # a column picked by name would be a table, not a column: found by fuzzing
+        raise InputError(
+            f"Filen {name} har flera kolumner med samma namn ({', '.join(twice)}); byt namn på dem."
+        )
     # spreadsheet rows: the header is row 1
     rows = np.arange(2, len(df) + len(bad_lines) + 2, dtype="int64")
     if bad_lines:
@@ -454,7 +462,9 @@ def _text(series: pd.Series) -> pd.Series:
         vals = series.to_numpy(dtype=float, na_value=np.nan)
         finite = vals[np.isfinite(vals)]
         no_inf = not np.isinf(vals).any()
-        if finite.size and no_inf and np.all(finite == np.round(finite)):
+        # beyond 2**53 floats are not exact integers (and 2**63 overflows int64): found by fuzzing
+        exact = np.all(np.abs(finite) <= 2**53)
+        if finite.size and no_inf and exact and np.all(finite == np.round(finite)):
             series = pd.Series(vals, index=series.index).astype("Int64")
     out = series.astype("str").str.strip()
     return out.where(out.str.len() > 0)
@@ -741,10 +751,15 @@ def parse_times(
                 inst = pd.to_datetime(
                     text.where(has_offset), format="ISO8601", errors="coerce", utc=True
                 )
+                inst = inst.where(
+                    (inst > _NS_MIN.tz_localize("UTC")) & (inst < _NS_MAX.tz_localize("UTC"))
+                )
                 aware = inst.dt.tz_convert(schema.TZ).astype(aware.dtype)
             naive = pd.to_datetime(
                 text.where(~has_offset & ~blank), format="ISO8601", errors="coerce"
             )
+    # a year outside datetime64[ns] (e.g. "-1" read as year -1) is no time: found by fuzzing
+    naive = naive.where((naive > _NS_MIN) & (naive < _NS_MAX))
     local = naive.dt.tz_localize(schema.TZ, ambiguous="NaT", nonexistent="NaT")
     trouble = (local.isna() & naive.notna()).to_numpy()
     gap = np.zeros(n, bool)
@@ -761,6 +776,9 @@ def parse_times(
         ).astype(local.dtype)
     local = local.astype(aware.dtype)
     return aware.where(aware.notna(), local), gap, amb
+
+
+_NS_MIN, _NS_MAX = pd.Timestamp("1678-01-01"), pd.Timestamp("2262-01-01")
 
 
 def _time_warnings(gap: np.ndarray, amb: np.ndarray, row: np.ndarray, ok: np.ndarray) -> list[str]:
