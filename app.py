@@ -19,6 +19,7 @@ st.navigation(
                 st.Page("pages/helgforstarkning.py", title="Helgförstärkning"),
                 st.Page("pages/fore_efter.py", title="Före/efter"),
                 st.Page("pages/trygghetsbesiktning.py", title="Trygghetsbesiktning"),
+                st.Page("pages/medborgarloften.py", title="Medborgarlöften"),
             ],
             "Data": [
                 st.Page("pages/data.py", title="Data"),
