@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import threading
 import time
@@ -57,6 +58,7 @@ USERS_FILENAME = "users.toml"
 MODES = ("oidc", "local", "demo")
 DEMO_USER = "demo"
 MIN_PASSWORD_LENGTH = 10
+_USERNAME_RE = re.compile(r"[\w.@+-]{1,200}")
 
 # --- actions -------------------------------------------------------------------------------
 VIEW_MAP = "view_map"
@@ -227,9 +229,12 @@ DEMO_IDENTITY = Identity(DEMO_USER, "administratör", "demo", "Demoanvändare")
 
 def _check_username(username: object) -> str:
     name = str(username or "").strip()
-    if not name or len(name) > 200 or any(c.isspace() or ord(c) < 32 for c in name):
+    # letters, digits and . _ - @ + only: a name is shown in pages and logs and must never
+    # carry markdown or HTML (``![](http://…)`` would make every viewer's browser call out)
+    if not _USERNAME_RE.fullmatch(name):
         raise InputError(
-            f"Användarnamnet {str(username)!r} går inte att använda: 1–200 tecken, inga mellanslag."
+            f"Användarnamnet {str(username)!r} går inte att använda: 1–200 tecken, bara "
+            "bokstäver, siffror och . _ - @ +, inga mellanslag."
         )
     return name
 

@@ -128,8 +128,9 @@ def test_add_replaces_and_remove_keeps_last_admin(tmp_path):
             "finns två gånger",
         ),
         ('[[users]]\nusername = "a b"\nrole = "läsare"', "inga mellanslag"),
+        ('[[users]]\nusername = "![x](http://e/a.png)"\nrole = "läsare"', "bara bokstäver"),
     ],
-    ids=["not-toml", "not-list", "no-name", "bad-role", "duplicate", "space"],
+    ids=["not-toml", "not-list", "no-name", "bad-role", "duplicate", "space", "markdown"],
 )
 def test_bad_accounts_file(tmp_path, text, match):
     path = tmp_path / "users.toml"
@@ -253,3 +254,38 @@ def test_throttle_refuses_even_the_right_password(env, monkeypatch):
     at.run()
     assert any("För många misslyckade inloggningar" in e.value for e in at.error)
     assert not any("Inloggad" in c.value for c in at.sidebar.caption)
+
+
+# --- the CLI: lagesbild users add/list/remove ----------------------------------------------
+def _cli(argv: list[str]) -> int:
+    import argparse
+
+    from geo.commands import users
+
+    parser = argparse.ArgumentParser(prog="lagesbild")
+    users.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def test_users_cli(env, monkeypatch, capsys):
+    import io as _io
+
+    monkeypatch.setattr("sys.stdin", _io.StringIO(PASSWORD + "\n"))
+    assert _cli(["users", "add", "anna", "--role", "administratör", "--password-stdin"]) == 0
+    assert _cli(["users", "add", "bo@polisen.se", "--role", "läsare", "--oidc"]) == 0
+    capsys.readouterr()
+    assert _cli(["users", "list"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "anna\tadministratör\tlösenord\t",
+        "bo@polisen.se\tläsare\tOpenID Connect\t",
+    ]
+    assert A.authenticate(A.load_accounts(env), "anna", PASSWORD).role == "administratör"
+    assert A.auth_mode(oidc_configured=False) == "local"  # the demo mode has ended
+    assert _cli(["users", "remove", "bo@polisen.se"]) == 0
+    monkeypatch.setattr("sys.stdin", _io.StringIO("kort\n"))
+    with pytest.raises(InputError, match="minst 10 tecken"):
+        _cli(["users", "add", "cia", "--role", "läsare", "--password-stdin"])
+    log = audit.audit_frame(Store())
+    assert log["action"].tolist() == ["user.delete", "user.add", "user.add"]
+    assert log["actor"].str.startswith("cli:").all()
