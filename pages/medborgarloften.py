@@ -17,12 +17,13 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo import auth as A
 from geo import compare, maps, schema
 from geo import promises as pr
 from geo import report_public as rp
 from geo.errors import ConflictError, InputError
 from geo.store import Store, default_url
-from ui import common
+from ui import auth, common
 
 CLICK = "ml_click"  # the map point waiting for the activity form
 LAST_SEEN = "ml_last_seen"
@@ -41,6 +42,7 @@ def _rerun_with(message: str) -> None:
     st.rerun()
 
 
+auth.require(A.VIEW_MAP, page="medborgarloften")
 st.title("Medborgarlöften")
 st.caption(
     "Följ upp löftet till invånarna: vad som lovades, vad som har gjorts, var och när, och vad "
@@ -77,6 +79,7 @@ with st.expander("Lägg in ett nytt medborgarlöfte", expanded=promises.empty):
         n_partners = st.multiselect("Parter", list(pr.PARTNERS), accept_new_options=True)
         n_text = st.text_area("Löftets text", placeholder="Vi lovar att ...")
         if st.form_submit_button("Spara löftet"):
+            auth.require(A.MANAGE_PROMISES, step="create_promise")
             try:
                 pid = pr.create_promise(
                     store, title=n_title, period_start=n_start, period_end=n_end,
@@ -143,6 +146,7 @@ with st.expander("Lägg till ett mål"):
         )
         t_due = st.date_input("Klart senast (engångsuppgift)", value=end)
         if st.form_submit_button("Lägg till målet"):
+            auth.require(A.MANAGE_PROMISES, step="add_target")
             conditions: dict = {}
             if t_evening:
                 conditions["evening_share_min"] = t_evening / 100
@@ -254,6 +258,7 @@ with st.form("ml_new_activity"):
     a_actors = st.multiselect("Aktörer", list(pr.PARTNERS), accept_new_options=True)
     a_notes = st.text_area("Anteckningar (interna, kommer aldrig med i rapporten)")
     if st.form_submit_button("Spara aktiviteten"):
+        auth.require(A.LOG_ACTIVITY, step="log_activity")
         begin = dt.datetime.combine(a_day, a_from)
         finish = dt.datetime.combine(a_day, a_to)
         if finish <= begin:
@@ -275,6 +280,7 @@ with st.expander("Förslag från invånarna (polis för en dag)"):
         p_text = st.text_area("Förslaget", placeholder="Vad ska polisen fokusera på?")
         p_day = st.date_input("Datum", value=min(max(dt.date.today(), start), end))
         if st.form_submit_button("Spara förslaget (på den valda platsen)"):
+            auth.require(A.LOG_ACTIVITY, step="add_proposal")
             try:
                 pr.add_proposal(
                     store, text=p_text, created_by=user, proposed_on=p_day,
@@ -291,6 +297,7 @@ with st.expander("Importera aktiviteter från CSV"):
     )
     upload = st.file_uploader("CSV-fil", type=["csv", "txt"], key="ml_upload")
     if upload is not None and st.button("Importera", key="ml_import"):
+        auth.require(A.IMPORT_DATA, step="import_activities")
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / Path(upload.name).name
             path.write_bytes(upload.getvalue())
@@ -351,6 +358,7 @@ made = st.session_state.setdefault(REPORT, {})
 c1, c2 = st.columns(2)
 for col, fmt_name in ((c1, "html"), (c2, "pdf")):
     if col.button(f"Skapa rapporten som {fmt_name.upper()}", key=f"ml_make_{fmt_name}"):
+        auth.require(A.EXPORT_DATA, step="residents_report")
         made[(pid, fmt_name)] = rp.export_report(
             store, pid, fmt=fmt_name, actor=user or "okänd", areas=areas,
             incidents=data.incidents, as_of=as_of,
@@ -375,6 +383,7 @@ draft = st.text_area(
     key=f"ml_draft_{pid}",
 )
 if st.button("Spara utkastet som ett nytt löfte", key="ml_save_draft"):
+    auth.require(A.MANAGE_PROMISES, step="save_draft")
     next_start = pr.shift_years(start, 1)
     try:
         new_id = pr.create_promise(
