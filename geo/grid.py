@@ -519,6 +519,26 @@ def _nice_metres(value: float) -> float:
     return 10 * magnitude  # pragma: no cover - the loop ends at 10
 
 
+def _distinct_rows(xy: np.ndarray) -> np.ndarray:
+    """The distinct rows of an (n, 2) array, sorted by x then y (``np.unique(axis=0)``).
+
+    A lexsort on the two columns: ``np.unique(axis=0)`` sorts a structured view, ~10×
+    slower on a million points.
+
+    Examples
+    --------
+    >>> _distinct_rows(np.array([[1.0, 2.0], [0.0, 5.0], [1.0, 2.0]])).tolist()
+    [[0.0, 5.0], [1.0, 2.0]]
+    """
+    if len(xy) == 0:
+        return xy.reshape(0, 2)
+    xy = xy[np.lexsort((xy[:, 1], xy[:, 0]))]
+    new = np.empty(len(xy), dtype=bool)
+    new[0] = True
+    np.any(xy[1:] != xy[:-1], axis=1, out=new[1:])
+    return xy[new]
+
+
 def choose_cell_size(
     xy: np.ndarray, study_bounds: tuple[float, ...], study_area_m2: float
 ) -> Choice:
@@ -540,9 +560,10 @@ def choose_cell_size(
 
     minx, miny, maxx, maxy = study_bounds
     short_side = max(min(maxx - minx, maxy - miny), 1.0)
-    distinct = np.unique(np.asarray(xy, dtype=float), axis=0)
+    distinct = _distinct_rows(np.asarray(xy, dtype=float))
     if len(distinct) >= 2:
-        dist, _ = cKDTree(distinct).query(distinct, k=2)
+        tree = cKDTree(distinct, balanced_tree=False, compact_nodes=False)
+        dist, _ = tree.query(distinct, k=2, workers=-1)
         nn = float(np.median(dist[:, 1]))
         basis = f"medianavståndet till närmaste annan händelseplats är {nn:.0f} m"
     else:
@@ -685,7 +706,8 @@ def _bin(
     lost = np.flatnonzero(~ok)
     lost = lost[located[lost]]
     if lost.size:
-        covered = shapely.covers(study, shapely.points(xy[lost]))
+        shapely.prepare(study)
+        covered = shapely.intersects_xy(study, xy[lost, 0], xy[lost, 1])
         for i in lost[covered]:
             x, y = xy[i]
             r = int(math.ceil((y - lattice.y0) / lattice.cell_size_m)) - 1
@@ -694,8 +716,10 @@ def _bin(
                 if 0 <= rr < lattice.nrows and 0 <= cc < lattice.ncols and mask[rr, cc]:
                     row[i], col[i], ok[i] = rr, cc, True
                     break
-    np.add.at(counts, (row[ok], col[ok]), 1.0)
-    np.add.at(sums, (row[ok], col[ok]), weights[ok])
+    flat = row[ok] * lattice.ncols + col[ok]
+    size = lattice.nrows * lattice.ncols
+    counts = np.bincount(flat, minlength=size).astype(float).reshape(mask.shape)
+    sums = np.bincount(flat, weights=weights[ok], minlength=size).reshape(mask.shape)
     return counts, sums, int((~ok).sum())
 
 
@@ -829,7 +853,8 @@ def gistar_cells(
 
     if cell_size_m is None:
         shapely.prepare(study)
-        inside = shapely.covers(study, shapely.points(xy)) if len(xy) else np.zeros(0, bool)
+        # For a point, "intersects" is "covers"; the _xy form builds no point objects.
+        inside = shapely.intersects_xy(study, xy[:, 0], xy[:, 1]) if len(xy) else np.zeros(0, bool)
         choice = choose_cell_size(xy[inside], study.bounds, study.area)
     else:
         choice = Choice(
