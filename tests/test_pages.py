@@ -109,7 +109,6 @@ def test_changing_the_area_changes_the_focus(spy):
 def test_map_click_selects_the_zone(spy, monkeypatch):
     """Feed st_folium a click inside zone 2, as the browser would, and see its details."""
     import geo.analysis
-
     from ui import common
 
     at = _app()
