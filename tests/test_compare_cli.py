@@ -77,7 +77,7 @@ def base_args(paths):
         str(paths["zones"]),
         "--zone-id-col",
         "zone_id",
-        "--areas",
+        "--boundaries",
         str(paths["areas"]),
         "--before",
         "2017-01-01:2017-12-31",
@@ -118,7 +118,7 @@ def test_bad_periods_exit_2(tmp_path, capsys, before, after, message):
 def test_bad_out_suffix_exit_2(tmp_path, capsys):
     paths = write_inputs(tmp_path)
     assert main([*base_args(paths), "--out", str(tmp_path / "x.docx")]) == 2
-    assert "must end in .csv or .pdf" in capsys.readouterr().err
+    assert 'okänt format ".docx", använd .csv eller .pdf' in capsys.readouterr().err
 
 
 def test_unknown_category_exit_2(tmp_path, capsys):
@@ -205,7 +205,7 @@ def test_demo_data_station(tmp_path, capsys):
             str(zones),
             "--zone-id-col",
             "zone_id",
-            "--areas",
+            "--boundaries",
             str(DEMO_AREAS),
             "--before",
             "2017-03-01:2017-12-31",

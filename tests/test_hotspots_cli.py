@@ -56,7 +56,7 @@ def test_writes_layers_and_json(tmp_path, capsys, method):
     assert info["counts"]["zones"] >= 1
     assert {p["name"] for p in info["parameters"]} >= {"cell_size_m", "band_m"}
     assert all(p["reason"] for p in info["parameters"])
-    top = info["top_zones"]["alla"][0]
+    top = info["top_zones"]["studieomrade"][0]
     assert top["rank"] == 1 and top["incident_count"] >= 40
 
 

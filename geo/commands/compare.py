@@ -8,8 +8,16 @@ import sys
 from pathlib import Path
 
 from geo import compare, compare_report, schema
+from geo.commands._mapping import (
+    add_input_arguments,
+    add_selection_arguments,
+    check_out,
+    input_errors,
+    load_inputs,
+    load_polygons,
+    split_list,
+)
 from geo.compare import Period
-from geo.errors import InputError
 
 _OUT_SUFFIXES = (".csv", ".pdf")
 
@@ -24,78 +32,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "(WDQ, WDD). See docs/before-after.md."
         ),
     )
-    parser.add_argument("--incidents", required=True, type=Path, help="incident file")
-    _add_mapping_arguments(parser)
-    parser.add_argument(
-        "--zones", required=True, type=Path, help="zone polygons (GeoJSON, GeoPackage, ...)"
+    add_input_arguments(
+        parser, boundaries_help="area polygons: one total row per area and the default control"
     )
-    parser.add_argument("--zone-id-col", help="column of the zone file with the zone id")
-    parser.add_argument("--before", required=True, help="before period YYYY-MM-DD:YYYY-MM-DD")
-    parser.add_argument("--after", required=True, help="after period YYYY-MM-DD:YYYY-MM-DD")
+    parser.add_argument("--zones", required=True, type=Path, metavar="FILE",
+                        help="zone polygons (GeoJSON, GeoPackage, ...)")  # fmt: skip
     parser.add_argument(
-        "--buffer-m",
-        type=float,
-        default=compare.DEFAULT_BUFFER_M,
-        help="width of the buffer ring around each zone in metres (default 250)",
+        "--zone-id-col", metavar="C", help="column of the zone file with the zone id"
     )
-    parser.add_argument(
-        "--control",
-        type=Path,
-        help="control area polygons (default: everything outside the zones and rings)",
-    )
-    parser.add_argument(
-        "--areas", type=Path, help="boundaries: one total row per area and the default control"
-    )
-    parser.add_argument("--categories", help="comma-separated categories, e.g. 'rån,stöld'")
-    parser.add_argument("--window", help="time window name or text, e.g. 'natt' or 'fre,lör 18-03'")
+    parser.add_argument("--before", required=True, metavar="START:END",
+                        help="before period YYYY-MM-DD:YYYY-MM-DD")  # fmt: skip
+    parser.add_argument("--after", required=True, metavar="START:END",
+                        help="after period YYYY-MM-DD:YYYY-MM-DD")  # fmt: skip
+    parser.add_argument("--buffer-m", type=float, default=compare.DEFAULT_BUFFER_M, metavar="M",
+                        help="width of the buffer ring around each zone in metres "
+                        f"(default {compare.DEFAULT_BUFFER_M:g})")  # fmt: skip
+    parser.add_argument("--control", type=Path, metavar="FILE",
+                        help="control area polygons (default: everything outside the zones and rings)")  # fmt: skip
+    add_selection_arguments(parser, period=None)
     parser.add_argument(
         "--zones-from-before",
         action="store_true",
         help="the zones were picked from the before period (adds the regression warning)",
     )
-    parser.add_argument("--out", type=Path, help="write FILE.csv or FILE.pdf")
+    parser.add_argument("--out", type=Path, metavar="FILE", help="write FILE.csv or FILE.pdf")
     parser.add_argument("--json", action="store_true", help="print a JSON list, one per zone")
     parser.set_defaults(func=run)
-
-
-def _add_mapping_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--mapping", type=Path, help="TOML file with [columns] and [categories] (docs/import.md)"
-    )
-    parser.add_argument(
-        "--category-map", type=Path, help="TOML file: raw offence names or codes -> categories"
-    )
-    parser.add_argument("--crs", help="CRS of x/y columns, e.g. EPSG:3006")
-    parser.add_argument("--layer", help="layer name in a multi-layer file")
-    parser.add_argument("--time-format", help="strftime format of the time column")
-
-
-def _load_incidents(args: argparse.Namespace):
-    from geo.io import load_incidents
-
-    result = load_incidents(
-        args.incidents,
-        mapping=args.mapping,
-        category_map=args.category_map,
-        layer=args.layer,
-        crs=args.crs,
-        time_format=args.time_format,
-    )
-    if len(result.rejected):
-        print(
-            f"lagesbild compare: {len(result.rejected)} av {result.rows} rader i "
-            f"{args.incidents.name} avvisades (se lagesbild validate).",
-            file=sys.stderr,
-        )
-    return result.frame
-
-
-def _load_polygons(path: Path | None):
-    if path is None:
-        return None
-    from geo.io import load_boundaries
-
-    return load_boundaries(path).frame
 
 
 def parse_periods(before: str, after: str) -> tuple[Period, Period]:
@@ -107,16 +69,14 @@ def parse_periods(before: str, after: str) -> tuple[Period, Period]:
 
 def run(args: argparse.Namespace) -> int:
     before, after = parse_periods(args.before, args.after)
-    if args.out is not None and args.out.suffix.lower() not in _OUT_SUFFIXES:
-        raise InputError(f"--out {args.out} must end in .csv or .pdf.")
-    categories = (
-        [c.strip() for c in args.categories.split(",") if c.strip()] if args.categories else None
-    )
-    incidents = _load_incidents(args)
+    if args.out is not None:
+        check_out(args.out, _OUT_SUFFIXES)
+    categories = split_list(args.categories)
+    inputs = load_inputs(args)
+    incidents = inputs.incidents
     zones = compare.read_zones(args.zones, id_col=args.zone_id_col)
-    areas = _load_polygons(args.areas)
-    control = _load_polygons(args.control)
-    try:
+    control = load_polygons(args, args.control)
+    with input_errors():
         table = compare.compare_zones(
             incidents,
             zones,
@@ -124,15 +84,11 @@ def run(args: argparse.Namespace) -> int:
             after=after,
             buffer_m=args.buffer_m,
             control=control,
-            areas=areas,
+            areas=inputs.areas,
             categories=categories,
             window=args.window,
             zones_source="before_hotspots" if args.zones_from_before else "file",
         )
-    except (ValueError, TypeError) as exc:
-        if isinstance(exc, InputError):
-            raise
-        raise InputError(str(exc)) from None
     if args.out is not None:
         if args.out.suffix.lower() == ".csv":
             compare_report.comparison_csv(table, before=before, after=after, path=args.out)

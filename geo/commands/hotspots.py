@@ -12,15 +12,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from pathlib import Path
 
-import geopandas as gpd
-import shapely
-
 from geo import schema
-from geo.commands._mapping import add_mapping_arguments, mapping_from_args
-from geo.errors import InputError
+from geo.commands._mapping import (
+    add_input_arguments,
+    add_selection_arguments,
+    check_out,
+    input_errors,
+    load_inputs,
+    split_list,
+)
 
 TOP_ZONES = 3
 METHODS = ("gistar", "dbscan", "hdbscan")
@@ -33,44 +35,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="find hotspot cells and ranked zones; write a GeoPackage",
         description="Getis-Ord Gi* cells, density clusters and ranked, named zones per area.",
     )
-    p.add_argument("--incidents", required=True, type=Path, help="incident file")
-    add_mapping_arguments(p)
-    p.add_argument("--dialogue", type=Path, help="dialogue places (otrygga platser)")
-    p.add_argument("--gazetteer", type=Path, help="named places for zone names (name,kind,lon,lat)")
-    p.add_argument("--boundaries", type=Path, help="area polygons (default: the incidents' hull)")
-    p.add_argument("--area-id-col", help="column of the boundary file with the area id")
-    p.add_argument("--area-name-col", help="column of the boundary file with the area name")
-    p.add_argument("--from", dest="start", help="first day YYYY-MM-DD")
-    p.add_argument("--to", dest="end", help="last day YYYY-MM-DD")
-    p.add_argument("--window", help='time window name or text, e.g. "natt" or "fre,lör 18-03"')
-    p.add_argument("--categories", help="comma-separated categories")
-    p.add_argument("--method", choices=METHODS, default="gistar", help="default gistar")
-    p.add_argument("--cell-size", type=float, dest="cell_size_m", help="Gi* cell size, metres")
-    p.add_argument("--band", type=float, dest="band_m", help="Gi* distance band, metres")
-    p.add_argument("--eps", type=float, dest="eps_m", help="DBSCAN radius, metres")
-    p.add_argument("--min-weight", type=float, help="DBSCAN/HDBSCAN core or cluster weight")
-    p.add_argument("--include-centre-points", action="store_true",
+    add_input_arguments(
+        p, places=True, boundaries_help="area polygons (default: the incidents' hull)"
+    )
+    add_selection_arguments(p)
+    a = p.add_argument_group("analysis (chosen from the data and reported when not given)")
+    a.add_argument("--method", choices=METHODS, default="gistar", help="default gistar")
+    a.add_argument("--cell-size", type=float, dest="cell_size_m", metavar="M",
+                   help="Gi* cell size, metres")  # fmt: skip
+    a.add_argument("--band", type=float, dest="band_m", metavar="M",
+                   help="Gi* distance band, metres")  # fmt: skip
+    a.add_argument("--eps", type=float, dest="eps_m", metavar="M", help="DBSCAN radius, metres")
+    a.add_argument("--min-weight", type=float, metavar="W",
+                   help="DBSCAN/HDBSCAN core or cluster weight")  # fmt: skip
+    a.add_argument("--include-centre-points", action="store_true",
                    help="keep points stacked on an area's centre point")  # fmt: skip
-    p.add_argument("--out", required=True, type=Path, help="FILE.gpkg")
+    p.add_argument("--out", required=True, type=Path, metavar="FILE.gpkg",
+                   help="GeoPackage with layers cells, zones (and clusters)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print parameters, counts and top zones")
     p.set_defaults(func=run)
-
-
-def _areas(args, incidents) -> gpd.GeoDataFrame:
-    if args.boundaries is None:
-        hull = shapely.buffer(
-            shapely.convex_hull(shapely.union_all(incidents.geometry.values)), 250
-        )
-        return gpd.GeoDataFrame(
-            {schema.AREA_ID: ["alla"], schema.AREA_NAME: ["Alla händelser"]},
-            geometry=[hull],
-            crs=incidents.crs,
-        )
-    from geo.io import load_boundaries
-
-    return load_boundaries(
-        args.boundaries, id_col=args.area_id_col, name_col=args.area_name_col
-    ).frame
 
 
 def summary(run, loaded: int, used: int) -> dict:
@@ -108,44 +91,26 @@ def summary(run, loaded: int, used: int) -> dict:
 def run(args: argparse.Namespace) -> int:
     from geo import timewin
     from geo.analysis import run_hotspots
-    from geo.io import load_dialogue, load_gazetteer, load_incidents
+    from geo.patrol import study_area
 
-    if args.out.suffix.lower() != ".gpkg":
-        raise InputError(f'--out {args.out.name}: okänt format "{args.out.suffix}", använd .gpkg')
-    mapping, category_map = mapping_from_args(args)
-    result = load_incidents(
-        args.incidents,
-        mapping=mapping,
-        category_map=category_map,
-        layer=args.layer,
-        crs=args.crs,
-        time_format=args.time_format,
-    )
-    if len(result.rejected):
-        print(
-            f"lagesbild hotspots: {len(result.rejected)} av {result.rows} rader i "
-            f"{args.incidents.name} avvisades (se lagesbild validate).",
-            file=sys.stderr,
-        )
-    incidents = result.frame
-    if incidents.empty:
-        raise InputError(f"{args.incidents.name}: inga händelser kunde läsas in.")
-    categories = [c.strip() for c in args.categories.split(",")] if args.categories else None
-    try:
+    check_out(args.out, (".gpkg",))
+    inputs = load_inputs(args)
+    incidents = inputs.incidents
+    with input_errors():
         chosen = timewin.filter_incidents(
-            incidents, start=args.start, end=args.end, categories=categories, window=args.window
+            incidents,
+            start=args.start,
+            end=args.end,
+            categories=split_list(args.categories),
+            window=args.window,
         )
-    except (TypeError, ValueError) as exc:
-        raise InputError(str(exc)) from None
-    areas = _areas(args, incidents)
-    dialogue = load_dialogue(args.dialogue).frame if args.dialogue else None
-    gazetteer = load_gazetteer(args.gazetteer).frame if args.gazetteer else None
-    try:
+    areas = inputs.areas if inputs.areas is not None else study_area(incidents, buffer_m=250)
+    with input_errors():
         hot = run_hotspots(
             chosen,
             areas,
-            dialogue=dialogue,
-            gazetteer=gazetteer,
+            dialogue=inputs.dialogue,
+            gazetteer=inputs.gazetteer,
             method=args.method,
             cell_size_m=args.cell_size_m,
             band_m=args.band_m,
@@ -153,8 +118,6 @@ def run(args: argparse.Namespace) -> int:
             min_weight=args.min_weight,
             include_centre_points=args.include_centre_points,
         )
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
     tmp = args.out.with_name(args.out.name + ".tmp.gpkg")
     tmp.unlink(missing_ok=True)
     hot.cells.to_file(tmp, layer="cells", driver="GPKG")

@@ -13,7 +13,7 @@ import argparse
 import json
 
 from geo import io, schema
-from geo.commands._mapping import add_mapping_arguments, mapping_from_args
+from geo.commands._mapping import add_mapping_arguments, loader_options
 
 KINDS = ("incidents", "dialogue", "boundaries")
 
@@ -28,11 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("kind", choices=KINDS, metavar="KIND", help=f"one of {', '.join(KINDS)}")
     p.add_argument("file", metavar="FILE", help="CSV, GeoJSON, GeoPackage, Shapefile or GeoParquet")
     add_mapping_arguments(p)
-    p.add_argument("--strict-categories", action="store_true",
-                   help="reject rows whose category is not in the map")  # fmt: skip
-    p.add_argument("--name-col", metavar="C", help="column with the area's name (boundaries)")
-    p.add_argument("--level", choices=schema.AREA_LEVELS,
-                   help="level of every area (boundaries)")  # fmt: skip
+    areas = p.add_argument_group("boundaries (KIND boundaries)")
+    areas.add_argument("--area-id-col", metavar="C", help="column with the area id (or --id-col)")
+    areas.add_argument("--area-name-col", "--name-col", metavar="C",
+                       help="column with the area name")  # fmt: skip
+    areas.add_argument("--level", choices=schema.AREA_LEVELS, help="level of every area")
     p.add_argument("--rejected", metavar="OUT.csv", help="write the rejected rows to this CSV")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
@@ -40,25 +40,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def load(args: argparse.Namespace) -> io.LoadResult:
     """Call the loader for ``args.kind`` with the options given on the command line."""
-    columns, category_map = mapping_from_args(args)
+    options = loader_options(args)
     if args.kind == "incidents":
-        return io.load_incidents(
-            args.file,
-            mapping=columns,
-            category_map=category_map,
-            layer=args.layer,
-            crs=args.crs,
-            time_format=args.time_format,
-            strict_categories=args.strict_categories,
-        )
+        return io.load_incidents(args.file, **options)
     if args.kind == "dialogue":
         return io.load_dialogue(
-            args.file, mapping=columns, layer=args.layer, crs=args.crs, time_format=args.time_format
-        )
+            args.file, mapping=options["mapping"], layer=args.layer, crs=args.crs,
+            time_format=args.time_format,
+        )  # fmt: skip
     return io.load_boundaries(
         args.file,
-        id_col=args.id_col,
-        name_col=args.name_col,
+        id_col=args.area_id_col or args.id_col,
+        name_col=args.area_name_col,
         level=args.level,
         layer=args.layer,
         crs=args.crs,

@@ -14,7 +14,13 @@ import sys
 from pathlib import Path
 
 from geo import schema as S
-from geo.commands.compare import _add_mapping_arguments
+from geo.commands._mapping import (
+    add_input_arguments,
+    add_selection_arguments,
+    check_out,
+    load_inputs,
+    split_list,
+)
 from geo.errors import InputError
 
 
@@ -31,73 +37,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "(.geojson, .kml, .gpkg, .csv or .pdf). See docs/patrol.md."
         ),
     )
-    parser.add_argument("--incidents", required=True, type=Path, help="incident file")
-    _add_mapping_arguments(parser)
-    parser.add_argument(
-        "--boundaries", type=Path, help="area polygons (default: the incidents' hull)"
+    add_input_arguments(
+        parser, places=True, boundaries_help="area polygons (default: the incidents' hull)"
     )
-    parser.add_argument("--area-id-col", help="column of the boundary file with the area id")
-    parser.add_argument("--area-name-col", help="column of the boundary file with the area name")
-    parser.add_argument("--areas", help="comma-separated area ids to plan for (default: all)")
-    parser.add_argument(
-        "--window",
-        default=DEFAULT_WINDOW,
-        help=f'time window, e.g. "{DEFAULT_WINDOW}" (default) or a name such as "natt"',
-    )
-    parser.add_argument(
-        "--categories",
-        default=S.VIOLENCE,
-        help=f'comma-separated categories (default "{S.VIOLENCE}")',
-    )
-    parser.add_argument(
-        "--from", dest="start", help="first day YYYY-MM-DD (default: 12 months back)"
-    )
-    parser.add_argument(
-        "--to", dest="end", help="last day YYYY-MM-DD (default: the newest incident)"
+    add_selection_arguments(
+        parser,
+        period=("12 months before --to", "the newest incident"),
+        window=DEFAULT_WINDOW,
+        categories=S.VIOLENCE,
+        area_ids=True,
     )
     size = parser.add_mutually_exclusive_group()
-    size.add_argument(
-        "--k",
-        type=int,
-        help="number of zones (default 3, or fewer when there are fewer candidates)",
-    )
-    size.add_argument("--budget-km2", type=float, help="total zone area in km²")
+    size.add_argument("--k", type=int, metavar="N",
+                      help="number of zones (default 3, or fewer when there are fewer candidates)")  # fmt: skip
+    size.add_argument("--budget-km2", type=float, metavar="X", help="total zone area in km²")
     parser.add_argument("--no-persistence", action="store_true", help="skip the persistence check")
-    parser.add_argument("--who", help="name recorded in the export metadata (default: OS user)")
-    parser.add_argument(
-        "--out", required=True, type=Path, help="FILE.geojson, .kml, .gpkg, .csv or .pdf"
-    )
+    parser.add_argument("--who", metavar="NAME",
+                        help="name recorded in the export metadata (default: OS user)")  # fmt: skip
+    parser.add_argument("--out", required=True, type=Path, metavar="FILE",
+                        help="FILE.geojson, .kml, .gpkg, .csv or .pdf")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(func=run)
-
-
-def _load(args: argparse.Namespace):
-    from geo.io import load_boundaries, load_incidents
-
-    result = load_incidents(
-        args.incidents,
-        mapping=args.mapping,
-        category_map=args.category_map,
-        layer=args.layer,
-        crs=args.crs,
-        time_format=args.time_format,
-    )
-    if len(result.rejected):
-        print(
-            f"lagesbild zones: {len(result.rejected)} av {result.rows} rader i "
-            f"{args.incidents.name} avvisades (se lagesbild validate).",
-            file=sys.stderr,
-        )
-    areas = None
-    if args.boundaries is not None:
-        areas = load_boundaries(
-            args.boundaries, id_col=args.area_id_col, name_col=args.area_name_col
-        ).frame
-    return result.frame, areas
-
-
-def _split(text: str | None) -> list[str] | None:
-    return [t.strip() for t in text.split(",") if t.strip()] if text else None
 
 
 def summary(plan, out: Path) -> dict:
@@ -128,21 +88,22 @@ def run(args: argparse.Namespace) -> int:
     from geo.patrol import plan_zones
 
     format_of(args.out)  # a bad suffix stops before any work
-    if not args.out.parent.is_dir():
-        raise InputError(f'Mappen "{args.out.parent}" finns inte; kan inte skriva "{args.out}".')
+    check_out(args.out)
     if args.k is not None and args.k < 1:
         raise InputError(f"--k måste vara minst 1, fick {args.k}.")
     if args.budget_km2 is not None and not args.budget_km2 > 0:
         raise InputError(f"--budget-km2 måste vara större än 0, fick {args.budget_km2}.")
-    incidents, areas = _load(args)
+    inputs = load_inputs(args)
     plan = plan_zones(
-        incidents,
-        areas,
+        inputs.incidents,
+        inputs.areas,
         window=args.window,
-        categories=_split(args.categories),
+        categories=split_list(args.categories),
         start=args.start,
         end=args.end,
-        area_ids=_split(args.areas),
+        area_ids=split_list(args.areas),
+        dialogue=inputs.dialogue,
+        gazetteer=inputs.gazetteer,
         k=args.k,
         budget_km2=args.budget_km2,
         check_persistence=not args.no_persistence,
