@@ -91,7 +91,7 @@ def metadata(params: Mapping | None = None, *, who: str | None = None) -> dict:
         elif value is not None and not isinstance(value, (str, int, float, bool)):
             value = str(value)
         out[str(key)] = value
-    out["created_by"] = who or out.get("created_by") or _os_user()
+    out["created_by"] = who or out.get("created_by") or os_user()
     out["created_at"] = out.get("created_at") or pd.Timestamp.now(tz=S.TZ).isoformat(
         timespec="seconds"
     )
@@ -99,11 +99,18 @@ def metadata(params: Mapping | None = None, *, who: str | None = None) -> dict:
     return out
 
 
-def _os_user() -> str:
+def os_user(default: str = "okänd") -> str:
+    """The operating-system user's name, or ``default`` where there is none.
+
+    Examples
+    --------
+    >>> isinstance(os_user(), str)
+    True
+    """
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry in some containers
-        return "okänd"
+        return default
 
 
 def export_frame(zones: gpd.GeoDataFrame, *, public: bool = False) -> gpd.GeoDataFrame:

@@ -50,7 +50,7 @@ def test_export_csv_filtered_by_status(filled, tmp_path, capsys):
     table = pd.read_csv(out, encoding="utf-8-sig")
     assert table["id"].tolist() == [1, 3]
     assert set(table["status"]) == {"ny"}
-    assert "2 issues written" in capsys.readouterr().out
+    assert "2 brister skrivna till" in capsys.readouterr().out
     store = Store(filled)
     with store.read_session() as s:
         entry = s.query(AuditEntry).filter_by(action="inspection_issue.export").one()
@@ -68,7 +68,7 @@ def test_export_geojson(filled, tmp_path):
 def test_export_pdf_needs_responsible(filled, tmp_path, capsys):
     out = tmp_path / "sl.pdf"
     assert run(filled, "export", "--format", "pdf", "--out", str(out)) == 2
-    assert "--format pdf needs --responsible" in capsys.readouterr().err
+    assert "--format pdf behöver --responsible" in capsys.readouterr().err
     assert not out.exists()
     assert run(filled, "export", "--format", "pdf", "--responsible", "SL", "--out", str(out)) == 0
     assert out.read_bytes().startswith(b"%PDF-")
@@ -84,7 +84,7 @@ def test_import_reports_rejected_rows(filled, tmp_path, capsys):
     )
     assert run(filled, "import", str(path), "--round", "1", "--by", "cia") == 1
     captured = capsys.readouterr()
-    assert "2 rows read: 1 imported, 1 rejected" in captured.out
+    assert "Rader lästa: 2, importerade: 1, avvisade: 1" in captured.out
     assert "rad 3: Välj en kategori" in captured.err
     store = Store(filled)
     frame = issues_frame(store)
@@ -107,7 +107,7 @@ def test_import_all_good_exits_zero(filled, tmp_path):
     ("args", "match"),
     [
         (["import", "MISSING"], "finns inte"),
-        (["export", "--format", "csv", "--out", "/nonexistent/dir/x.csv"], "does not exist"),
+        (["export", "--format", "csv", "--out", "/nonexistent/dir/x.csv"], "finns inte"),
     ],
     ids=["missing-file", "missing-folder"],
 )

@@ -12,11 +12,12 @@ rejected (each is listed with its row number and reason), 0 when all were stored
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from pathlib import Path
 
+from geo.commands._mapping import check_out
 from geo.errors import InputError
+from geo.exports import os_user
 from geo.inspections import (
     export_csv,
     export_geojson,
@@ -27,13 +28,6 @@ from geo.inspections import (
 from geo.store import ISSUE_STATUSES, Store, record_audit
 
 FORMATS = ("csv", "geojson", "pdf")
-
-
-def _who() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (containers)
-        return "cli"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -76,14 +70,13 @@ def _open(url: str | None) -> Store:
 
 def run_export(args: argparse.Namespace) -> int:
     if args.format == "pdf" and not args.responsible:
-        raise InputError("--format pdf needs --responsible: the PDF is a list for one party.")
-    if args.out.parent and not args.out.parent.is_dir():
-        raise InputError(f"{args.out}: the folder {args.out.parent} does not exist.")
+        raise InputError("--format pdf behöver --responsible: PDF:en är en lista för en part.")
+    check_out(args.out, (f".{args.format}",))
     store = _open(args.database)
     try:
         frame = issues_frame(store, status=args.status, round_id=args.round,
                              responsible=args.responsible)  # fmt: skip
-        who = args.by or _who()
+        who = args.by or os_user("cli")
         if args.format == "csv":
             export_csv(frame, args.out)
         elif args.format == "geojson":
@@ -98,18 +91,19 @@ def run_export(args: argparse.Namespace) -> int:
                                  "rows": len(frame)})  # fmt: skip
     finally:
         store.close()
-    print(f"{len(frame)} issues written to {args.out}")
+    print(f"{len(frame)} brister skrivna till {args.out}")
     return 0
 
 
 def run_import(args: argparse.Namespace) -> int:
     store = _open(args.database)
     try:
-        result = import_issues(store, args.file, marked_by=args.by or _who(),
+        result = import_issues(store, args.file, marked_by=args.by or os_user("cli"),
                                round_id=args.round)  # fmt: skip
     finally:
         store.close()
-    print(f"{result.rows} rows read: {result.loaded} imported, {len(result.rejected)} rejected")
+    print(f"Rader lästa: {result.rows}, importerade: {result.loaded}, "
+          f"avvisade: {len(result.rejected)}")  # fmt: skip
     for row, reason in zip(result.rejected["row"], result.rejected["reason"], strict=True):
         print(f"  rad {row}: {reason}", file=sys.stderr)
     return 1 if len(result.rejected) else 0
