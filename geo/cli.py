@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 from collections.abc import Sequence
 
@@ -26,6 +25,7 @@ COMMANDS = (
     "zones",
     "compare",
     "issues",
+    "users",
 )
 
 
@@ -37,9 +37,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lagesbild {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        # TODO(lead): strict import once every command module has landed.
-        if importlib.util.find_spec(f"geo.commands.{name}") is None:
-            continue
         importlib.import_module(f"geo.commands.{name}").register(subparsers)
     return parser
 
