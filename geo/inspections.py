@@ -221,13 +221,39 @@ def parse_severity(value: object) -> int:
     raise InputError(f'Allvarlighetsgraden "{value}" är ogiltig; ange 1–3 eller låg/medel/hög.')
 
 
-def _check_text(value: object, what: str, *, required: bool) -> str:
+def check_text(value: object, what: str, *, required: bool, max_len: int = MAX_TEXT) -> str:
+    """A typed text field, stripped; missing values become "".
+
+    Parameters
+    ----------
+    value : object
+        What was typed or read (None and NaN count as empty).
+    what : str
+        The field in Swedish as the messages name it ("beskrivningen", "en rubrik").
+    required : bool
+        Whether an empty text is an error.
+    max_len : int, default MAX_TEXT
+        The longest text allowed, in characters.
+
+    Raises
+    ------
+    InputError
+        An empty required text, or a text longer than ``max_len``.
+
+    Examples
+    --------
+    >>> check_text("  Trasig lampa ", "beskrivningen", required=True)
+    'Trasig lampa'
+    >>> check_text(None, "ansvarig part", required=True)
+    Traceback (most recent call last):
+    geo.errors.InputError: Ange ansvarig part.
+    """
     text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
     text = text.strip()
     if required and not text:
         raise InputError(f"Ange {what}.")
-    if len(text) > MAX_TEXT:
-        raise InputError(f"{what.capitalize()} är för lång ({len(text)} tecken, högst {MAX_TEXT}).")
+    if len(text) > max_len:
+        raise InputError(f"För lång text för {what} ({len(text)} tecken, högst {max_len}).")
     return text
 
 
@@ -301,7 +327,7 @@ def validate_photo(data: bytes, *, max_bytes: int = MAX_PHOTO_BYTES) -> str:
 def _photo_row(data: bytes, filename: str, who: str) -> IssuePhoto:
     content_type = validate_photo(data)
     return IssuePhoto(
-        filename=_check_text(filename, "filnamnet", required=False)[:255],
+        filename=check_text(filename, "filnamnet", required=False)[:255],
         content_type=content_type,
         size_bytes=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
@@ -375,9 +401,9 @@ def create_round(
     ...              area_name="Jakobsberg", created_by="anna", organisations=["kommun", "SL"])
     1
     """
-    name = _check_text(name, "ett namn på rundan", required=True)
-    area_name = _check_text(area_name, "området", required=True)
-    who = _check_text(created_by, "vem som startar rundan", required=True)
+    name = check_text(name, "ett namn på rundan", required=True)
+    area_name = check_text(area_name, "området", required=True)
+    who = check_text(created_by, "vem som startar rundan", required=True)
     if not isinstance(held_on, dt.date):
         raise InputError(f"Datumet för rundan saknas eller är ogiltigt ({held_on!r}).")
     if area is not None and (not isinstance(area, BaseGeometry) or area.is_empty):
@@ -390,9 +416,9 @@ def create_round(
             area_id=area_id,
             area_name=area_name,
             area_wkt=None if area is None else area.wkt,
-            team=_check_text(team, "teamet", required=False),
+            team=check_text(team, "teamet", required=False),
             organisations=orgs,
-            notes=_check_text(notes, "anteckningar", required=False),
+            notes=check_text(notes, "anteckningar", required=False),
             created_by=who,
         )
         s.add(rnd)
@@ -476,9 +502,9 @@ def _new_issue(
     lon_f, lat_f = _check_point(lon, lat)
     cat = _check_category(category)
     level = parse_severity(severity)
-    who = _check_text(marked_by, "vem som markerar", required=True)
-    resp = _check_text(responsible, "ansvarig part", required=True)
-    text = _check_text(description, "beskrivningen", required=False)
+    who = check_text(marked_by, "vem som markerar", required=True)
+    resp = check_text(responsible, "ansvarig part", required=True)
+    text = check_text(description, "beskrivningen", required=False)
     state = _check_status(status)
     rnd = _get_round(session, round_id)
     x_m, y_m = lonlat_to_sweref(lon_f, lat_f)
@@ -729,7 +755,7 @@ def update_issue(
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
         raise ValueError(f"fields {unknown} cannot be edited; allowed are {EDITABLE_FIELDS}")
-    who = _check_text(editor, "vem som ändrar", required=True)
+    who = check_text(editor, "vem som ändrar", required=True)
     with store.session() as s:
         issue = _load_for_update(s, issue_id, expected_version)
         new: dict[str, Any] = {}
@@ -738,9 +764,9 @@ def update_issue(
         if SEVERITY in changes:
             new["severity"] = parse_severity(changes[SEVERITY])
         if DESCRIPTION in changes:
-            new["description"] = _check_text(changes[DESCRIPTION], "beskrivningen", required=False)
+            new["description"] = check_text(changes[DESCRIPTION], "beskrivningen", required=False)
         if RESPONSIBLE in changes:
-            new["responsible"] = _check_text(changes[RESPONSIBLE], "ansvarig part", required=True)
+            new["responsible"] = check_text(changes[RESPONSIBLE], "ansvarig part", required=True)
         if LON in changes or LAT in changes:
             lon, lat = _check_point(changes.get(LON, issue.lon), changes.get(LAT, issue.lat))
             x_m, y_m = lonlat_to_sweref(lon, lat)
@@ -754,7 +780,7 @@ def update_issue(
             action="moved" if moved and len(diff) <= 4 else "edited",
             from_status=issue.status,
             to_status=issue.status,
-            note=_check_text(note, "anteckningen", required=False),
+            note=check_text(note, "anteckningen", required=False),
             changes={k: [_json_value(a), _json_value(b)] for k, (a, b) in diff.items()},
         )
         values = {k: v for k, (_old, v) in diff.items()}
@@ -801,7 +827,7 @@ def set_status(
     [['created', '', 'ny'], ['status', 'ny', 'åtgärd beställd']]
     """
     target = _check_status(status)
-    who = _check_text(editor, "vem som ändrar", required=True)
+    who = check_text(editor, "vem som ändrar", required=True)
     day = on if on is not None else now().date()
     if not isinstance(day, dt.date):
         raise InputError(f"Datumet {on!r} är ogiltigt.")
@@ -831,7 +857,7 @@ def set_status(
             action="status",
             from_status=issue.status,
             to_status=target,
-            note=_check_text(note, "anteckningen", required=False),
+            note=check_text(note, "anteckningen", required=False),
             changes=changes,
         )
         return _guarded_update(s, issue.id, expected_version, who, values, hist, "status")
@@ -850,7 +876,7 @@ def add_photo(
 
     Counts as an edit: it needs the version the editor saw and adds a history row.
     """
-    who = _check_text(uploaded_by, "vem som laddar upp", required=True)
+    who = check_text(uploaded_by, "vem som laddar upp", required=True)
     photo = _photo_row(data, filename, who)
     with store.session() as s:
         issue = _load_for_update(s, issue_id, expected_version)
@@ -1409,7 +1435,7 @@ def import_issues(
         A structural problem: unreadable file, missing column, no round given.
     """
     path = Path(path)
-    who = _check_text(marked_by, "vem som importerar", required=True)
+    who = check_text(marked_by, "vem som importerar", required=True)
     table, row_numbers = _read_field_list(path)
     missing = [c for c in REQUIRED_IMPORT_COLUMNS if c not in table.columns]
     if missing:

@@ -49,7 +49,13 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import schema
 from geo.errors import ConflictError, InputError
-from geo.inspections import IssueImport, _check_point, escape_text, lonlat_to_sweref
+from geo.inspections import (
+    IssueImport,
+    _check_point,
+    check_text,
+    escape_text,
+    lonlat_to_sweref,
+)
 from geo.store import (
     TARGET_KINDS,
     Activity,
@@ -91,7 +97,6 @@ LOV_CALENDARS = {
 }  # fmt: skip
 #: Areas whose id carries no kommun code, mapped to one (the demo police areas).
 AREA_KOMMUN = {"lpo-jarfalla": "0123", "lpo-farsta": "0180"}
-MAX_TEXT = 4000
 PROPOSAL_STATUSES = ("ny", "vald", "genomförd", "avböjd")
 
 # --- column names of the frames this module returns -------------------------------------
@@ -143,18 +148,8 @@ _EVENING_WINDOW = "kväll och natt"
 
 
 # --- validation helpers ----------------------------------------------------------------
-def _text(value: object, what: str, *, required: bool, max_len: int = MAX_TEXT) -> str:
-    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-    text = text.strip()
-    if required and not text:
-        raise InputError(f"Ange {what}.")
-    if len(text) > max_len:
-        raise InputError(f"Texten för {what} är för lång ({len(text)} tecken, högst {max_len}).")
-    return text
-
-
 def _activity_type(value: object) -> str:
-    text = _text(value, "typ av aktivitet", required=True)
+    text = check_text(value, "typ av aktivitet", required=True)
     if text not in ACTIVITY_TYPES:
         raise InputError(
             f'Aktivitetstypen "{text}" finns inte; välj en av: {", ".join(ACTIVITY_TYPES)}.'
@@ -264,7 +259,7 @@ class TargetSpec:
             raise InputError(
                 f'Målets typ "{self.kind}" finns inte; välj en av: {", ".join(TARGET_KINDS)}.'
             )
-        description = _text(self.description, "en beskrivning av målet", required=True)
+        description = check_text(self.description, "en beskrivning av målet", required=True)
         activity = None if self.activity_type in (None, "") else _activity_type(self.activity_type)
         if self.kind in (COUNT, COVERAGE) and activity is None:
             raise InputError(f"Målet ”{description}” behöver en aktivitetstyp.")
@@ -353,8 +348,8 @@ def create_promise(
     ...     targets=[TargetSpec("count", "Minst fyra narkotikainsatser", "narkotikainsats", 4)])
     1
     """
-    title = _text(title, "en rubrik", required=True, max_len=300)
-    who = _text(created_by, "vem som lägger in löftet", required=True, max_len=200)
+    title = check_text(title, "en rubrik", required=True, max_len=300)
+    who = check_text(created_by, "vem som lägger in löftet", required=True, max_len=200)
     start, end = _as_date(period_start, "startdatum"), _as_date(period_end, "slutdatum")
     if end < start:
         raise InputError(f"Perioden slutar ({end}) före den börjar ({start}).")
@@ -366,7 +361,7 @@ def create_promise(
             period_end=end,
             area_ids=[str(a) for a in area_ids],
             partners=_actors(list(partners)),
-            text=_text(text, "löftets text", required=False, max_len=20_000),
+            text=check_text(text, "löftets text", required=False, max_len=20_000),
             created_by=who,
         )
         s.add(promise)
@@ -410,7 +405,7 @@ def add_target(store: Store, promise_id: int, target: TargetSpec, *, editor: str
     >>> add_target(store, pid, TargetSpec("task", "En trygghetsbesiktning"), editor="anna")
     1
     """
-    who = _text(editor, "vem som ändrar", required=True, max_len=200)
+    who = check_text(editor, "vem som ändrar", required=True, max_len=200)
     t = target.checked()
     with store.session() as s:
         promise = _get_promise(s, promise_id)
@@ -445,7 +440,7 @@ def set_task_done(store: Store, target_id: int, done_on: dt.date | None, *, edit
     >>> targets_frame(store, pid)["done_on"].tolist()
     [datetime.date(2018, 5, 2)]
     """
-    who = _text(editor, "vem som ändrar", required=True, max_len=200)
+    who = check_text(editor, "vem som ändrar", required=True, max_len=200)
     with store.session() as s:
         row = s.get(PromiseTarget, int(target_id))
         if row is None:
@@ -484,17 +479,17 @@ def update_promise(
     unknown = [k for k in changes if k not in allowed]
     if unknown:
         raise ValueError(f"cannot change {unknown}; allowed fields are {allowed}")
-    who = _text(editor, "vem som ändrar", required=True, max_len=200)
+    who = check_text(editor, "vem som ändrar", required=True, max_len=200)
     with store.session() as s:
         promise = _get_promise(s, promise_id)
         values: dict[str, Any] = {}
         for key, value in changes.items():
             if key == "title":
-                value = _text(value, "en rubrik", required=True, max_len=300)
+                value = check_text(value, "en rubrik", required=True, max_len=300)
             elif key in ("period_start", "period_end"):
                 value = _as_date(value, "datumet")
             elif key == "text":
-                value = _text(value, "löftets text", required=False, max_len=20_000)
+                value = check_text(value, "löftets text", required=False, max_len=20_000)
             else:
                 value = _actors(list(value)) if key == "partners" else [str(v) for v in value]
             values[key] = value
@@ -638,11 +633,11 @@ def _activity_values(
         "starts_at": start,
         "ends_at": end,
         "lon": None, "lat": None, "x_m": None, "y_m": None,
-        "area_id": _text(area_id, "området", required=False, max_len=100) or None,
-        "zone_id": _text(zone_id, "zonen", required=False, max_len=100) or None,
-        "place_name": _text(place_name, "platsen", required=False, max_len=200),
+        "area_id": check_text(area_id, "området", required=False, max_len=100) or None,
+        "zone_id": check_text(zone_id, "zonen", required=False, max_len=100) or None,
+        "place_name": check_text(place_name, "platsen", required=False, max_len=200),
         "actors": _actors(actors),
-        "notes": _text(notes, "anteckningar", required=False),
+        "notes": check_text(notes, "anteckningar", required=False),
         "promise_id": None,
     }  # fmt: skip
     blank = [v is None or (isinstance(v, str) and not v.strip()) for v in (lon, lat)]
@@ -693,7 +688,7 @@ def add_activity(store: Store, *, created_by: str, **fields: Any) -> int:
     ...              starts_at="2018-03-16 20:00", lon=17.8336, lat=59.4236)
     1
     """
-    who = _text(created_by, "vem som lägger in aktiviteten", required=True, max_len=200)
+    who = check_text(created_by, "vem som lägger in aktiviteten", required=True, max_len=200)
     values = _activity_values(**fields)
     with store.session() as s:
         row = _new_activity(s, values, who)
@@ -729,7 +724,7 @@ def update_activity(
     >>> update_activity(store, aid, expected_version=1, editor="bo", notes="Lugnt.")
     2
     """
-    who = _text(editor, "vem som ändrar", required=True, max_len=200)
+    who = check_text(editor, "vem som ändrar", required=True, max_len=200)
     with store.session() as s:
         row = s.get(Activity, int(activity_id))
         if row is None:
@@ -857,7 +852,7 @@ def import_activities(
         promise that does not exist.
     """
     path = Path(path)
-    who = _text(created_by, "vem som importerar", required=True, max_len=200)
+    who = check_text(created_by, "vem som importerar", required=True, max_len=200)
     if not path.is_file():
         raise InputError(f"Filen {path} finns inte.")
     try:
@@ -924,8 +919,8 @@ def add_proposal(
     ...              proposed_on=dt.date(2018, 4, 2), lon=18.0931, lat=59.2436)
     1
     """
-    body = _text(text, "förslagets text", required=True)
-    who = _text(created_by, "vem som lägger in förslaget", required=True, max_len=200)
+    body = check_text(text, "förslagets text", required=True)
+    who = check_text(created_by, "vem som lägger in förslaget", required=True, max_len=200)
     if status not in PROPOSAL_STATUSES:
         raise InputError(
             f'Status "{status}" finns inte; välj en av {", ".join(PROPOSAL_STATUSES)}.'
