@@ -67,6 +67,9 @@ COLUMNS = {
     S.AREA_KM2: "Yta km²",
 }
 _COUNTS = (S.INCIDENT_COUNT, S.DIALOGUE_MENTIONS, "open_issues_nearby")
+_SHARES = (S.HIT_RATE, "cumulative_hit_rate")
+#: The columns a KML placemark's description carries (hours and counts), in order.
+_DESCRIBED = ("recommended_hours", S.INCIDENT_COUNT, *_SHARES, S.PAI, *_COUNTS[1:])
 
 
 # --------------------------------------------------------------------------------------
@@ -179,22 +182,9 @@ def _label(row: pd.Series) -> str:
 
 def _describe(row: pd.Series) -> str:
     """One zone in plain Swedish: hours and counts."""
-    parts = []
-    if "recommended_hours" in row:
-        parts.append(f"Rekommenderade timmar: {row['recommended_hours']}")
-    if S.INCIDENT_COUNT in row:
-        parts.append(f"Incidenter i fönstret: {_fmt(row[S.INCIDENT_COUNT])}")
-    if S.HIT_RATE in row:
-        parts.append(f"Träffandel: {_fmt(row[S.HIT_RATE], share=True)}")
-    if "cumulative_hit_rate" in row:
-        parts.append(f"Kumulativ träffandel: {_fmt(row['cumulative_hit_rate'], share=True)}")
-    if S.PAI in row:
-        parts.append(f"PAI: {_fmt(row[S.PAI])}")
-    if S.DIALOGUE_MENTIONS in row:
-        parts.append(f"Dialogomnämnanden: {_fmt(row[S.DIALOGUE_MENTIONS])}")
-    if "open_issues_nearby" in row:
-        parts.append(f"Öppna brister inom 150 m: {_fmt(row['open_issues_nearby'])}")
-    return "\n".join(parts)
+    return "\n".join(
+        f"{COLUMNS[c]}: {_fmt(row[c], share=c in _SHARES)}" for c in _DESCRIBED if c in row
+    )
 
 
 def _params_text(meta: Mapping) -> str:
@@ -393,10 +383,7 @@ def to_pdf(
     shown = pd.DataFrame(
         {
             COLUMNS[c]: [
-                _fmt(v, share=c in (S.HIT_RATE, "cumulative_hit_rate"))
-                if c not in ("pick",)
-                else str(v)
-                for v in frame[c]
+                _fmt(v, share=c in _SHARES) if c not in ("pick",) else str(v) for v in frame[c]
             ]
             for c in table_cols
         }
