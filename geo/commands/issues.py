@@ -50,14 +50,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     exp.add_argument("--responsible", metavar="PARTY",
                      help="only this responsible party (required for --format pdf)")  # fmt: skip
     exp.add_argument("--out", type=Path, required=True, metavar="FILE")
-    exp.add_argument("--by", default=None, help="who exports (audit log; default: OS user)")
+    exp.add_argument("--by", metavar="NAME", help="who exports (audit log; default: OS user)")
     exp.set_defaults(func=run_export)
 
     imp = actions.add_parser("import", help="import a field list of issues")
     imp.add_argument("file", type=Path, metavar="FILE")
     imp.add_argument("--round", type=int, metavar="ID",
                      help="round for rows without a round_id column")  # fmt: skip
-    imp.add_argument("--by", default=None, help="who marked them (default: OS user)")
+    imp.add_argument("--by", metavar="NAME", help="who marked them (default: OS user)")
     imp.set_defaults(func=run_import)
 
 
