@@ -187,8 +187,8 @@ class Period:
                 object.__setattr__(self, label, value.date())
         if self.end < self.start:
             raise InputError(
-                f"The period {self.start.isoformat()}:{self.end.isoformat()} ends before it "
-                "starts; give START:END with END on or after START."
+                f"Perioden {self.start.isoformat()}:{self.end.isoformat()} slutar innan den "
+                "börjar; ange START:SLUT där SLUT är samma dag som START eller senare."
             )
 
     @property
@@ -211,15 +211,15 @@ class Period:
         parts = str(text).strip().split(":")
         if len(parts) != 2:
             raise InputError(
-                f'The period "{text}" is not START:END; use YYYY-MM-DD:YYYY-MM-DD, '
-                'e.g. "2017-01-01:2017-12-31".'
+                f'Perioden "{text}" är inte START:SLUT; skriv ÅÅÅÅ-MM-DD:ÅÅÅÅ-MM-DD, '
+                't.ex. "2017-01-01:2017-12-31".'
             )
         try:
             start, end = (date.fromisoformat(p.strip()) for p in parts)
         except ValueError:
             raise InputError(
-                f'The period "{text}" has a date that is not YYYY-MM-DD; '
-                'use e.g. "2017-01-01:2017-12-31".'
+                f'Perioden "{text}" har ett datum som inte är ÅÅÅÅ-MM-DD; '
+                'skriv t.ex. "2017-01-01:2017-12-31".'
             ) from None
         return cls(start, end)
 
@@ -249,8 +249,8 @@ def check_periods(before: Period, after: Period) -> None:
             raise TypeError(f"`{label}` was {type(value).__name__} but is expected to be a Period")
     if after.start <= before.end:
         raise InputError(
-            f"The before period {before} and the after period {after} overlap or come in the "
-            "wrong order; the after period must start after the before period ends."
+            f"Föreperioden {before} och efterperioden {after} överlappar eller kommer i fel "
+            "ordning; efterperioden måste börja efter att föreperioden slutat."
         )
 
 
@@ -618,6 +618,14 @@ def buffer_vs_control_p(d_before: int, d_after: int, c_before: int, c_after: int
 # =========================================================================================
 
 
+_LABELS_SV = {
+    "zones": "zonerna",
+    "incidents": "händelserna",
+    "control areas": "kontrollområdena",
+    "areas": "områdena",
+}
+
+
 def _to_metric(frame: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
     if not isinstance(frame, gpd.GeoDataFrame):
         raise TypeError(
@@ -625,7 +633,7 @@ def _to_metric(frame: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
         )
     if frame.crs is None:
         raise InputError(
-            f"The {label} have no coordinate reference system; Lägesbild needs a declared CRS."
+            f"{_LABELS_SV.get(label, label).capitalize()} saknar koordinatsystem; Lägesbild behöver ett angivet koordinatsystem."
         )
     return frame if frame.crs.equals(schema.CRS_METRIC) else frame.to_crs(schema.CRS_METRIC)
 
@@ -652,12 +660,12 @@ def prepare_zones(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """
     metric = _to_metric(zones, "zones")
     if metric.empty:
-        raise InputError("The zone layer is empty; give at least one zone polygon.")
+        raise InputError("Zonlagret är tomt; ange minst en zonpolygon.")
     kinds = set(metric.geometry.geom_type.dropna())
     bad = kinds - {"Polygon", "MultiPolygon"}
     if bad or metric.geometry.isna().any():
         raise InputError(
-            f"Zones must be polygons, but the zone layer holds {sorted(bad) or ['empty rows']}."
+            f"Zoner måste vara polygoner, men zonlagret innehåller {sorted(bad) or ['tomma rader']}."
         )
     ids = None
     for col in (schema.ZONE_ID, schema.AREA_ID, schema.ID, "zon_id", "zone"):
@@ -667,7 +675,7 @@ def prepare_zones(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if ids is None:
         ids = np.array([str(i) for i in range(1, len(metric) + 1)])
     if len(set(ids)) != len(ids):
-        raise InputError(f"Zone ids must be unique; found repeated ids in {list(ids)}.")
+        raise InputError(f"Zonernas id måste vara unika; upprepade id finns bland {list(ids)}.")
     names = None
     for col in (schema.NAME, schema.AREA_NAME, "namn", "zone_name"):
         if col in metric.columns:
@@ -762,7 +770,7 @@ def read_zones(path: str | Path, *, id_col: str | None = None) -> gpd.GeoDataFra
         reasons = "; ".join(
             f"rad {r.row}: {r.reason}" for r in result.rejected.head(3).itertuples(index=False)
         )
-        raise InputError(f"The zone file {Path(path).name} has no usable polygon ({reasons}).")
+        raise InputError(f"Zonfilen {Path(path).name} har ingen användbar polygon ({reasons}).")
     return prepare_zones(result.frame)
 
 
@@ -774,7 +782,7 @@ def _filter(
     metric = _to_metric(incidents, "incidents")
     for col in (schema.OCCURRED_AT, schema.CATEGORY):
         if col not in metric.columns:
-            raise InputError(f"The incidents lack the column `{col}`; load them with geo.io.")
+            raise InputError(f"Händelserna saknar kolumnen `{col}`; läs in dem med geo.io.")
     if categories is None and window is None:
         return metric
     return filter_incidents(metric, categories=categories, window=window)

@@ -84,10 +84,10 @@ def test_period_days_and_text():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("2018-01-01", "is not START:END"),
-        ("2018-01-01:2018-02-30", "not YYYY-MM-DD"),
-        ("2018-13-01:2018-12-31", "not YYYY-MM-DD"),
-        ("2018-05-01:2018-04-30", "ends before it starts"),
+        ("2018-01-01", "är inte START:SLUT"),
+        ("2018-01-01:2018-02-30", "inte är ÅÅÅÅ-MM-DD"),
+        ("2018-13-01:2018-12-31", "inte är ÅÅÅÅ-MM-DD"),
+        ("2018-05-01:2018-04-30", "slutar innan den börjar"),
     ],
     ids=["no-colon", "bad-day", "bad-month", "reversed"],
 )
@@ -110,7 +110,7 @@ def test_period_type_error():
     ids=["overlap-one-day", "wrong-order"],
 )
 def test_check_periods_rejects(before, after):
-    with pytest.raises(InputError, match="overlap or come in the wrong order"):
+    with pytest.raises(InputError, match="överlappar eller kommer i fel ordning"):
         compare.check_periods(Period.parse(before), Period.parse(after))
 
 
@@ -127,7 +127,7 @@ def test_promise_year_presets():
 def test_same_months_year_apart():
     before, after = compare.same_months_year_apart(date(2018, 6, 1), date(2018, 8, 31))
     assert (str(before), str(after)) == ("2017-06-01:2017-08-31", "2018-06-01:2018-08-31")
-    with pytest.raises(InputError, match="overlap"):
+    with pytest.raises(InputError, match="överlappar"):
         compare.same_months_year_apart(date(2018, 1, 1), date(2019, 3, 1))
 
 
@@ -491,7 +491,7 @@ def test_compare_zones_window():
     [
         ({"buffer_m": 0}, ValueError, "buffer_m` was 0"),
         ({"zones_source": "magic"}, ValueError, 'zones_source` was "magic"'),
-        ({"after": Period.parse("2017-06-01:2017-07-01")}, InputError, "overlap"),
+        ({"after": Period.parse("2017-06-01:2017-07-01")}, InputError, "överlappar"),
         ({"categories": ["kaffe"]}, ValueError, "kaffe"),
     ],
     ids=["buffer", "source", "overlap", "category"],
@@ -505,14 +505,14 @@ def test_compare_zones_errors(kwargs, error, message):
 @pytest.mark.parametrize(
     ("zones", "message"),
     [
-        (gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)]), "no coordinate reference system"),
-        (gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=schema.CRS_METRIC), "must be polygons"),
-        (gpd.GeoDataFrame(geometry=[], crs=schema.CRS_METRIC), "empty"),
+        (gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)]), "saknar koordinatsystem"),
+        (gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=schema.CRS_METRIC), "måste vara polygoner"),
+        (gpd.GeoDataFrame(geometry=[], crs=schema.CRS_METRIC), "tomt"),
         (
             gpd.GeoDataFrame(
                 {schema.ZONE_ID: ["a", "a"]}, geometry=[box(0, 0, 1, 1)] * 2, crs=schema.CRS_METRIC
             ),
-            "unique",
+            "unika",
         ),
     ],
     ids=["no-crs", "points", "empty", "repeated-id"],
@@ -797,7 +797,7 @@ def test_buffer_rings_leave_out_other_zones():
 def test_read_zones_outside_sweden_says_why(tmp_path):
     path = tmp_path / "fel.geojson"
     gpd.GeoDataFrame(geometry=[box(0, 0, 100, 100)], crs=schema.CRS_METRIC).to_file(path)
-    with pytest.raises(InputError, match=r"fel.geojson has no usable polygon \(rad 1: "):
+    with pytest.raises(InputError, match=r"fel.geojson har ingen användbar polygon \(rad 1: "):
         compare.read_zones(path)
 
 

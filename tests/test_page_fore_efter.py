@@ -79,7 +79,7 @@ def test_custom_periods_and_bad_order_error():
     at.date_input(key="fe_custom_Efter").set_value((date(2017, 1, 1), date(2017, 12, 31)))
     at.run()
     assert not at.exception
-    assert any("overlap or come in the wrong order" in e.value for e in at.error)
+    assert any("överlappar eller kommer i fel ordning" in e.value for e in at.error)
 
 
 def test_same_months_preset():
