@@ -15,6 +15,7 @@ import sys
 
 from geo import audit, auth
 from geo.errors import InputError
+from geo.exports import os_user
 from geo.store import ROLES, Store
 
 
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             login = "lösenord" if a.password_hash else "OpenID Connect"
             print(f"{a.username}\t{a.role}\t{login}\t{a.display_name}")
         return 0
-    actor = f"cli:{getpass.getuser()}"
+    actor = f"cli:{os_user()}"
     if args.users_command == "add":
         try:
             account = auth.add_account(
