@@ -115,6 +115,13 @@ _OFFSETS = np.array([(dx, dy) for dx in _STEPS for dy in _STEPS], dtype=np.int64
 #: Points handled at once in the core test (memory bound: 25 neighbour cells each).
 _POINT_CHUNK = 100_000
 
+#: Column of the cell itself in ``_OFFSETS`` (offset (0, 0)).
+_SELF = 12
+
+#: Undecided points are counted by one k-d tree per distinct weight when the weights take
+#: at most this many values (all ones; ones plus a few dialogue weights); else by pairs.
+_MAX_TREE_WEIGHTS = 8
+
 
 @dataclass(frozen=True)
 class _Grid:
@@ -197,8 +204,26 @@ def _gaps(frac: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return near2, far2
 
 
+#: Column of the cell itself in ``_OFFSETS`` (offset (0, 0)).
+_SELF = 12
+
+#: The radius counts of undecided points go through a k-d tree per distinct weight when
+#: the weights take at most this many distinct values (all ones, or ones plus a few
+#: dialogue weights); otherwise through exact pair checks.
+_MAX_TREE_WEIGHTS = 8
+
+
 def _core_mask(grid: _Grid, w: np.ndarray, eps: float, min_weight: float) -> np.ndarray:
-    """Exact weighted core test for sorted points ``grid.pts`` with weights ``w``."""
+    """Exact weighted core test for sorted points ``grid.pts`` with weights ``w``.
+
+    Each point in a cell lighter than ``min_weight`` gets two bounds from whole cells:
+    the lower bound adds its own cell and the neighbour cells entirely within ``eps`` of
+    it, the upper bound also the cells its circle cuts. A lower bound that reaches
+    ``min_weight`` makes a core point, an upper bound below it a non-core point; only the
+    points in between have the weight within ``eps`` counted point by point: with few
+    distinct weights by k-d trees (:func:`_tree_counts`), else by exact pair checks
+    against the cut cells, starting from the lower bound.
+    """
     cell_w = np.bincount(grid.cell, weights=w)
     core = cell_w[grid.cell] >= min_weight  # a cell's points are all within eps of each other
     rest = np.flatnonzero(cell_w < min_weight)
@@ -210,23 +235,63 @@ def _core_mask(grid: _Grid, w: np.ndarray, eps: float, min_weight: float) -> np.
     rest, nb = rest[keep], nb[keep]
     if len(rest) == 0:
         return core
+    weight_values = np.unique(w[w > 0])
+    by_tree = len(weight_values) <= _MAX_TREE_WEIGHTS
     pts_idx, owner = _expand(grid.start[rest], grid.end[rest] - grid.start[rest])
     side2 = 2.0  # eps^2 in cell sides^2 (side = eps / sqrt 2); margins below are slack
+    undecided = []
     for lo in range(0, len(pts_idx), _POINT_CHUNK):
         idx, own = pts_idx[lo : lo + _POINT_CHUNK], owner[lo : lo + _POINT_CHUNK]
         p_nb = nb[own]
         near2, far2 = _gaps(grid.frac[idx])
         valid = p_nb >= 0
         inside = valid & (far2 <= side2 * (1 - 1e-6))
+        inside[:, _SELF] = True  # the own cell is within eps by construction
         partial = valid & ~inside & (near2 <= side2 * (1 + 1e-6))
-        total = np.where(inside, cell_w[np.maximum(p_nb, 0)], 0.0).sum(axis=1)
+        nb_w = cell_w[np.maximum(p_nb, 0)]
+        total = np.where(inside, nb_w, 0.0).sum(axis=1)
+        upper = total + np.where(partial, nb_w, 0.0).sum(axis=1)
+        core[idx] = total >= min_weight
+        open_ = (total < min_weight) & (upper >= min_weight)
+        if by_tree:
+            undecided.append(idx[open_])
+            continue
+        idx, total, p_nb, partial = idx[open_], total[open_], p_nb[open_], partial[open_]
         row, col = np.nonzero(partial)
         cells = p_nb[row, col]
         for a, b in _pairs(row, grid.start[cells], grid.end[cells] - grid.start[cells]):
             hit = ((grid.pts[idx[a]] - grid.pts[b]) ** 2).sum(axis=1) <= eps * eps
             total += np.bincount(a[hit], weights=w[b[hit]], minlength=len(total))
         core[idx] = total >= min_weight
+    if by_tree and undecided:
+        todo = np.concatenate(undecided)
+        core[todo] = _tree_counts(grid.pts, w, weight_values, todo, eps) >= min_weight
     return core
+
+
+def _tree_counts(
+    pts: np.ndarray, w: np.ndarray, weight_values: np.ndarray, todo: np.ndarray, eps: float
+) -> np.ndarray:
+    """Weight within ``eps`` (distance ≤ eps, the point included) of the points ``todo``.
+
+    One k-d tree per distinct weight counts the points within the radius in C
+    (``query_ball_point(return_length=True)``, no neighbour lists, memory in proportion
+    to the points); the weight is the sum over weights of weight × count.
+
+    Examples
+    --------
+    >>> pts = np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])  # 5 m apart in a row
+    >>> w = np.array([1.0, 0.5, 1.0])
+    >>> _tree_counts(pts, w, np.array([0.5, 1.0]), np.array([0, 1]), 5.0).tolist()
+    [1.5, 2.5]
+    """
+    total = np.zeros(len(todo))
+    if len(todo) == 0:
+        return total
+    for value in weight_values:
+        tree = cKDTree(pts[w == value], balanced_tree=False, compact_nodes=False)
+        total += value * tree.query_ball_point(pts[todo], eps, return_length=True, workers=-1)
+    return total
 
 
 def _extreme_points(
@@ -641,7 +706,8 @@ def suggest_eps_m(xy, *, min_weight: float, random_state: int = 0) -> tuple[floa
         return lo, f"för få punkter för k-avståndskurvan: minsta radien {lo:.0f} m"
     rng = np.random.default_rng(random_state)
     sample = pts if len(pts) <= KDIST_SAMPLE else pts[rng.choice(len(pts), KDIST_SAMPLE, False)]
-    dist = np.sort(cKDTree(pts).query(sample, k=k)[0].reshape(len(sample), k)[:, -1])
+    tree = cKDTree(pts, balanced_tree=False, compact_nodes=False)  # quicker to build
+    dist = np.sort(tree.query(sample, k=k, workers=-1)[0].reshape(len(sample), k)[:, -1])
     x = np.linspace(0.0, 1.0, len(dist))
     span = dist[-1] - dist[0]
     y = (dist - dist[0]) / span if span > 0 else np.zeros(len(dist))

@@ -29,19 +29,34 @@ CASES = [
     (1, True, None, 80.0, 10),
     (2, False, "mixed", 150.0, 20),
     (3, True, "mixed", 40.0, 5),
+    # min_weight large against the weight per cell: most points are decided by the bounds
+    # or counted one by one (k-d trees for few distinct weights, pair checks for many)
+    (4, False, None, 60.0, 60),
+    (5, True, "continuous", 60.0, 40),
+    (6, False, "continuous", 150.0, 20),
 ]
 
 
 @pytest.mark.parametrize(
     ("seed", "rounded", "weights", "eps", "min_w"),
     CASES,
-    ids=["plain", "whole-metres", "weighted", "weighted-whole-metres"],
+    ids=[
+        "plain",
+        "whole-metres",
+        "weighted",
+        "weighted-whole-metres",
+        "large-min-weight",
+        "continuous-weights-whole-metres",
+        "continuous-weights",
+    ],
 )
 def test_dbscan_equals_sklearn(seed, rounded, weights, eps, min_w):
     xy = _blobs(seed, 10_000, rounded)
     w = None
-    if weights:
+    if weights == "mixed":
         w = np.random.default_rng(seed).choice([0.5, 1.0, 2.0], len(xy))
+    elif weights == "continuous":
+        w = np.random.default_rng(seed).uniform(0.2, 3.0, len(xy))
     sk = DBSCAN(eps=eps, min_samples=min_w).fit(xy, sample_weight=w)
     ours = dbscan_labels(xy, eps_m=eps, min_weight=min_w, weights=w)
     core = np.zeros(len(xy), dtype=bool)
