@@ -88,21 +88,24 @@ def _density_input(incidents, dialogue, dialogue_weight):
 
 
 def _cluster_hulls(incidents, labels, buffer_m) -> gpd.GeoDataFrame:
-    geoms = incidents.geometry.values
     w = (
         incidents[schema.WEIGHT].to_numpy(float)
         if schema.WEIGHT in incidents
         else np.ones(len(labels))
     )
-    rows, polys = [], []
-    for lab in np.unique(labels[labels >= 0]):
-        idx = np.flatnonzero(labels == lab)
-        hull = shapely.convex_hull(shapely.multipoints(geoms[idx]))
-        polys.append(shapely.buffer(hull, max(buffer_m, 1.0)))
-        rows.append(
-            {CLUSTER: int(lab), schema.INCIDENT_COUNT: len(idx), schema.WEIGHT: float(w[idx].sum())}
-        )
-    frame = pd.DataFrame(rows, columns=[CLUSTER, schema.INCIDENT_COUNT, schema.WEIGHT])
+    clustered = labels >= 0
+    ids, group = np.unique(labels[clustered], return_inverse=True)
+    x, y = Z._point_xy(incidents)
+    hulls = Z._group_hulls(x[clustered], y[clustered], group, len(ids))
+    polys = list(shapely.buffer(hulls, max(buffer_m, 1.0)))
+    frame = pd.DataFrame(
+        {
+            CLUSTER: ids.astype(int),
+            schema.INCIDENT_COUNT: np.bincount(group, minlength=len(ids)),
+            schema.WEIGHT: np.bincount(group, weights=w[clustered], minlength=len(ids)),
+        },
+        columns=[CLUSTER, schema.INCIDENT_COUNT, schema.WEIGHT],
+    )
     return gpd.GeoDataFrame(
         frame, geometry=gpd.GeoSeries(polys, crs=incidents.crs), crs=incidents.crs
     )

@@ -36,6 +36,8 @@ NAME_WITHIN_M = 400.0
 NEAR_WITHIN_M = 1500.0
 #: Default buffer around a cluster's hull (metres).
 DEFAULT_BUFFER_M = 50.0
+#: Up to this many areas, points are placed area by area on coordinates; beyond, by STRtree.
+_AREAS_BY_LOOP = 64
 
 #: perception_gap kinds (Swedish, shown to users).
 GAP_FELT = "upplevt otryggt, få brott"
@@ -103,6 +105,29 @@ def _members(polys: np.ndarray, x: np.ndarray, y: np.ndarray) -> list[np.ndarray
     return out
 
 
+def _group_hulls(x: np.ndarray, y: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Convex hull of the points of each group ``0..n_groups-1`` (every group non-empty).
+
+    One vectorised call: the points become one multipoint per group straight from their
+    coordinates (no point objects), then GEOS takes the hulls.
+
+    Examples
+    --------
+    >>> h = _group_hulls(np.array([0.0, 2, 0, 5]), np.array([0.0, 0, 2, 5]),
+    ...     np.array([0, 0, 0, 1]), 2)
+    >>> [g.geom_type for g in h], float(h[0].area)
+    (['Polygon', 'Point'], 2.0)
+    """
+    if n_groups == 0:
+        return np.empty(0, dtype=object)
+    order = np.argsort(group, kind="stable")
+    coords = np.column_stack([x[order], y[order]])
+    multi = shapely.multipoints(coords, indices=group[order])
+    if len(multi) != n_groups:
+        raise ValueError(f"`group` must use every id 0..{n_groups - 1}; got {len(multi)} groups")
+    return shapely.convex_hull(multi)
+
+
 def _point_xy(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     geom = frame.geometry.values
     pts = geom if (shapely.get_type_id(geom) == 0).all() else shapely.point_on_surface(geom)
@@ -142,13 +167,32 @@ def _incident_area_ids(incidents: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> 
     if schema.AREA_ID in incidents.columns:
         return incidents[schema.AREA_ID].astype(object).to_numpy()
     geoms = areas.to_crs(incidents.crs).geometry.values if areas.crs != incidents.crs else None
-    tree = shapely.STRtree(areas.geometry.values if geoms is None else geoms)
+    geoms = areas.geometry.values if geoms is None else geoms
+    ids = areas[schema.AREA_ID].astype(str).to_numpy(dtype=object)
+    points = incidents.geometry.values
+    if len(areas) <= _AREAS_BY_LOOP and (shapely.get_type_id(points) == 0).all():
+        # Few areas: point in polygon on coordinates, area by area in frame order (the
+        # first area holding a point wins), no point objects or tree needed.
+        x, y = shapely.get_x(points), shapely.get_y(points)
+        out = np.full(len(incidents), None, dtype=object)
+        todo = np.isfinite(x) & np.isfinite(y)
+        for aid, geom in zip(ids, geoms, strict=True):
+            if geom is None or not todo.any():
+                continue
+            x0, y0, x1, y1 = geom.bounds
+            cand = np.flatnonzero(todo & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+            shapely.prepare(geom)
+            hit = cand[shapely.intersects_xy(geom, x[cand], y[cand])]
+            out[hit] = aid
+            todo[hit] = False
+        return out
+    tree = shapely.STRtree(geoms)
     pt, ar = tree.query(incidents.geometry.values, predicate="intersects")
     order = np.lexsort((ar, pt))
     pt, ar = pt[order], ar[order]
     first = np.unique(pt, return_index=True)[1]
     out = np.full(len(incidents), None, dtype=object)
-    out[pt[first]] = areas[schema.AREA_ID].astype(str).to_numpy(dtype=object)[ar[first]]
+    out[pt[first]] = ids[ar[first]]
     return out
 
 
@@ -254,9 +298,10 @@ def describe_zones(
         "_total": total,
     }
     # Only the incidents inside some zone are looked at from here on.
-    codes = pd.Categorical(
-        inc[schema.CATEGORY].iloc[member].astype(str), categories=list(schema.CATEGORIES)
-    ).codes.astype(np.intp)
+    values, uniques = pd.factorize(inc[schema.CATEGORY].iloc[member])
+    known_code = {c: j for j, c in enumerate(schema.CATEGORIES)}
+    lut = np.array([known_code.get(str(u), -1) for u in uniques] + [-1], dtype=np.intp)
+    codes = lut[values]  # factorize's -1 (missing) picks the trailing -1
     known = codes >= 0
     n_cat = len(schema.CATEGORIES)
     by_cat = np.bincount(zone_of[known] * n_cat + codes[known], minlength=k_zones * n_cat).reshape(
@@ -374,13 +419,14 @@ def zones_from_labels(
     inc_area = pd.Series(_incident_area_ids(incidents, areas)).astype(object).to_numpy()
     area_geom = dict(zip(areas[schema.AREA_ID].astype(str), areas.geometry.values, strict=True))
     keep = (lab >= 0) & pd.notna(inc_area)
-    geoms = incidents.geometry.values
-    recs_area, recs_geom = [], []
+    x, y = _point_xy(incidents[keep] if not keep.all() else incidents)
     frame = pd.DataFrame({"lab": lab[keep], "area": inc_area[keep].astype(str)})
-    frame["i"] = np.flatnonzero(keep)
-    for (_, aid), grp in frame.groupby(["lab", "area"], sort=True):
-        hull = shapely.convex_hull(shapely.multipoints(geoms[grp["i"].to_numpy()]))
-        poly = shapely.buffer(hull, max(buffer_m, 1.0))
+    group = frame.groupby(["lab", "area"], sort=True).ngroup().to_numpy()
+    group_area = frame.groupby(["lab", "area"], sort=True)["area"].first().to_numpy()
+    hulls = _group_hulls(x, y, group, len(group_area))
+    polys = shapely.buffer(hulls, max(buffer_m, 1.0))
+    recs_area, recs_geom = [], []
+    for aid, poly in zip(group_area, polys, strict=True):
         if aid in area_geom:
             poly = shapely.intersection(poly, area_geom[aid])
         for part in _polygon_parts(poly):
