@@ -105,6 +105,45 @@ def _members(polys: np.ndarray, x: np.ndarray, y: np.ndarray) -> list[np.ndarray
     return out
 
 
+#: Directions of the 8 extreme points per group, counter-clockwise (see _maybe_on_hull).
+_OCTAGON = np.array([(1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1)], float)
+
+
+def _maybe_on_hull(x: np.ndarray, y: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """False for points that cannot be a vertex of their group's convex hull.
+
+    Akl–Toussaint: each group's extreme points in 8 directions span an octagon inside its
+    hull; a point more than 1 mm inside every edge of it is not a hull vertex. The hull of
+    the points left is the hull of all (fewer points for GEOS to take).
+
+    Examples
+    --------
+    >>> x = np.array([0.0, 10, 10, 0, 5]); y = np.array([0.0, 0, 10, 10, 5])
+    >>> _maybe_on_hull(x, y, np.zeros(5, int), 1).tolist()  # the centre goes
+    [True, True, True, True, False]
+    """
+    order = np.argsort(group, kind="stable")
+    gs = group[order]
+    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+    extremes = np.empty((n_groups, len(_OCTAGON)), dtype=np.intp)
+    for j, (a, b) in enumerate(_OCTAGON):
+        value = a * x[order] + b * y[order]
+        top = np.maximum.reduceat(value, starts)
+        at = np.flatnonzero(value == top[gs])
+        extremes[gs[at], j] = order[at]
+    vx, vy = x[extremes], y[extremes]  # (groups, 8) octagon vertices, counter-clockwise
+    interior = np.ones(len(x), dtype=bool)
+    for j in range(len(_OCTAGON)):
+        k = (j + 1) % len(_OCTAGON)
+        ex, ey = (vx[:, k] - vx[:, j])[group], (vy[:, k] - vy[:, j])[group]
+        length = np.hypot(ex, ey)
+        cross = ex * (y - vy[group, j]) - ey * (x - vx[group, j])
+        interior &= (length == 0) | (cross > 1e-3 * length)
+    keep = ~interior
+    keep[extremes.ravel()] = True
+    return keep
+
+
 def _group_hulls(x: np.ndarray, y: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     """Convex hull of the points of each group ``0..n_groups-1`` (every group non-empty).
 
@@ -120,6 +159,8 @@ def _group_hulls(x: np.ndarray, y: np.ndarray, group: np.ndarray, n_groups: int)
     """
     if n_groups == 0:
         return np.empty(0, dtype=object)
+    keep = _maybe_on_hull(x, y, group, n_groups)
+    x, y, group = x[keep], y[keep], group[keep]
     order = np.argsort(group, kind="stable")
     coords = np.column_stack([x[order], y[order]])
     multi = shapely.multipoints(coords, indices=group[order])
