@@ -457,7 +457,7 @@ def _core_distances(
     k = int(min(n, max(2, math.ceil(min_samples))))
     knn = None
     while len(todo):
-        dist, idx = tree.query(tree.data[todo], k=k)
+        dist, idx = tree.query(tree.data[todo], k=k, workers=-1)
         dist, idx = dist.reshape(len(todo), k), idx.reshape(len(todo), k)
         knn = idx if knn is None else knn
         reached = np.cumsum(w[idx], axis=1) >= min_samples * (1 - 1e-12)
@@ -490,12 +490,13 @@ def _candidate_edges(pts: np.ndarray, knn: np.ndarray) -> tuple[np.ndarray, np.n
         b.append(along[1:])
     a, b = np.concatenate(a), np.concatenate(b)
     keep = a != b
-    pair = np.sort(np.minimum(a[keep], b[keep]) * n + np.maximum(a[keep], b[keep]))
-    new = np.empty(len(pair), dtype=bool)
-    new[:1] = True
-    np.not_equal(pair[1:], pair[:-1], out=new[1:])
-    pair = pair[new]  # each edge once: sparse matrices add duplicates up
-    return pair // n, pair % n
+    lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    # Each edge once, sorted by (a, b): scipy's COO → CSR conversion is a counting sort
+    # by row (much quicker than sorting 10M pair keys); duplicates are then merged.
+    graph = sparse.coo_matrix((np.ones(len(lo), dtype=np.int8), (lo, hi)), shape=(n, n)).tocsr()
+    graph.sum_duplicates()
+    rows = np.repeat(np.arange(n), np.diff(graph.indptr))
+    return rows, graph.indices.astype(np.intp)
 
 
 def _single_linkage(n: int, a, b, dist, w) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -641,7 +642,8 @@ def hdbscan_labels(
     tree = cKDTree(upts)
     core, knn = _core_distances(tree, uw, ms)
     a, b = _candidate_edges(upts, knn)
-    d = np.sqrt(((upts[a] - upts[b]) ** 2).sum(axis=1))
+    dx, dy = upts[a, 0] - upts[b, 0], upts[a, 1] - upts[b, 1]
+    d = np.sqrt(dx * dx + dy * dy)
     mrd = np.maximum(d, np.maximum(core[a], core[b]))
     graph = sparse.coo_matrix((mrd + 1.0, (a, b)), shape=(m, m)).tocsr()  # +1: keep zeros
     mst = csgraph.minimum_spanning_tree(graph).tocoo()

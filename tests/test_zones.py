@@ -7,6 +7,8 @@ import pytest
 import shapely
 
 from geo import schema
+from geo import zones as Z
+from geo.timewin import hour_of_week
 from geo.zones import (
     GAP_FELT,
     GAP_UNNAMED,
@@ -154,3 +156,19 @@ def test_perception_gap_both_kinds():
     assert gap[["kind", schema.CELL_ID]].values.tolist() == [[GAP_FELT, "c0"], [GAP_UNNAMED, "c1"]]
     with pytest.raises(ValueError, match="quiet_quantile"):
         perception_gap(cells, quiet_quantile=2)
+
+
+def test_zone_profiles_equal_hour_of_week_per_zone():
+    # random times over a year (both DST changes) in 3 zones: the one-pass profiles equal
+    # geo.timewin.hour_of_week of each zone's rows
+    rng = np.random.default_rng(3)
+    start = pd.Timestamp("2018-01-01", tz="Europe/Stockholm")
+    times = pd.Series(start + pd.to_timedelta(rng.integers(0, 365 * 24 * 60, 500), unit="min"))
+    group = rng.integers(0, 3, 500)
+    w = rng.uniform(0.5, 2.0, 500)
+    profiles = Z._profiles(times, w, group, 3)
+    for k in range(3):
+        expected = hour_of_week(
+            pd.DataFrame({schema.OCCURRED_AT: times[group == k]}), weights=w[group == k]
+        )
+        pd.testing.assert_frame_equal(profiles[k], expected)
