@@ -11,8 +11,9 @@ Back to back in one process (the ratio holds on a busy machine):
 3. HDBSCAN, 10 000 and 100 000 points: scikit-learn ``HDBSCAN`` (10k always, 100k unless
    ``--quick``) against ``hdbscan_labels``; adjusted Rand index printed.
 
-Wall time is the best of one run each (these are seconds long); memory is the process
-peak RSS after each step (``resource``) and tracemalloc's peak for our call.
+Wall time is one untraced run each (these are seconds long); memory is the process peak
+RSS after each step (``resource``) and tracemalloc's peak for our call, from a second run
+(tracemalloc slows numpy-heavy code several times over).
 Usage: ``.venv/bin/python benchmarks/bench_clusters.py [--quick]``.
 """
 
@@ -41,10 +42,16 @@ def blobs(n: int, seed: int = 1) -> np.ndarray:
 
 
 def run(func, *args, **kwargs):
-    tracemalloc.start()
+    """(result, wall seconds, tracemalloc peak MB): timed untraced, then run again traced.
+
+    tracemalloc slows numpy-heavy code by up to ×4 here, so the time comes from a run
+    without it and the peak from a second run with it.
+    """
     t = time.perf_counter()
     out = func(*args, **kwargs)
     secs = time.perf_counter() - t
+    tracemalloc.start()
+    func(*args, **kwargs)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return out, secs, peak
@@ -58,6 +65,7 @@ def main() -> None:
     quick = "--quick" in sys.argv
     print(f"# {platform.node()} {platform.python_version()} {time.strftime('%Y-%m-%d')}")
     xy = blobs(100_000)
+    peaks: dict[tuple[float, float], list[float]] = {}
     auto_w = default_min_weight(len(xy))
     auto_eps, _ = suggest_eps_m(xy, min_weight=auto_w)
     for eps, mw in ((150.0, 10), (auto_eps, auto_w)):
@@ -65,6 +73,7 @@ def main() -> None:
         sk = DBSCAN(eps=eps, min_samples=int(mw)).fit(xy)
         t_sk = time.perf_counter() - t
         ours, t_ours, peak = run(dbscan_labels, xy, eps_m=eps, min_weight=mw)
+        peaks[150.0 if eps == 150.0 else -1.0, mw] = [peak]
         core = np.zeros(len(xy), dtype=bool)
         core[sk.core_sample_indices_] = True
         same = np.array_equal(ours[core], sk.labels_[core])
@@ -78,11 +87,20 @@ def main() -> None:
     auto_eps, _ = suggest_eps_m(big, min_weight=auto_w)
     for eps, mw in ((auto_eps, auto_w), (150.0, 10)):
         labels, secs, peak = run(dbscan_labels, big, eps_m=eps, min_weight=mw)
+        key = (150.0 if eps == 150.0 else -1.0, 10 if eps == 150.0 else default_min_weight(1e5))
+        if key in peaks:
+            peaks[key].append(peak)
         print(
             f"DBSCAN 1M eps={eps:.0f} min={mw:.0f}: ours {secs:.2f} s, tracemalloc peak "
             f"{peak:.0f} MB, RSS {rss_mb():.0f} MB, {labels.max() + 1} clusters "
             f"(sklearn STACK-NOTES: 36 s, 6.8 GB at eps 150 / min 10)"
         )
+    for (eps, mw), pair in peaks.items():
+        if len(pair) == 2:
+            what = f"eps {eps:.0f} / min {mw:.0f}" if eps > 0 else "automatic parameters"
+            print(
+                f"DBSCAN memory, {what}: peak 1M / peak 100k = {pair[1] / pair[0]:.1f} (data x10)"
+            )
     for n in (10_000,) if quick else (10_000, 100_000):
         pts = blobs(n)
         t = time.perf_counter()
