@@ -65,6 +65,9 @@ BOUNDARY_COLOUR = "#1f4e79"
 DIALOGUE_COLOUR = "#6a3d9a"
 SELECTED_COLOUR = "#00b4ff"
 
+#: Height in pixels kept free for the legend when the view is fitted to the zones.
+LEGEND_STRIP_PX = 150
+
 #: Above this many incidents the marker layer becomes a FastMarkerCluster array.
 MAX_SINGLE_MARKERS = 300
 
@@ -220,6 +223,19 @@ class Legend(MacroElement):
             return div;
         };
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        // a section tied to a layer shows only while that layer is switched on
+        function {{ this.get_name() }}_toggle(e, on) {
+            var div = {{ this.get_name() }}.getContainer();
+            div.querySelectorAll("[data-layer]").forEach(function (sec) {
+                if (sec.getAttribute("data-layer") === e.name) {
+                    sec.style.display = on ? "" : "none";
+                }
+            });
+        }
+        {{ this._parent.get_name() }}.on("overlayadd", function (e) {
+            {{ this.get_name() }}_toggle(e, true); });
+        {{ this._parent.get_name() }}.on("overlayremove", function (e) {
+            {{ this.get_name() }}_toggle(e, false); });
         {% endmacro %}
         """
     )
@@ -236,10 +252,12 @@ class Legend(MacroElement):
         self.body = legend_html(sections)
 
 
-def legend_html(sections: Sequence[tuple[str, Sequence[tuple[str, str, str]]]]) -> str:
-    """HTML for a legend: sections of (title, [(shape, colour, label)]).
+def legend_html(sections: Sequence[tuple]) -> str:
+    """HTML for a legend: sections of ``(title, [(shape, colour, label)])``.
 
-    ``shape`` is ``"box"``, ``"line"`` or ``"dot"``. Labels are escaped.
+    ``shape`` is ``"box"``, ``"line"`` or ``"dot"``. Labels are escaped. A section may add
+    ``(..., layer_name, shown)``: it is then tied to that layer of the layer control, starts
+    hidden when the layer does, and follows it when the user switches the layer on or off.
 
     Examples
     --------
@@ -249,9 +267,17 @@ def legend_html(sections: Sequence[tuple[str, Sequence[tuple[str, str, str]]]]) 
     parts = [
         '<div style="background:rgba(255,255,255,0.92);padding:6px 9px;border-radius:4px;'
         "box-shadow:0 1px 4px rgba(0,0,0,.35);font:12px/1.35 system-ui,sans-serif;color:#222;"
-        'max-width:210px">'
+        # sections side by side: a low strip along the bottom hides less of the map
+        "display:flex;flex-wrap:wrap;align-items:flex-start;gap:2px 14px;"
+        'max-width:calc(100vw - 150px)">'
     ]
-    for title, rows in sections:
+    for section in sections:
+        title, rows = section[0], section[1]
+        layer, shown = (section[2], section[3]) if len(section) > 2 else (None, True)
+        attrs = "" if layer is None else f' data-layer="{_esc(layer)}"'
+        if not shown:
+            attrs += ' style="display:none"'
+        parts.append(f"<div{attrs}>")
         parts.append(f'<div style="font-weight:600;margin:3px 0 2px">{_esc(title)}</div>')
         for shape, colour, label in rows:
             if shape == "line":
@@ -265,6 +291,7 @@ def legend_html(sections: Sequence[tuple[str, Sequence[tuple[str, str, str]]]]) 
                 f'<span style="display:inline-block;width:14px;height:12px;{sym}"></span>'
                 f"<span>{_esc(label)}</span></div>"
             )
+        parts.append("</div>")
     parts.append("</div>")
     return "".join(parts)
 
@@ -530,7 +557,8 @@ def add_cells(m: folium.Map, cells: gpd.GeoDataFrame, *, show: bool = False) -> 
     True
     """
     _check_frame(cells, "cells", [schema.GI_BIN, schema.COUNT])
-    group = folium.FeatureGroup(name="Gi*-celler (signifikans)", show=show)
+    layer_name = "Gi*-celler (signifikans)"
+    group = folium.FeatureGroup(name=layer_name, show=show)
     sig = cells[cells[schema.GI_BIN].fillna(0).astype(int) != 0]
     if not sig.empty:
         bins = sig[schema.GI_BIN].astype(int)
@@ -566,7 +594,12 @@ def add_cells(m: folium.Map, cells: gpd.GeoDataFrame, *, show: bool = False) -> 
     present = sorted(set(sig[schema.GI_BIN].astype(int)), reverse=True) if not sig.empty else []
     if present:
         m.lagesbild_legend = getattr(m, "lagesbild_legend", []) + [
-            ("Gi*-celler", [("box", GI_BIN_COLOURS[b], GI_BIN_LABELS[b]) for b in present])
+            (
+                "Gi*-celler",
+                [("box", GI_BIN_COLOURS[b], GI_BIN_LABELS[b]) for b in present],
+                layer_name,
+                show,
+            )
         ]
     return group
 
@@ -747,10 +780,125 @@ def add_dialogue(
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
         ).add_to(group)
         m.lagesbild_legend = getattr(m, "lagesbild_legend", []) + [
-            ("Medborgardialog", [("dot", DIALOGUE_COLOUR, "Otrygg plats")])
+            (
+                "Medborgardialog",
+                [("dot", DIALOGUE_COLOUR, "Otrygg plats")],
+                "Otrygga platser (medborgardialog)",
+                show,
+            )
         ]
     group.add_to(m)
     return group
+
+
+ISSUES_LAYER = "Trygghetsbesiktning (öppna brister)"
+
+
+def add_issues(
+    m: folium.Map, issues: gpd.GeoDataFrame, *, show: bool = True, name: str = ISSUES_LAYER
+) -> folium.FeatureGroup:
+    """Add trygghetsbesiktning issues as a layer that can be switched off, with a legend.
+
+    The markers come from :func:`geo.inspections.issues_layer` (coloured by status, sized by
+    severity, a dark ring when near a top hotspot, escaped popups); the legend names the
+    statuses present.
+
+    Parameters
+    ----------
+    m : folium.Map
+    issues : GeoDataFrame
+        From ``geo.inspections.issues_frame`` (optionally ``flag_near_hotspots``).
+    show : bool, default True
+    name : str
+        Layer name in the layer control.
+
+    Returns
+    -------
+    folium.FeatureGroup
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> areas = gpd.GeoDataFrame({"area_id": ["a"], "area_name": ["A"]},
+    ...     geometry=[box(660000, 6583000, 664000, 6588000)], crs="EPSG:3006")
+    >>> issues = gpd.GeoDataFrame({"id": [1], "category": ["belysning"], "status": ["ny"]},
+    ...     geometry=gpd.points_from_xy([661000], [6584000]), crs="EPSG:3006")
+    >>> m = base_map(areas); _ = add_issues(m, issues)
+    >>> "belysning – ny" in m.get_root().render()
+    True
+    """
+    from geo.inspections import STATUS, STATUS_COLOURS, issues_layer  # sqlalchemy: load late
+
+    _check_frame(issues, "issues")
+    group = issues_layer(issues, name=name, show=show)
+    group.add_to(m)
+    present = [st for st in STATUS_COLOURS if STATUS in issues and (issues[STATUS] == st).any()]
+    if present:
+        rows = [("dot", STATUS_COLOURS[st], f"Brist: {st}") for st in present]
+        m.lagesbild_legend = getattr(m, "lagesbild_legend", []) + [
+            ("Trygghetsbesiktning", rows, name, show)
+        ]
+    return group
+
+
+def add_draw(m: folium.Map) -> folium.Map:
+    """Add the drawing tools for zones: polygon and rectangle only, no editing; return ``m``.
+
+    The drawn shapes come back from ``st_folium(..., returned_objects=["all_drawings"])``
+    as GeoJSON Features in WGS 84.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> areas = gpd.GeoDataFrame({"area_id": ["a"], "area_name": ["A"]},
+    ...     geometry=[box(660000, 6583000, 664000, 6588000)], crs="EPSG:3006")
+    >>> "L.Control.Draw" in add_draw(base_map(areas)).get_root().render()
+    True
+    """
+    folium.plugins.Draw(
+        export=False,
+        draw_options={
+            "polyline": False,
+            "circle": False,
+            "circlemarker": False,
+            "marker": False,
+            "polygon": {"shapeOptions": {"color": SELECTED_COLOUR}},
+            "rectangle": {"shapeOptions": {"color": SELECTED_COLOUR}},
+        },
+        edit_options={"edit": False},
+    ).add_to(m)
+    return m
+
+
+def fit_to(m: folium.Map, frame: gpd.GeoDataFrame, *, margin_m: float = 600.0) -> folium.Map:
+    """Fit the view to ``frame`` plus ``margin_m`` metres around it (replaces earlier fits).
+
+    Used to open the map on the hotspot zones rather than on the whole area, where small
+    zones are a few pixels wide.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> areas = gpd.GeoDataFrame({"area_id": ["a"], "area_name": ["A"]},
+    ...     geometry=[box(660000, 6583000, 680000, 6598000)], crs="EPSG:3006")
+    >>> z = gpd.GeoDataFrame(geometry=[box(661000, 6584000, 661300, 6584300)], crs="EPSG:3006")
+    >>> m = fit_to(base_map(areas), z)
+    >>> m.get_root().render().count("fitBounds")
+    1
+    """
+    if frame is None or frame.empty:
+        return m
+    metric = frame.to_crs(schema.CRS_METRIC)
+    minx, miny, maxx, maxy = metric.total_bounds
+    padded = gpd.GeoDataFrame(
+        geometry=[shapely.box(minx - margin_m, miny - margin_m, maxx + margin_m, maxy + margin_m)],
+        crs=schema.CRS_METRIC,
+    )
+    for key in [k for k, v in m._children.items() if type(v).__name__ == "FitBounds"]:
+        del m._children[key]
+    # keep the bottom strip free: the legend lies there
+    m.fit_bounds(lonlat_bounds(padded), padding_bottom_right=(0, LEGEND_STRIP_PX))
+    return m
 
 
 def selection_layer(zones: gpd.GeoDataFrame, zone_id: str | None) -> folium.FeatureGroup:
@@ -802,8 +950,11 @@ def hotspot_map(
     tiles: str | Tiles | None = None,
     incident_layer: str = "heat",
     show_cells: bool = False,
+    issues: gpd.GeoDataFrame | None = None,
+    fit_zones: bool = True,
 ) -> folium.Map:
-    """The lägesbild map: boundaries, hotspot zones, Gi* cells, heat or points, dialogue places.
+    """The lägesbild map: boundaries, hotspot zones, Gi* cells, heat or points, dialogue
+    places and open trygghetsbesiktning issues.
 
     Parameters
     ----------
@@ -824,6 +975,12 @@ def hotspot_map(
         How incidents are drawn (both layers can be switched on and off in the map).
     show_cells : bool, default False
         Whether the Gi* cell layer starts switched on.
+    issues : GeoDataFrame, optional
+        Trygghetsbesiktning issues (``geo.inspections.issues_frame``), drawn by
+        :func:`add_issues` as a layer that can be switched off.
+    fit_zones : bool, default True
+        Open the view on the zones (with a margin) instead of the whole area, so that
+        zones of a few hundred metres are visible at once; the area when there are none.
 
     Returns
     -------
@@ -867,6 +1024,10 @@ def hotspot_map(
         add_zones(m, zones)
     if dialogue is not None and len(dialogue):
         add_dialogue(m, dialogue)
+    if issues is not None and len(issues):
+        add_issues(m, issues)
+    if fit_zones and not zones_empty:
+        fit_to(m, zones)
     return finish_map(m)
 
 
@@ -1048,6 +1209,12 @@ def zone_details(
             cols = [c for c in reasons.columns if c in near.columns]
             reasons = pd.DataFrame(near[cols]).reset_index(drop=True)
             if schema.MENTIONS in reasons.columns:
+                # the same reason given at several places (or rounds) is one row, summed
+                keys = [c for c in (schema.REASON_CATEGORY, schema.REASON) if c in cols]
+                if keys:
+                    reasons = reasons.groupby(keys, as_index=False, dropna=False, sort=False)[
+                        schema.MENTIONS
+                    ].sum()
                 reasons = reasons.sort_values(schema.MENTIONS, ascending=False, kind="stable")
     return ZoneDetails(
         zone=chosen.iloc[0],
@@ -1067,6 +1234,16 @@ def _change_text(now: float, before: float) -> str:
         return "ungefär som perioden före"
     word = "fler" if pct > 0 else "färre"
     return f"{_fmt(abs(pct))} % {word} än perioden före ({_fmt(before)})"
+
+
+def _counts_text(zone: pd.Series) -> str:
+    """The count ("12 händelser"), plus dialogue mentions when they outnumber the crimes."""
+    n = int(zone[schema.INCIDENT_COUNT])
+    text = f"{_fmt(n)} {'händelse' if n == 1 else 'händelser'}"
+    mentions = zone.get(schema.DIALOGUE_MENTIONS)
+    if mentions is not None and not pd.isna(mentions) and mentions > n:
+        text += f", men {_fmt(mentions)} omnämnanden som otrygg plats i medborgardialogen"
+    return text
 
 
 def briefing(
@@ -1106,9 +1283,11 @@ def briefing(
     Examples
     --------
     >>> from shapely.geometry import box
-    >>> z = gpd.GeoDataFrame({"zone_id": ["z1"], "rank": [1], "name": ["Torget"],
-    ...     "incident_count": [3], "share_of_area_incidents": [0.75],
-    ...     "peak_hours": ["fre 22–02"]}, geometry=[box(0, 0, 100, 100)], crs="EPSG:3006")
+    >>> z = gpd.GeoDataFrame({"zone_id": ["z1", "z2"], "rank": [1, 2],
+    ...     "name": ["Torget", "Tunneln"], "incident_count": [3, 0],
+    ...     "dialogue_mentions": [1, 6], "share_of_area_incidents": [0.75, 0.0],
+    ...     "peak_hours": ["fre 22–02", ""]},
+    ...     geometry=[box(0, 0, 100, 100), box(500, 0, 600, 100)], crs="EPSG:3006")
     >>> now = gpd.GeoDataFrame(geometry=gpd.points_from_xy([10, 20, 30, 900], [10] * 4),
     ...     crs="EPSG:3006")
     >>> before = gpd.GeoDataFrame(geometry=gpd.points_from_xy([10, 900], [10, 10]),
@@ -1117,6 +1296,7 @@ def briefing(
     ...     print(s)
     I A: 4 händelser (våld, 2018), 100 % fler än perioden före (2).
     Mest utsatt: Torget med 3 händelser (75 % av områdets), främst fre 22–02.
+    Därefter: Tunneln (0 händelser, men 6 omnämnanden som otrygg plats i medborgardialogen).
     Störst förändring: Torget, 200 % fler än perioden före (1).
     """
     n_now, n_before = len(incidents), len(previous)
@@ -1139,10 +1319,7 @@ def briefing(
         f"{share_txt}{peak_txt}."
     )
     if len(top) > 1:
-        rest = [
-            f"{r[schema.NAME]} ({_fmt(r[schema.INCIDENT_COUNT])})"
-            for _, r in top.iloc[1:].iterrows()
-        ]
+        rest = [f"{r[schema.NAME]} ({_counts_text(r)})" for _, r in top.iloc[1:].iterrows()]
         out.append(
             "Därefter: "
             + " och ".join([", ".join(rest[:-1]), rest[-1]] if len(rest) > 1 else rest)

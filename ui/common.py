@@ -22,6 +22,14 @@ The API is small on purpose; pages import only these:
     ``st.error`` for the project's own errors (InputError and friends).
 ``setup_map_assets()``
     Points folium at the offline copies in ``static/vendor`` (or warns that they are missing).
+``open_store()``, ``open_issues(data, zones)``
+    The project database (one per process) and its open trygghetsbesiktning issues, flagged
+    near the top hotspots, for the issues layer every map page shows.
+``map_click(m, key=...)``, ``map_drawings(m, key=...)``
+    Show a map and return the point the user last clicked (kept until ``clear_click``) or
+    the polygons drawn on it: the click and Draw handling the pages share.
+``zone_table(zones)``, ``show_choices(run)``
+    The ranked zones with Swedish column names, and the analysis' automatic choices.
 
 ``st.cache_data`` lives here and in pages only, always around a pure ``geo`` call. Large
 frames are passed as ``_``-prefixed arguments (not hashed); ``Data.key`` stands for them.
@@ -471,7 +479,49 @@ def build_map(data: Data, filters: Filters, run):
         focus_area_ids=[filters.area_id],
         tiles=filters.tiles,
         incident_layer="heat",
+        issues=open_issues(data, getattr(run, "zones", None)),
     )
+
+
+# --- the database and the trygghetsbesiktning layer --------------------------------------------
+
+
+@st.cache_resource(show_spinner="Öppnar databasen …")
+def _store(url: str):
+    from geo.store import Store
+
+    return Store(url)
+
+
+def open_store():
+    """One ``geo.store.Store`` (engine and pool) per database URL for the whole app process."""
+    from geo.store import default_url
+
+    return _store(default_url())
+
+
+def open_issues(data: Data, zones=None):
+    """Open trygghetsbesiktning issues (ny, åtgärd beställd), flagged near the top ``zones``.
+
+    With the demo data the demo round is created on first use, as the Trygghetsbesiktning
+    page does. Read fresh on every run (a few rows), so an issue marked on that page shows
+    on the other maps at once. If the database cannot be read the maps still work: a
+    warning says why the layer is missing.
+    """
+    import sqlalchemy.exc
+
+    from geo import inspections as ins
+
+    try:
+        store = open_store()
+        if data.key == "demo":
+            ins.seed_demo(store)
+        issues = ins.issues_frame(store, status=[ins.NEW, ins.ORDERED])
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        st.warning(f"Trygghetsbesiktningens ärenden kunde inte läsas från databasen: {exc}")
+        return None
+    ranked = zones is not None and schema.RANK in zones.columns
+    return ins.flag_near_hotspots(issues, zones if ranked else None)
 
 
 def show_map(data: Data, filters: Filters, run, *, key: str, height: int = 640) -> None:
@@ -554,36 +604,206 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
         st.markdown(f"**Närmaste namngivna plats:** {name} ({kind}, {dist:.0f} m)")
     if len(d.by_category):
         st.markdown("**Händelser per kategori**")
-        st.dataframe(d.by_category.rename_axis("kategori"), width="stretch")
+        st.dataframe(
+            d.by_category.rename("Antal").rename_axis("Kategori").reset_index(),
+            hide_index=True,
+            width="stretch",
+        )
     st.markdown("**Veckodag och timme**")
-    long = d.hour_of_week.reset_index().melt(
-        id_vars="weekday", var_name="timme", value_name="antal"
+    long = (
+        d.hour_of_week.rename_axis("Dag")
+        .reset_index()
+        .melt(id_vars="Dag", var_name="Timme", value_name="Antal")
     )
     chart = (
         alt.Chart(long)
         .mark_rect()
         .encode(
-            x=alt.X("timme:O", title="timme"),
-            y=alt.Y("weekday:O", title=None, sort=list(d.hour_of_week.index)),
-            color=alt.Color("antal:Q", scale=alt.Scale(scheme="reds"), legend=None),
-            tooltip=["weekday", "timme", "antal"],
+            x=alt.X("Timme:O", title="Timme", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y(
+                "Dag:O",
+                title=None,
+                sort=list(d.hour_of_week.index),
+                axis=alt.Axis(labelOverlap=False),
+            ),
+            color=alt.Color("Antal:Q", scale=alt.Scale(scheme="reds"), legend=None),
+            tooltip=["Dag", "Timme", "Antal"],
         )
-        .properties(height=210)
+        .properties(height=alt.Step(20))
     )
     st.altair_chart(chart, width="stretch")
     if len(d.monthly):
         st.markdown("**Per månad**")
-        st.bar_chart(d.monthly, height=150, color="#b10026")
+        st.bar_chart(
+            d.monthly.rename("Antal").rename_axis("Månad"),
+            height=160,
+            color="#b10026",
+            x_label="Månad",
+            y_label="Antal",
+        )
     if len(d.dialogue_reasons):
         st.markdown("**Medborgardialogen: otrygga platser i och nära zonen**")
         st.dataframe(
             d.dialogue_reasons.rename(
                 columns={
-                    schema.REASON_CATEGORY: "kategori",
-                    schema.REASON: "skäl",
-                    schema.MENTIONS: "omnämnanden",
+                    schema.REASON_CATEGORY: "Kategori",
+                    schema.REASON: "Vad invånarna sa",
+                    schema.MENTIONS: "Omnämnanden",
                 }
             ),
             hide_index=True,
             width="stretch",
+            column_config={
+                "Kategori": st.column_config.TextColumn(width="small"),
+                "Vad invånarna sa": st.column_config.TextColumn(width="large"),
+                "Omnämnanden": st.column_config.NumberColumn(width="small"),
+            },
         )
+
+
+# --- maps the user clicks or draws on ----------------------------------------------------------
+
+
+def map_click(m, *, key: str, point_key: str, height: int = 520) -> dict | None:
+    """Show ``m`` and return the point the user clicked last (``{"lat", "lng"}``) or None.
+
+    streamlit-folium repeats the last click on every rerun, so only a click that differs
+    from the one seen before counts as new; the point is kept in ``session_state[point_key]``
+    until :func:`clear_click` (after a save or a cancel). Only ``last_clicked`` comes back
+    from the browser: panning and zooming do not rerun the page.
+    """
+    from streamlit_folium import st_folium
+
+    out = st_folium(
+        m, key=key, height=height, use_container_width=True, returned_objects=["last_clicked"]
+    )
+    click = (out or {}).get("last_clicked")
+    seen = f"{key}_last_seen"
+    if click and click != st.session_state.get(seen):
+        st.session_state[seen] = click
+        st.session_state[point_key] = click
+    return st.session_state.get(point_key)
+
+
+def clear_click(point_key: str) -> None:
+    """Forget the clicked point kept by :func:`map_click`."""
+    st.session_state[point_key] = None
+
+
+def map_drawings(m, *, key: str, height: int = 480) -> list[dict]:
+    """Show ``m`` with the polygon and rectangle tools; return the polygons drawn so far.
+
+    The features are GeoJSON in WGS 84 (``geo.patrol.polygon_from_geojson`` and
+    ``geo.compare.drawn_zones`` read them). Before the first drawing, and in AppTest,
+    the list is empty.
+    """
+    from streamlit_folium import st_folium
+
+    from geo import maps
+
+    maps.add_draw(m)
+    out = st_folium(
+        m, key=key, height=height, use_container_width=True, returned_objects=["all_drawings"]
+    )
+    return [
+        f
+        for f in ((out or {}).get("all_drawings") or [])
+        if (f.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")
+    ]
+
+
+def add_open_issues(m, data: Data, zones=None):
+    """Add the open trygghetsbesiktning issues layer to a page's own map; return ``m``."""
+    from geo import maps
+
+    issues = open_issues(data, zones)
+    if issues is not None and len(issues):
+        maps.add_issues(m, issues)
+    return m
+
+
+# --- the ranked zones as a table ---------------------------------------------------------------
+
+#: Swedish names and formats for the automatic choices a hotspot run reports.
+CHOICE_LABELS = {
+    "cell_size_m": ("Rutstorlek", "{:.0f} m"),
+    "band_m": ("Grannavstånd", "{:.0f} m"),
+    "dialogue_weight": ("Vikt för ett dialogomnämnande", "{:.1f}"),
+    "fdr": ("Korrigering för många test (FDR)", None),
+    "min_bin": ("Zongräns", None),
+    "eps_m": ("Klusteravstånd", "{:.0f} m"),
+    "min_weight": ("Minsta antal i ett kluster", "{:.0f}"),
+}
+MIN_BIN_TEXT = {
+    1: "rutor som är heta med minst 90 % säkerhet bildar zoner",
+    2: "rutor som är heta med minst 95 % säkerhet bildar zoner",
+    3: "rutor som är heta med minst 99 % säkerhet bildar zoner",
+}
+
+
+def show_choices(run) -> None:
+    """The analysis' automatic choices in plain Swedish, in a closed expander."""
+    choices = list(getattr(run, "choices", []) or [])
+    if not choices:
+        return
+    with st.expander("Så räknades hotspotsen"):
+        for choice in choices:
+            name = str(getattr(choice, "name", ""))
+            value = getattr(choice, "value", "")
+            reason = str(getattr(choice, "reason", ""))
+            label, fmt = CHOICE_LABELS.get(name, (name, None))
+            if name == "fdr":
+                shown = "ja" if value else "nej"
+            elif name == "min_bin":
+                shown = f"Gi*-nivå ≥ {int(value)}"
+                reason = MIN_BIN_TEXT.get(int(value), reason)
+            elif fmt and isinstance(value, int | float):
+                shown = fmt.format(value).replace(".", ",")
+            else:
+                shown = str(value)
+            st.markdown(f"**{label}:** {shown}. {reason}")
+
+
+def zone_table(zones) -> pd.DataFrame:
+    """The ranked zones with Swedish column names, ready for ``st.dataframe``."""
+    ordered = zones.sort_values(schema.RANK).reset_index(drop=True)
+
+    def col(name, default=float("nan")):
+        return ordered[name] if name in ordered.columns else pd.Series(default, index=ordered.index)
+
+    return pd.DataFrame(
+        {
+            "Rang": ordered[schema.RANK].astype(int),
+            "Zon": ordered[schema.NAME].astype(str),
+            "Antal": ordered[schema.INCIDENT_COUNT].astype(int),
+            "Andel av områdets brott": col(schema.SHARE_OF_AREA) * 100,
+            "Topptimmar": col(schema.PEAK_HOURS, "").fillna("").astype(str),
+            "Dialogomnämnanden": col(schema.DIALOGUE_MENTIONS, 0).fillna(0).astype(int),
+            "PAI": col(schema.PAI),
+            "Yta (km²)": col(schema.AREA_KM2),
+        }
+    )
+
+
+def zone_table_config() -> dict:
+    """``column_config`` for :func:`zone_table`: formats and explanations."""
+    return {
+        "Rang": st.column_config.NumberColumn(width="small"),
+        "Zon": st.column_config.TextColumn(width="medium"),
+        "Antal": st.column_config.NumberColumn(
+            width="small", help="Händelser i zonen under perioden och tidsfönstret."
+        ),
+        "Andel av områdets brott": st.column_config.NumberColumn(format="%.0f %%"),
+        "Topptimmar": st.column_config.TextColumn(
+            width="medium", help="De timmar i veckan då flest händelser sker i zonen."
+        ),
+        "Dialogomnämnanden": st.column_config.NumberColumn(
+            help="Hur många gånger invånarna pekat ut platsen som otrygg i medborgardialogen."
+        ),
+        "PAI": st.column_config.NumberColumn(
+            format="%.1f",
+            help="Andel händelser delat med andel yta (Chainey m.fl. 2008): 10 = tio gånger "
+            "tätare än snittet i området.",
+        ),
+        "Yta (km²)": st.column_config.NumberColumn(format="%.2f"),
+    }
