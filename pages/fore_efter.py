@@ -109,28 +109,12 @@ def _periods(first: dt.date, last: dt.date):
 
 
 def _drawn_zones(data: common.Data, area, tiles: str):
-    import folium.plugins
-    from streamlit_folium import st_folium
-
     from geo import maps
 
-    m = maps.base_map(area, tiles=tiles)
-    folium.plugins.Draw(
-        export=False,
-        draw_options={
-            "polyline": False,
-            "circle": False,
-            "marker": False,
-            "circlemarker": False,
-            "polygon": True,
-            "rectangle": True,
-        },
-        edit_options={"edit": False},
-    ).add_to(m)
+    m = maps.finish_map(maps.base_map(area, tiles=tiles))
     st.caption("Rita en eller flera zoner med polygon- eller rektangelverktyget.")
-    out = st_folium(m, key="fe_draw_map", height=420, returned_objects=["all_drawings"])
-    drawings = (out or {}).get("all_drawings")
-    if drawings:  # None before the first drawing (and in tests): keep what was drawn
+    drawings = common.map_drawings(m, key="fe_draw_map", height=420)
+    if drawings:  # empty before the first drawing (and in tests): keep what was drawn
         st.session_state[DRAWN] = drawings
     if st.session_state.get(DRAWN) and st.button("Ta bort ritade zoner", key="fe_clear_drawn"):
         st.session_state[DRAWN] = []
@@ -250,7 +234,11 @@ cells = _change(
 from streamlit_folium import st_folium  # noqa: E402 - only this page section needs it
 
 st_folium(
-    compare_report.change_map(cells, area, zones=zones, buffer_m=buffer_m, tiles=filters.tiles),
+    common.add_open_issues(
+        compare_report.change_map(cells, area, zones=zones, buffer_m=buffer_m, tiles=filters.tiles),
+        data,
+        zones,
+    ),
     key="fe_change_map",
     height=480,
     use_container_width=True,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import folium
 import pandas as pd
 import streamlit as st
 
@@ -96,13 +95,13 @@ def _zone_table(zones) -> pd.DataFrame:
             "Nr": zones["pick"].astype(int),
             "Zon": zones[S.NAME].astype(str),
             "Timmar": zones[patrol.RECOMMENDED_HOURS].astype(str),
-            "Incidenter": zones[S.INCIDENT_COUNT].round(0).astype(int),
+            "Antal": zones[S.INCIDENT_COUNT].round(0).astype(int),
             "Träffandel %": share(S.HIT_RATE),
             "Kumulativt %": share(patrol.CUM_HIT_RATE),
             "PAI": zones[S.PAI].round(1),
             "Dialog": zones.get(S.DIALOGUE_MENTIONS),
             "Öppna brister": zones.get(patrol.OPEN_ISSUES),
-            "Yta km²": zones[S.AREA_KM2].round(3),
+            "Yta (km²)": zones[S.AREA_KM2].round(2),
             "Källa": zones.get(patrol.SOURCE),
         }
     ).dropna(axis=1, how="all")
@@ -118,7 +117,7 @@ common.setup_map_assets()
 data = common.get_data()
 times = data.incidents[S.OCCURRED_AT]
 if not len(times):
-    st.info("Det finns inga incidenter. Ladda upp en fil på sidan Data.")
+    st.info("Det finns inga händelser. Ladda upp en fil på sidan Data.")
     st.stop()
 default_start, default_end = patrol.default_period(data.incidents)
 
@@ -176,7 +175,7 @@ start, end = period
 
 st.subheader("När händer det?")
 st.caption(
-    f"Incidenter per veckodag och timme ({', '.join(categories)}, hela dygnet); "
+    f"Händelser per veckodag och timme ({', '.join(categories)}, hela dygnet); "
     "rutor med ram ligger i det valda tidsfönstret."
 )
 try:
@@ -220,12 +219,12 @@ except InputError as exc:
 st.subheader("Zoner")
 st.caption(
     f"{plan.params['window']} · {plan.params['start']} – {plan.params['end']} · "
-    f"{plan.params['window_incidents']} incidenter i fönstret · kandidater: "
+    f"{plan.params['window_incidents']} händelser i fönstret · kandidater: "
     f"{plan.params['candidates']}"
 )
 m1, m2, m3 = st.columns(3)
 m1.metric("Zoner", len(zones))
-m2.metric("Täcker av fönstrets incidenter", f"{zones[patrol.CUM_HIT_RATE].iloc[-1]:.0%}")
+m2.metric("Täcker av fönstrets händelser", f"{zones[patrol.CUM_HIT_RATE].iloc[-1]:.0%}")
 m3.metric("Total yta", f"{zones[S.AREA_KM2].sum():.2f} km²".replace(".", ","))
 
 left, right = st.columns([3, 2], gap="medium")
@@ -236,10 +235,10 @@ with right:
         width="stretch",
         column_config={
             "PAI": st.column_config.NumberColumn(
-                help="Andel incidenter delat med andel yta (Chainey m.fl. 2008)."
+                help="Andel händelser delat med andel yta (Chainey m.fl. 2008)."
             ),
             "Kumulativt %": st.column_config.NumberColumn(
-                help="Andel av fönstrets incidenter som zonerna hittills i listan täcker."
+                help="Andel av fönstrets händelser som zonerna hittills i listan täcker."
             ),
         },
     )
@@ -255,29 +254,10 @@ with left:
     shown = zones.assign(**{S.RANK: zones["pick"]})
     m = maps.base_map(data.areas, focus_area_ids=area_ids)
     maps.add_zones(m, shown)
-    folium.plugins.Draw(
-        export=False,
-        draw_options={
-            "polyline": False,
-            "circle": False,
-            "circlemarker": False,
-            "marker": False,
-            "polygon": True,
-            "rectangle": True,
-        },
-        edit_options={"edit": False},
-    ).add_to(m)
+    common.add_open_issues(m, data, shown)
+    maps.fit_to(m, shown)
     maps.finish_map(m)
-    from streamlit_folium import st_folium
-
-    out = st_folium(
-        m, key="hf_map", height=480, use_container_width=True, returned_objects=["all_drawings"]
-    )
-    drawings = [
-        f
-        for f in ((out or {}).get("all_drawings") or [])
-        if (f.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")
-    ]
+    drawings = common.map_drawings(m, key="hf_map", height=480)
     n1, n2 = st.columns([3, 1], vertical_alignment="bottom")
     new_name = n1.text_input(
         "Namn på ritad zon",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from geo import auth as A
@@ -31,54 +30,37 @@ if zones is None or zones.empty:
     st.stop()
 
 ordered = zones.sort_values(schema.RANK).reset_index(drop=True)
-table = pd.DataFrame(
-    {
-        "Rang": ordered[schema.RANK].astype(int),
-        "Zon": ordered[schema.NAME].astype(str),
-        "Händelser": ordered[schema.INCIDENT_COUNT].astype(int),
-        "Andel av området": ordered.get(schema.SHARE_OF_AREA, pd.Series(dtype=float)) * 100,
-        "Dialog (omnämnanden)": ordered.get(schema.DIALOGUE_MENTIONS, pd.Series(dtype=float)),
-        "Mest": ordered.get(schema.PEAK_HOURS, pd.Series(dtype=str)),
-        "PAI": ordered.get(schema.PAI, pd.Series(dtype=float)),
-        "Yta (km²)": ordered.get(schema.AREA_KM2, pd.Series(dtype=float)),
-    }
-)
+table = common.zone_table(zones)
 selected = common.selected_zone()
 ids = ordered[schema.ZONE_ID].astype(str).tolist()
 table.insert(0, "Vald", ["▶" if z == selected else "" for z in ids])
 
-left, right = st.columns([2, 3], gap="medium")
+st.caption("Välj en rad för att visa zonen i kartan och dess detaljer.")
+event = st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    on_select="rerun",
+    selection_mode="single-row",
+    key="hotspot_table",
+    column_config={"Vald": st.column_config.TextColumn(width=40), **common.zone_table_config()},
+)
+rows = event.selection.rows if event is not None else []
+if rows:
+    chosen = ids[rows[0]]
+    if chosen != st.session_state.get("hotspot_table_last"):
+        st.session_state["hotspot_table_last"] = chosen
+        common.select_zone(chosen)
+        st.session_state["hotspots_map_focus"] = chosen
+        st.rerun()
+
+left, right = st.columns([3, 2], gap="medium")
 with left:
-    event = st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
-        key="hotspot_table",
-        column_config={
-            "Andel av området": st.column_config.NumberColumn(format="%.0f %%"),
-            "PAI": st.column_config.NumberColumn(
-                format="%.1f", help="Andel händelser delat med andel yta (Chainey m.fl. 2008)."
-            ),
-            "Yta (km²)": st.column_config.NumberColumn(format="%.2f"),
-        },
-    )
-    rows = event.selection.rows if event is not None else []
-    if rows:
-        chosen = ids[rows[0]]
-        if chosen != st.session_state.get("hotspot_table_last"):
-            st.session_state["hotspot_table_last"] = chosen
-            common.select_zone(chosen)
-            st.session_state["hotspots_map_focus"] = chosen
-            st.rerun()
-    for choice in getattr(run, "choices", []) or []:
-        name = getattr(choice, "name", "")
-        value = getattr(choice, "value", "")
-        reason = getattr(choice, "reason", "")
-        st.caption(f"**{name}** = {value}: {reason}")
+    common.show_map(data, filters, run, key="hotspots_map", height=560)
+    common.show_choices(run)
 with right:
-    common.show_map(data, filters, run, key="hotspots_map", height=520)
-    if common.selected_zone() in ids:
-        with st.expander("Detaljer för vald zon", expanded=True):
-            common.show_zone_details(data, filters, run, common.selected_zone())
+    zone_id = common.selected_zone()
+    if zone_id not in ids:
+        zone_id = ids[0]
+        st.caption("Visar zon 1. Välj en rad i tabellen eller klicka på en zon för att byta.")
+    common.show_zone_details(data, filters, run, zone_id)

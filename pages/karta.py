@@ -13,6 +13,10 @@ st.title("Lägesbild")
 common.setup_map_assets()
 data = common.get_data()
 filters = common.sidebar_filters(data)
+st.caption(
+    f"{filters.area_name} · {', '.join(filters.categories) or 'inga kategorier'} · "
+    f"{filters.window_label()} · {filters.period_label()}"
+)
 if not filters.categories:
     st.info("Välj minst en brottskategori i sidopanelen.")
     st.stop()
@@ -41,9 +45,20 @@ left, right = st.columns([3, 2], gap="medium")
 with left:
     common.show_map(data, filters, run, key="karta_map")
     st.caption(
-        "Klicka på en zon för detaljer. Siffrorna är zonernas rang (1 = flest händelser). "
-        "Lager (celler, värmekarta, otrygga platser) väljs uppe till höger i kartan."
+        "Klicka på en zon för detaljer. Siffrorna är zonernas rang (1 = hetast). Lager "
+        "(Gi*-celler, värmekarta, otrygga platser, trygghetsbesiktningens brister) slås på och "
+        "av uppe till höger i kartan."
     )
+    if run.zones is not None and not run.zones.empty:
+        st.markdown("**Hotspotzoner**")
+        st.dataframe(
+            common.zone_table(run.zones),
+            hide_index=True,
+            width="stretch",
+            column_config=common.zone_table_config(),
+            column_order=("Rang", "Zon", "Antal", "Topptimmar"),
+        )
+    common.show_choices(run)
 with right:
     zone_id = common.selected_zone()
     zones = run.zones

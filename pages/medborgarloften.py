@@ -15,26 +15,17 @@ import altair as alt
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo import auth as A
 from geo import compare, maps, schema
 from geo import promises as pr
 from geo import report_public as rp
 from geo.errors import ConflictError, InputError
-from geo.store import Store, default_url
 from ui import auth, common
 
 CLICK = "ml_click"  # the map point waiting for the activity form
-LAST_SEEN = "ml_last_seen"
 NOTICE = "ml_notice"
 REPORT = "ml_report"  # {(promise_id, fmt): bytes} made by the report button
-
-
-@st.cache_resource(show_spinner="Öppnar databasen …")
-def open_store(url: str) -> Store:
-    """One Store (engine and pool) per database URL for the whole app process."""
-    return Store(url)
 
 
 def _rerun_with(message: str) -> None:
@@ -50,7 +41,7 @@ st.caption(
 )
 common.setup_map_assets()
 data = common.get_data()
-store = open_store(default_url())
+store = common.open_store()
 if data.key == "demo" and pr.seed_demo_promises(store, areas=data.areas):
     st.toast("Demolöftena för Järfälla 2018 och Farsta 2018 har lagts in.")
 user = st.sidebar.text_input(
@@ -230,13 +221,9 @@ if data.dialogue is not None and len(data.dialogue) and status.area is not None:
         maps.add_dialogue(m, near, show=False)
 pr.activities_layer(placed).add_to(m)
 pr.proposals_layer(pr.proposals_frame(store)).add_to(m)
+common.add_open_issues(m, data, zones)
 maps.finish_map(m)
-out = st_folium(m, key="ml_map", height=520, use_container_width=True,
-                returned_objects=["last_clicked"])  # fmt: skip
-click = (out or {}).get("last_clicked")
-if click and click != st.session_state.get(LAST_SEEN):
-    st.session_state[LAST_SEEN] = click
-    st.session_state[CLICK] = click
+common.map_click(m, key="ml_map", point_key=CLICK, height=520)
 st.caption("Klicka på kartan för att välja platsen för en ny aktivitet eller ett förslag.")
 
 # --- forms: activity, proposal, import ----------------------------------------------------------
@@ -270,7 +257,7 @@ with st.form("ml_new_activity"):
                 lon=point["lng"] if point else None, lat=point["lat"] if point else None,
                 area_id=a_area or None, place_name=a_place, actors=a_actors, notes=a_notes,
             )  # fmt: skip
-            st.session_state.pop(CLICK, None)
+            common.clear_click(CLICK)
             _rerun_with(f"Aktiviteten ({a_type}, {a_day}) är sparad.")
         except (InputError, ConflictError) as exc:
             common.show_error(exc)

@@ -10,24 +10,15 @@ import datetime as dt
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo import auth as A
 from geo import inspections as ins
 from geo import maps, schema
 from geo.errors import ConflictError, InputError
-from geo.store import Store, default_url
 from ui import auth, common
 
 CLICK = "tb_click"  # the map point waiting for the "mark an issue" form
-LAST_SEEN = "tb_last_seen"  # the last click st_folium reported (it repeats it every rerun)
 NOTICE = "tb_notice"  # a success message to show after the rerun that follows a save
-
-
-@st.cache_resource(show_spinner="Öppnar databasen …")
-def open_store(url: str) -> Store:
-    """One Store (engine and pool) per database URL for the whole app process."""
-    return Store(url)
 
 
 def _rerun_with(message: str) -> None:
@@ -44,7 +35,7 @@ st.caption(
 common.setup_map_assets()
 data = common.get_data()
 filters = common.sidebar_filters(data)
-store = open_store(default_url())
+store = common.open_store()
 if data.key == "demo" and ins.seed_demo(store):
     st.toast("En demorunda vid Jakobsbergs station har skapats.")
 
@@ -125,14 +116,7 @@ if area is not None and focus is None:
 
     m.fit_bounds(maps.lonlat_bounds(gpd.GeoDataFrame(geometry=[area], crs=schema.CRS_METRIC)))
 maps.finish_map(m)
-out = st_folium(m, key="tb_map", height=520, use_container_width=True,
-                returned_objects=["last_clicked"])  # fmt: skip
-click = (out or {}).get("last_clicked")
-if click and click != st.session_state.get(LAST_SEEN):
-    st.session_state[LAST_SEEN] = click
-    st.session_state[CLICK] = click
-
-point = st.session_state.get(CLICK)
+point = common.map_click(m, key="tb_map", point_key=CLICK, height=520)
 if point:
     st.markdown(f"**Nytt ärende vid** {float(point['lat']):.5f} N, {float(point['lng']):.5f} E")
     with st.form("tb_new_issue", clear_on_submit=True):
@@ -156,12 +140,12 @@ if point:
                     photo=photo.getvalue() if photo is not None else None,
                     photo_name=photo.name if photo is not None else "",
                 )  # fmt: skip
-                st.session_state[CLICK] = None
+                common.clear_click(CLICK)
                 _rerun_with(f"Ärende {iid} är sparat.")
             except (InputError, ConflictError) as exc:
                 common.show_error(exc)
         if cancel.form_submit_button("Avbryt"):
-            st.session_state[CLICK] = None
+            common.clear_click(CLICK)
             st.rerun()
 
 # --- list and filter --------------------------------------------------------------------------
