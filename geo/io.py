@@ -320,7 +320,7 @@ def _read_vector(path: Path, layer: str | None) -> _Table:
     try:
         layers = [str(x) for x in pyogrio.list_layers(source)[:, 0]]
     except Exception as exc:  # pyogrio raises its own DataSourceError and OSError kinds
-        raise InputError(f"Filen {name} kan inte läsas som geodata: {_first_line(exc)}.") from exc
+        raise InputError(f"Filen {name} kan inte läsas som geodata: {_gdal_reason(exc)}.") from exc
     if not layers:
         raise InputError(f"Filen {name} innehåller inga lager.")
     if layer is None and len(layers) > 1:
@@ -333,7 +333,7 @@ def _read_vector(path: Path, layer: str | None) -> _Table:
         # times as text: GDAL reads naive times as UTC when a column mixes them with offsets
         gdf = pyogrio.read_dataframe(source, layer=layer or layers[0], datetime_as_string=True)
     except Exception as exc:  # noqa: BLE001 - GDAL errors come in several classes
-        raise InputError(f"Filen {name} kan inte läsas som geodata: {_first_line(exc)}.") from exc
+        raise InputError(f"Filen {name} kan inte läsas som geodata: {_gdal_reason(exc)}.") from exc
     return _table_from_gdf(name, gdf)
 
 
@@ -394,6 +394,36 @@ def _table_from_gdf(name: str, gdf: gpd.GeoDataFrame) -> _Table:
     return _Table(
         name, data, np.arange(len(gdf)) + 1, geometry=np.asarray(gdf.geometry.array), crs=gdf.crs
     )
+
+
+#: GDAL's own words (English, with advice about driver prefixes) for the common cases, and
+#: what a user should read instead.
+_GDAL_REASONS = (
+    (
+        "not recognized as being in a supported file format",
+        "innehållet är inget geodataformat som känns igen (skadad fil, eller en annan filtyp "
+        "än ändelsen säger)",
+    ),
+    ("no such file or directory", "filen finns inte"),
+    ("permission denied", "filen får inte läsas (behörighet saknas)"),
+    ("file is not a database", "filen är ingen giltig GeoPackage (SQLite)"),
+)
+
+
+def _gdal_reason(exc: BaseException) -> str:
+    """A plain-Swedish reason for a GDAL failure, or GDAL's first sentence when unknown.
+
+    Examples
+    --------
+    >>> _gdal_reason(OSError("'x.gpkg' not recognized as being in a supported file format.; It"))
+    'innehållet är inget geodataformat som känns igen (skadad fil, eller en annan filtyp än ändelsen säger)'
+    """
+    text = str(exc)
+    lowered = text.lower()
+    for needle, reason in _GDAL_REASONS:
+        if needle in lowered:
+            return reason
+    return _first_line(exc).split(";")[0].rstrip(".")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -523,3 +523,19 @@ def test_demo_centre_stack_flagged_station_stack_kept() -> None:
     assert len(at_centre) == 150
     lonlat = at_centre.geometry.to_crs(4326).iloc[0]
     np.testing.assert_allclose([lonlat.x, lonlat.y], [17.830011, 59.434022], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "content"),
+    [(".gpkg", b"garbage, not a GeoPackage\x00\x01"), (".geojson", b"\x00\x01\x02 not json")],
+    ids=["gpkg", "geojson"],
+)
+def test_unreadable_vector_file_is_one_plain_swedish_sentence(tmp_path, suffix, content):
+    path = tmp_path / f"skräp{suffix}"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as info:
+        io.load_incidents(path)
+    message = str(info.value)
+    assert message.startswith(f"Filen skräp{suffix} kan inte läsas som geodata: ")
+    # GDAL's own English advice about driver prefixes never reaches the user
+    assert "driver" not in message and "\n" not in message
