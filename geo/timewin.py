@@ -26,8 +26,10 @@ import csv
 import datetime as dt
 import functools
 import re
+import tomllib
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import holidays
@@ -242,6 +244,342 @@ def load_lov_calendar(path: str | Path) -> list[tuple[dt.date, dt.date, str]]:
     return sorted(periods)
 
 
+# --- lov per kommun -------------------------------------------------------------------------
+
+#: One lov period: first day, last day (both inclusive), Swedish label.
+LovPeriod = tuple[dt.date, dt.date, str]
+
+#: The index of the demo kommuner's lov calendars (kommun code → calendar CSV).
+DEFAULT_LOV_INDEX = DEFAULT_LOV_CALENDAR.parent / "lov_calendars.toml"
+
+#: Optional column of a boundary frame with the SCB kommun code each area lies in.
+KOMMUN_COLUMN = "kommun"
+
+#: An area id that starts with a four-digit SCB kommun code: "0123", "0180-farsta".
+_KOMMUN_CODE = re.compile(r"^(\d{4})(?:-|$)")
+
+
+class LovCalendarWarning(UserWarning):
+    """Some incidents were judged with another kommun's lov calendar (or none)."""
+
+
+@dataclass(frozen=True, eq=False)
+class LovCalendars:
+    """Lov calendars by kommun, and the rules that find each area's kommun.
+
+    Parameters
+    ----------
+    calendars : mapping of str to sequence of (start, end, label)
+        Kommun code (SCB kommunkod, e.g. "0180") → its lov periods.
+    names : mapping of str to str, optional
+        Kommun code → name, for messages.
+    area_kommun : mapping of str to str, optional
+        Area id → kommun code, for areas whose id carries no code ("lpo-farsta" → "0180").
+    default : str, optional
+        The kommun whose calendar is used for incidents whose kommun is not known or has no
+        calendar (with a :class:`LovCalendarWarning`); None: such incidents are not in lov.
+
+    Examples
+    --------
+    >>> cal = LovCalendars({"0180": [(dt.date(2018, 2, 19), dt.date(2018, 2, 23), "Sportlov")]})
+    >>> cal.kommun_codes(["0180-farsta", "lpo-x"])
+    ['0180', None]
+    """
+
+    calendars: Mapping[str, Sequence[LovPeriod]]
+    names: Mapping[str, str] = field(default_factory=dict)
+    area_kommun: Mapping[str, str] = field(default_factory=dict)
+    default: str | None = None
+
+    def __post_init__(self) -> None:
+        calendars = {
+            str(code): tuple(sorted(_lov_period(p) for p in periods))
+            for code, periods in self.calendars.items()
+        }
+        object.__setattr__(self, "calendars", calendars)
+        object.__setattr__(self, "names", {str(k): str(v) for k, v in self.names.items()})
+        object.__setattr__(
+            self, "area_kommun", {str(k): str(v) for k, v in self.area_kommun.items()}
+        )
+        if self.default is not None and self.default not in calendars:
+            raise ValueError(
+                f'`default` was "{self.default}" but is expected to be one of the calendars\' '
+                f"kommun codes {sorted(calendars)}."
+            )
+
+    @classmethod
+    def load(cls, index: str | Path = DEFAULT_LOV_INDEX) -> LovCalendars:
+        """Read an index TOML (``default``, ``[kommuner."CODE"] name/file``, ``[areas]``).
+
+        Calendar paths are relative to the index file. See ``data/calendar/lov_calendars.toml``.
+
+        Raises
+        ------
+        InputError
+            If the index or a calendar it names is missing or malformed (one sentence).
+
+        Examples
+        --------
+        >>> cal = LovCalendars.load()
+        >>> cal.default, sorted(cal.calendars), cal.area_kommun["lpo-farsta"]
+        ('0123', ['0123', '0180'], '0180')
+        """
+        index = Path(index)
+        if not index.is_file():
+            raise InputError(f"Lovkalenderindexet {index} finns inte.")
+        try:
+            with index.open("rb") as handle:
+                data = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"Lovkalenderindexet {index} är inte giltig TOML: {exc}.") from None
+        kommuner = data.get("kommuner", {})
+        areas = data.get("areas", {})
+        default = data.get("default")
+        if not isinstance(kommuner, dict) or not all(
+            isinstance(v, dict) and isinstance(v.get("file"), str) for v in kommuner.values()
+        ):
+            raise InputError(
+                f"Lovkalenderindexet {index}: varje kommun i [kommuner] behöver "
+                f'file = "kalender.csv" (och gärna name).'
+            )
+        if not isinstance(areas, dict) or not all(isinstance(v, str) for v in areas.values()):
+            raise InputError(
+                f'Lovkalenderindexet {index}: [areas] ska para område och kommunkod, t.ex. "lpo-farsta" = "0180".'
+            )
+        if default is not None and default not in kommuner:
+            raise InputError(
+                f'Lovkalenderindexet {index}: default = "{default}" finns inte bland kommunerna '
+                f"{', '.join(kommuner) or '(inga)'}."
+            )
+        return cls(
+            {code: load_lov_calendar(index.parent / v["file"]) for code, v in kommuner.items()},
+            names={code: v.get("name", code) for code, v in kommuner.items()},
+            area_kommun=areas,
+            default=default,
+        )
+
+    def with_calendar(
+        self, code: str, calendar: str | Path | Iterable[tuple], *, name: str | None = None
+    ) -> LovCalendars:
+        """A new registry with ``code``'s calendar added or replaced (a CSV path or periods).
+
+        Examples
+        --------
+        >>> cal = LovCalendars({}).with_calendar("0180", [(dt.date(2018, 2, 19),
+        ...     dt.date(2018, 2, 23), "Sportlov")], name="Stockholm")
+        >>> cal.periods("0180")[0][2], cal.label("0180")
+        ('Sportlov', 'Stockholm (0180)')
+        """
+        code = str(code).strip()
+        if not code:
+            raise ValueError("`code` was empty; give the kommun code, e.g. 0180.")
+        periods = (
+            load_lov_calendar(calendar) if isinstance(calendar, str | Path) else list(calendar)
+        )
+        names = {**self.names, code: name} if name else dict(self.names)
+        return replace(self, calendars={**self.calendars, code: periods}, names=names)
+
+    def with_default(self, code: str) -> LovCalendars:
+        """A new registry whose fallback calendar is ``code``'s."""
+        return replace(self, default=code)
+
+    def periods(self, code: str) -> tuple[LovPeriod, ...]:
+        """The lov periods of kommun ``code`` (KeyError naming the known codes)."""
+        try:
+            return self.calendars[code]
+        except KeyError:
+            raise KeyError(
+                f"No lov calendar for kommun {code!r}; known: {sorted(self.calendars)}."
+            ) from None
+
+    def label(self, code: str) -> str:
+        """ "Stockholm (0180)" for messages."""
+        name = self.names.get(code)
+        return f"{name} ({code})" if name and name != code else code
+
+    def kommun_codes(
+        self, area_ids: Iterable[object], areas: pd.DataFrame | None = None
+    ) -> list[str | None]:
+        """The kommun code of each area id (None where it cannot be found).
+
+        For each area, the first rule that gives a code wins:
+
+        1. the area's ``kommun`` column in ``areas`` (when present and filled);
+        2. this registry's ``area_kommun`` (the index's ``[areas]`` table);
+        3. an id that starts with a four-digit code ("0123", "0180-farsta"), or any id of an
+           area of level "kommun";
+        4. the area's ``parent_id`` chain in ``areas``;
+        5. the areas whose parent it is, when they all give the same code (an LPO inside one
+           kommun: lpo-farsta's stadsdelar are all "0180-...").
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> areas = pd.DataFrame({"area_id": ["lpo-s", "s-1", "s-2", "k", "k-1"],
+        ...     "level": ["lpo", "stadsdel", "stadsdel", "kommun", "kommundel"],
+        ...     "parent_id": [None, "lpo-s", "lpo-s", None, "k"],
+        ...     "kommun": [None, "0180", "0180", None, None]})
+        >>> LovCalendars({}).kommun_codes(["s-1", "lpo-s", "k-1", "0123-x", None], areas)
+        ['0180', '0180', 'k', '0123', None]
+        """
+        own: dict[str, str] = {}
+        level: dict[str, str] = {}
+        parent: dict[str, str] = {}
+        children: dict[str, list[str]] = {}
+        if areas is not None:
+            _require(areas, schema.AREA_ID)
+            ids = areas[schema.AREA_ID].astype(str).tolist()
+            for col, store in (
+                (KOMMUN_COLUMN, own),
+                (schema.LEVEL, level),
+                (schema.PARENT_ID, parent),
+            ):
+                if col in areas.columns:
+                    for area, value in zip(ids, areas[col].tolist(), strict=True):
+                        if pd.notna(value) and str(value).strip():
+                            store[area] = str(value).strip()
+            for area, up in parent.items():
+                children.setdefault(up, []).append(area)
+
+        def upward(area: str, seen: frozenset[str]) -> str | None:
+            if area in own:
+                return own[area]
+            if area in self.area_kommun:
+                return self.area_kommun[area]
+            match = _KOMMUN_CODE.match(area)
+            if match or level.get(area) == "kommun":
+                return match[1] if match else area
+            up = parent.get(area)
+            return upward(up, seen | {area}) if up and up not in seen else None
+
+        found: dict[str, str | None] = {}
+        for area in {str(a) for a in area_ids if a is not None and pd.notna(a)}:
+            code = upward(area, frozenset())
+            if code is None:
+                below = {upward(c, frozenset({area})) for c in children.get(area, [])}
+                code = below.pop() if len(below) == 1 else None
+            found[area] = code
+        return [None if a is None or pd.isna(a) else found[str(a)] for a in area_ids]
+
+
+def _lov_period(period: Sequence) -> LovPeriod:
+    start, end = pd.Timestamp(period[0]).date(), pd.Timestamp(period[1]).date()
+    return (start, end, str(period[2]) if len(period) > 2 else "lov")
+
+
+@functools.lru_cache(maxsize=1)
+def default_lov_calendars() -> LovCalendars:
+    """The demo kommuner's calendars (``data/calendar/lov_calendars.toml``), read once.
+
+    Examples
+    --------
+    >>> default_lov_calendars().label("0180")
+    'Stockholm (0180)'
+    """
+    return LovCalendars.load(DEFAULT_LOV_INDEX)
+
+
+def _in_periods(days: np.ndarray, periods: Iterable[Sequence]) -> np.ndarray:
+    """True where the datetime64[D] ``days`` fall inside one of the inclusive periods."""
+    inside = np.zeros(len(days), dtype=bool)
+    for period in periods:
+        start, end = np.datetime64(period[0], "D"), np.datetime64(period[1], "D")
+        inside |= (days >= start) & (days <= end)
+    return inside
+
+
+def lov_mask(
+    frame: pd.DataFrame,
+    *,
+    areas: pd.DataFrame | None = None,
+    calendars: LovCalendars | None = None,
+) -> np.ndarray:
+    """True for each incident whose evening date is a lov day **of its own kommun**.
+
+    Each row's kommun comes from its ``area_id`` (:meth:`LovCalendars.kommun_codes`, using
+    ``areas`` for ``kommun`` / ``level`` / ``parent_id``). A frame without ``area_id`` but
+    with geometry is placed in ``areas`` first (``geo.io.assign_areas``, finest level).
+    Rows whose kommun is unknown or has no calendar use the registry's default calendar
+    (none: not lov), with a :class:`LovCalendarWarning` naming how many rows.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        With ``occurred_at`` (tz-aware) and ideally ``area_id``.
+    areas : DataFrame, optional
+        Boundaries with ``area_id`` (and ``level``, ``parent_id``, ``kommun``).
+    calendars : LovCalendars, optional
+        Default: :func:`default_lov_calendars` (the demo kommuner).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"occurred_at": pd.to_datetime(["2018-02-20 12:00"] * 2)
+    ...     .tz_localize("Europe/Stockholm"), "area_id": ["0180-farsta", "0123-jakobsberg"]})
+    >>> lov_mask(f).tolist()  # Stockholm's sportlov is week 8, Järfälla's week 9
+    [True, False]
+    """
+    calendars = default_lov_calendars() if calendars is None else calendars
+    if not isinstance(calendars, LovCalendars):
+        raise TypeError(f"`calendars` must be a LovCalendars, got {type(calendars).__name__}.")
+    _require(frame, schema.OCCURRED_AT)
+    days = _evening_dates_wall(_local_wall(frame[schema.OCCURRED_AT])).values.astype(
+        "datetime64[D]"
+    )
+    codes = np.full(len(frame), None, dtype=object)
+    area_ids = _incident_area_ids(frame, areas)
+    if area_ids is not None:
+        codes[:] = calendars.kommun_codes(area_ids, areas)
+    inside = np.zeros(len(frame), dtype=bool)
+    known = np.array([c in calendars.calendars for c in codes], dtype=bool)
+    for code in {c for c in codes[known]}:
+        rows = codes == code
+        inside[rows] = _in_periods(days[rows], calendars.periods(code))
+    unknown = ~known
+    if unknown.any():
+        fallback = calendars.default
+        if fallback is not None:
+            inside[unknown] = _in_periods(days[unknown], calendars.periods(fallback))
+        other_kommun = any(c is not None for c in codes[unknown])
+        if fallback is None or other_kommun or len(calendars.calendars) > 1:
+            warnings.warn(_lov_fallback_message(codes, unknown, calendars), LovCalendarWarning,
+                          stacklevel=2)  # fmt: skip
+    return inside
+
+
+def _incident_area_ids(frame: pd.DataFrame, areas: pd.DataFrame | None) -> list | None:
+    """Each row's area id: its ``area_id``, or placed in ``areas`` by location; None."""
+    if schema.AREA_ID in frame.columns:
+        return frame[schema.AREA_ID].tolist()
+    if areas is not None and hasattr(frame, "geometry") and hasattr(areas, "geometry"):
+        from geo.io import assign_areas
+
+        placed, _outside = assign_areas(frame, areas)
+        return placed[schema.AREA_ID].tolist()
+    return None
+
+
+def _lov_fallback_message(codes: np.ndarray, unknown: np.ndarray, calendars: LovCalendars) -> str:
+    missing = sorted({c for c in codes[unknown] if c is not None})
+    why = (
+        f"kommun {', '.join(missing)} saknar lovkalender"
+        if missing
+        else "kommunen kunde inte bestämmas från området"
+    )
+    used = (
+        f"{calendars.label(calendars.default)}s lovkalender användes för dem"
+        if calendars.default is not None
+        else "de räknas inte som lov"
+    )
+    return (
+        f"Lov: för {int(unknown.sum())} av {len(codes)} händelser {why}; {used}. "
+        f"Kända kalendrar: {', '.join(calendars.label(c) for c in sorted(calendars.calendars))}."
+    )
+
+
 # --- windows ------------------------------------------------------------------------------
 
 
@@ -271,6 +609,10 @@ class TimeWindow:
         evening date).
     lov : tuple of (start_date, end_date) or None
         If given, only evening dates inside one of these inclusive periods.
+    lov_per_kommun : bool
+        The lov periods depend on each incident's kommun: :func:`filter_incidents` then
+        tests lov with :func:`lov_mask` (each incident against its own kommun's calendar)
+        and ``lov`` holds only the fallback periods that :meth:`mask` uses on bare times.
 
     Examples
     --------
@@ -285,6 +627,7 @@ class TimeWindow:
     holidays: str = "any"
     lov: tuple[tuple[dt.date, dt.date], ...] | None = None
     name: str = field(default="", compare=False)
+    lov_per_kommun: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hours", _frozen_mask(np.asarray(self.hours)))
@@ -292,6 +635,8 @@ class TimeWindow:
             raise ValueError(
                 f'`holidays` was "{self.holidays}" but is expected to be in {_HOLIDAY_CHOICES}.'
             )
+        if self.lov_per_kommun and self.lov is None:
+            raise ValueError("`lov_per_kommun` needs `lov` (the fallback periods); got None.")
         if self.lov is not None:
             object.__setattr__(
                 self,
@@ -321,12 +666,17 @@ class TimeWindow:
         calendar[:, night] = np.roll(evening[:, night], 1, axis=0)
         return calendar
 
-    def mask(self, times: pd.Series | pd.DatetimeIndex | Sequence) -> np.ndarray:
+    def mask(
+        self, times: pd.Series | pd.DatetimeIndex | Sequence, *, in_lov: np.ndarray | None = None
+    ) -> np.ndarray:
         """True for each time inside the window (vectorised).
 
         Parameters
         ----------
         times : Series, DatetimeIndex or sequence of tz-aware timestamps
+        in_lov : array of bool, optional
+            For a window with lov: whether each time is a lov day (e.g. from
+            :func:`lov_mask`, per kommun), used instead of the window's own ``lov`` periods.
 
         Returns
         -------
@@ -345,10 +695,13 @@ class TimeWindow:
             on_holiday = _is_holiday(days)
             keep &= on_holiday if self.holidays == "only" else ~on_holiday
         if self.lov is not None:
-            in_lov = np.zeros(len(days), dtype=bool)
-            for start, end in self.lov:
-                in_lov |= (days >= np.datetime64(start, "D")) & (days <= np.datetime64(end, "D"))
-            keep &= in_lov
+            if in_lov is None:
+                in_lov = _in_periods(days, self.lov)
+            elif np.shape(in_lov) != (len(days),):
+                raise ValueError(
+                    f"`in_lov` has shape {np.shape(in_lov)}; expected one value per time ({len(days)})."
+                )
+            keep &= np.asarray(in_lov, dtype=bool)
         return keep
 
 
@@ -489,14 +842,17 @@ def _days_label(days: Sequence[int]) -> str:
 
 
 def lov_window(
-    calendar: str | Path | Iterable[tuple], *, hours: TimeWindow | None = None
+    calendar: str | Path | Iterable[tuple] | None = None, *, hours: TimeWindow | None = None
 ) -> TimeWindow:
-    """A window for the school holidays (lov) of one kommun.
+    """A window for the school holidays (lov): per kommun, or from one fixed calendar.
 
     Parameters
     ----------
-    calendar : path or iterable of (start_date, end_date[, label])
-        A calendar CSV (see :func:`load_lov_calendar`) or the periods themselves.
+    calendar : path, iterable of (start_date, end_date[, label]) or None
+        None (default): each incident's own kommun's lov (``lov_per_kommun``; the calendars
+        are given to :func:`filter_incidents` as ``lov_calendars``, the demo ones by
+        default). A calendar CSV (see :func:`load_lov_calendar`) or periods: these dates for
+        every incident, whatever its kommun.
     hours : TimeWindow, optional
         Restrict to these hours (e.g. ``WINDOWS["kväll och natt"]``); all hours by default.
 
@@ -513,14 +869,20 @@ def lov_window(
     >>> w.mask(times.tz_localize("Europe/Stockholm")).tolist()
     [True, True, False]
     """
-    if isinstance(calendar, str | Path):
+    per_kommun = calendar is None
+    if per_kommun:
+        registry = default_lov_calendars()
+        periods = registry.periods(registry.default) if registry.default is not None else []
+    elif isinstance(calendar, str | Path):
         periods = load_lov_calendar(calendar)
     else:
         periods = list(calendar)
     spans = tuple((p[0], p[1]) for p in periods)
     base = hours if hours is not None else _ALL_HOURS
     label = "lov" if hours is None else f"lov, {base.label}"
-    return TimeWindow(base.hours, label, holidays=base.holidays, lov=spans, name="lov")
+    return TimeWindow(
+        base.hours, label, holidays=base.holidays, lov=spans, name="lov", lov_per_kommun=per_kommun
+    )
 
 
 _ALL_HOURS = TimeWindow(np.ones((7, 24), dtype=bool), "hela dygnet", name="alla")
@@ -557,7 +919,7 @@ def _named_windows() -> dict[str, TimeWindow]:
 
 
 class _Windows(Mapping[str, TimeWindow]):
-    """Named windows; "lov" is read from the demo kommun's calendar on first use."""
+    """Named windows; "lov" (per kommun) reads the demo calendars on first use."""
 
     def __init__(self) -> None:
         self._fixed = _named_windows()
@@ -566,7 +928,7 @@ class _Windows(Mapping[str, TimeWindow]):
     def __getitem__(self, key: str) -> TimeWindow:
         if key == "lov":
             if self._lov is None:
-                self._lov = lov_window(DEFAULT_LOV_CALENDAR)
+                self._lov = lov_window()
             return self._lov
         return self._fixed[key]
 
@@ -579,7 +941,8 @@ class _Windows(Mapping[str, TimeWindow]):
 
 
 #: Named windows: alla, kväll, natt, kväll och natt, helgkvällar och helgnätter, vardagar,
-#: helgdagar, lov (the demo kommun's calendar; use :func:`lov_window` for another kommun).
+#: helgdagar, lov (each incident's kommun's lov, see :func:`lov_mask`; on bare times, as in
+#: ``WINDOWS["lov"].mask(times)``, the default kommun's calendar: Järfälla in the demo).
 WINDOWS: Mapping[str, TimeWindow] = _Windows()
 
 
@@ -644,6 +1007,8 @@ def filter_incidents(
     categories: Iterable[str] | None = None,
     area_ids: Iterable[str] | None = None,
     window: TimeWindow | str | None = None,
+    areas: pd.DataFrame | None = None,
+    lov_calendars: LovCalendars | None = None,
 ) -> pd.DataFrame:
     """Keep the incidents inside a period, categories, areas and time window.
 
@@ -659,7 +1024,15 @@ def filter_incidents(
     area_ids : iterable of str, optional
         Keep rows whose ``area_id`` is one of these.
     window : TimeWindow or str, optional
-        A window, a name in :data:`WINDOWS`, or text for :func:`parse_window`.
+        A window, a name in :data:`WINDOWS`, or text for :func:`parse_window`. With "lov"
+        (or any window with ``lov_per_kommun``) each incident is tested against its own
+        kommun's lov calendar (:func:`lov_mask`).
+    areas : DataFrame, optional
+        Boundaries (``area_id``, ``level``, ``parent_id``, optional ``kommun``) used only to
+        find each incident's kommun for lov; incidents without ``area_id`` are placed in
+        them by location.
+    lov_calendars : LovCalendars, optional
+        The kommuner's lov calendars; default :func:`default_lov_calendars` (the demo ones).
 
     Returns
     -------
@@ -672,6 +1045,11 @@ def filter_incidents(
     ValueError
         For an unknown category (the allowed ones listed), a missing column, naive times or
         an unknown window.
+
+    Warns
+    -----
+    LovCalendarWarning
+        When some incidents' kommun is unknown or has no lov calendar (see :func:`lov_mask`).
 
     Examples
     --------
@@ -699,7 +1077,11 @@ def filter_incidents(
                 side = local_dates >= day if name == "start" else local_dates <= day
             keep &= np.asarray(side, dtype=bool)
         if window is not None:
-            keep &= resolve_window(window).mask(times)
+            chosen = resolve_window(window)
+            in_lov = None
+            if chosen.lov_per_kommun:
+                in_lov = lov_mask(frame, areas=areas, calendars=lov_calendars)
+            keep &= chosen.mask(times, in_lov=in_lov)
     if categories is not None:
         wanted = [categories] if isinstance(categories, str) else list(categories)
         unknown = [c for c in wanted if c not in schema.CATEGORIES]
