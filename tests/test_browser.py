@@ -3,7 +3,9 @@
 Starts ``streamlit run app.py`` on a free port in its own process group, waits for
 ``/_stcore/health``, and checks what a commander sees: the Leaflet map inside the
 streamlit-folium iframe, hotspot polygons drawn, the Jakobsberg station zone named for
-Järfälla, and a zone's details after a click. Screenshots go to ``tests/artifacts/``.
+Järfälla, the trygghetsbesiktning layer, a zone's details after a click, and the
+Helgförstärkning map with its drawing tools. One server for the module. Screenshots go to
+``tests/artifacts/``.
 """
 
 from __future__ import annotations
@@ -135,7 +137,19 @@ def test_karta_shows_hotspots_and_details_on_click(app_url, browser):
     assert frame.locator(".leaflet-overlay-pane path").count() >= 2
     # rank labels and the legend are drawn
     assert frame.locator(".lagesbild-rank").count() >= 1
-    assert "Hotspotzoner" in frame.locator(".lagesbild-legend").inner_text()
+    legend = frame.locator(".lagesbild-legend").inner_text()
+    assert "Hotspotzoner" in legend
+    # the demo's open trygghetsbesiktning issues are a layer of their own, with a legend
+    assert "Trygghetsbesiktning" in legend
+    # (the layer control is collapsed: its text is there but not visible)
+    layers = frame.locator(".leaflet-control-layers").text_content()
+    assert "Trygghetsbesiktning (öppna brister)" in layers
+    # the zone list beside the map names the station zone first
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.wait_for(timeout=60_000)
+    assert "Jakobsbergs station" in " ".join(
+        page.locator('[data-testid="stDataFrame"] [role="gridcell"]').all_inner_texts()
+    )
     # I korthet names Jakobsberg for Järfälla (the default police area)
     summary = page.get_by_text("Mest utsatt:", exact=False).first
     summary.wait_for(timeout=60_000)
@@ -143,13 +157,29 @@ def test_karta_shows_hotspots_and_details_on_click(app_url, browser):
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / "karta.png"), full_page=True)
 
-    # click the second-ranked zone's label position: its polygon lies under the label
-    labels = frame.locator(".lagesbild-rank")
-    target = labels.nth(1) if labels.count() > 1 else labels.first
-    number = target.inner_text().strip()
-    box = target.bounding_box()
-    # labels are not interactive; click just beside the label's centre, inside the polygon
-    page.mouse.click(box["x"] + box["width"] / 2 + 1, box["y"] + box["height"] / 2 + 1)
+    # Zone 1's details show first; select zone 2 by a Leaflet click on its polygon. A real
+    # mouse click (page.mouse.click) on the polygon reaches Leaflet as a map click only, in
+    # headless chromium, so the click is fired through Leaflet: streamlit-folium's handler,
+    # the round trip and the server-side zone lookup are what this checks.
+    number = "2"
+    fired = (
+        page.locator(MAP_IFRAME)
+        .element_handle()
+        .content_frame()
+        .evaluate(
+            """() => {
+            for (const k in window.map._layers) {
+                const l = window.map._layers[k];
+                if (l.feature && l.feature.properties && l.feature.properties.rank === 2) {
+                    l.fire("click", {latlng: l.getCenter()});
+                    return true;
+                }
+            }
+            return false;
+        }"""
+        )
+    )
+    assert fired, "no polygon with rank 2 on the map"
     page.get_by_role("heading", name=f"{number}. ").first.wait_for(timeout=60_000)
     page.get_by_text("Veckodag och timme").first.wait_for(timeout=30_000)
     page.wait_for_timeout(1500)
@@ -168,6 +198,20 @@ def test_hotspot_list_names_jakobsberg(app_url, browser):
     text = grid.inner_text() + " ".join(
         page.locator('[data-testid="stDataFrame"] [role="gridcell"]').all_inner_texts()
     )
-    assert "Jakobsberg" in text
+    assert "Jakobsbergs station" in text
     page.screenshot(path=str(ARTIFACTS / "hotspots.png"), full_page=True)
+    page.close()
+
+
+def test_helgforstarkning_map_shows_zones_and_drawing_tools(app_url, browser):
+    page = browser.new_page(viewport={"width": 1500, "height": 1400})
+    frame, remote = _open_map(page, app_url, "helgforstarkning")
+    # the chosen zones are drawn with their pick numbers, and the Draw toolbar is there
+    assert frame.locator(".lagesbild-rank").count() >= 1
+    frame.locator(".leaflet-draw-draw-polygon").wait_for(timeout=30_000)
+    assert frame.locator(".leaflet-draw-draw-rectangle").count() == 1
+    page.get_by_text("Håller hotspotsen?").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / "helgforstarkning.png"), full_page=True)
+    assert remote == [], f"the offline map fetched remote URLs: {remote[:5]}"
     page.close()
