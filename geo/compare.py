@@ -78,6 +78,7 @@ BUFFER_BEFORE = "buffer_before"
 BUFFER_AFTER = "buffer_after"
 CONTROL_BEFORE = "control_before"
 CONTROL_AFTER = "control_after"
+CONTROL_NAME = "control_area"
 CONTROL_BUFFER_BEFORE = "control_buffer_before"
 CONTROL_BUFFER_AFTER = "control_buffer_after"
 SUCCESS = "success"
@@ -114,6 +115,7 @@ COLUMN_LABELS_SV = {
     BUFFER_AFTER: "Närområde efter",
     CONTROL_BEFORE: "Kontroll före",
     CONTROL_AFTER: "Kontroll efter",
+    CONTROL_NAME: "Kontrollområde",
     CONTROL_BUFFER_BEFORE: "Kontrollens närområde före",
     CONTROL_BUFFER_AFTER: "Kontrollens närområde efter",
     SUCCESS: "Success (B&J)",
@@ -745,33 +747,156 @@ def drawn_zones(features: Sequence[Mapping[str, Any]] | None) -> gpd.GeoDataFram
     ).to_crs(schema.CRS_METRIC)
 
 
-def read_zones(path: str | Path, *, id_col: str | None = None) -> gpd.GeoDataFrame:
-    """Read a zone file through ``geo.io.load_boundaries`` and :func:`prepare_zones`.
+#: Layer chosen automatically from a GeoPackage with several (project exports name it so).
+ZONES_LAYER = "zones"
+# Zone contract (docs/ARCHITECTURE.md) first; area columns only when none of these is there.
+_ZONE_ID_COLUMNS = (schema.ZONE_ID, "zon_id", "zone")
+_ZONE_NAME_COLUMNS = (schema.NAME, "zone_name", "namn", "zon_namn")
 
-    A ``zone_id`` column (as in exported helgförstärkning zones) is used as the id when
-    ``id_col`` is not given and the file has one; otherwise io's guess (or the name).
+
+def _layers(path: Path) -> list[str]:
+    """Layer names of a GeoPackage (or other multi-layer vector file); [] when not one."""
+    import pyogrio
+
+    if path.suffix.lower() not in (".gpkg", ".sqlite", ".fgb", ".geojson", ".json"):
+        return []
+    try:
+        return [str(x) for x in pyogrio.list_layers(path)[:, 0]]
+    except Exception:  # noqa: BLE001 - unreadable: let geo.io say why in its own words
+        return []
+
+
+def pick_layer(
+    path: str | Path, layer: str | None, *, option: str, prefer: str | None = None
+) -> tuple[str | None, list[str]]:
+    """The layer to read from ``path`` and a Swedish note on an automatic choice.
+
+    ``layer`` wins when given. A file with one layer needs none. With several, the layer
+    named ``prefer`` is taken (and said so); otherwise the message names ``option``.
+
+    Raises
+    ------
+    InputError
+        If ``layer`` is not in the file, or the file has several layers and none is
+        ``prefer``.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from shapely.geometry import box
+    >>> p = os.path.join(tempfile.mkdtemp(), "h.gpkg")
+    >>> for name in ("cells", "zones"):
+    ...     gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)], crs=3006).to_file(p, layer=name)
+    >>> pick_layer(p, None, option="--zones-layer", prefer="zones")
+    ('zones', ['h.gpkg har flera lager (cells, zones): lagret "zones" används (välj ett annat med --zones-layer).'])
+    """
+    path = Path(path)
+    layers = _layers(path) if path.exists() else []
+    if layer is not None:
+        if layers and layer not in layers:
+            raise InputError(
+                f"Filen {path.name} har inget lager '{layer}'; lagren är: {', '.join(layers)}."
+            )
+        return layer, []
+    if len(layers) <= 1:
+        return None, []
+    if prefer is not None and prefer in layers:
+        return prefer, [
+            f'{path.name} har flera lager ({", ".join(layers)}): lagret "{prefer}" används '
+            f"(välj ett annat med {option})."
+        ]
+    raise InputError(
+        f"Filen {path.name} har flera lager ({', '.join(layers)}); välj ett med {option}."
+    )
+
+
+def _fields(path: Path, layer: str | None) -> list[str]:
+    import pyogrio
+
+    try:
+        return [str(f) for f in pyogrio.read_info(path, layer=layer)["fields"]]
+    except Exception:  # noqa: BLE001 - not a GDAL file (CSV, zip): geo.io guesses the columns
+        return []
+
+
+def load_zones(
+    path: str | Path,
+    *,
+    id_col: str | None = None,
+    name_col: str | None = None,
+    layer: str | None = None,
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Read a zone file and say what was chosen: ``(zones, notes)``.
+
+    The layer is ``layer``, or ``"zones"`` in a GeoPackage with several layers (the
+    hotspots and helgförstärkning exports), or the only one. The id is ``id_col`` or the
+    first of ``zone_id``/``zon_id``/``zone``; the name is ``name_col`` or the first of
+    ``name``/``zone_name``/``namn``/``zon_namn`` (the zone contract), so a zone named
+    "Jakobsbergs station" in area "Jakobsberg" keeps its own name. Without these columns
+    geo.io guesses (area id and name). ``notes`` are Swedish sentences for the user.
+
+    Returns
+    -------
+    tuple of (GeoDataFrame, list of str)
+        Zones from :func:`prepare_zones` and the notes.
+
+    Raises
+    ------
+    InputError
+        For an unreadable file, an unknown or missing layer choice, or one without polygons.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from shapely.geometry import box
+    >>> p = os.path.join(tempfile.mkdtemp(), "z.geojson")
+    >>> gpd.GeoDataFrame({"zone_id": ["z1"], "name": ["Jakobsbergs station"],
+    ...     "area_name": ["Jakobsberg"]}, geometry=[box(670000, 6580000, 670100, 6580100)], crs=3006).to_file(p)
+    >>> load_zones(p)[0][["zone_id", "name"]].values.tolist()
+    [['z1', 'Jakobsbergs station']]
+    """
+    from geo.io import load_boundaries
+
+    path = Path(path)
+    layer, notes = pick_layer(path, layer, option="--zones-layer", prefer=ZONES_LAYER)
+    fields = _fields(path, layer) if path.exists() else []
+    if id_col is None:
+        id_col = next((c for c in _ZONE_ID_COLUMNS if c in fields), None)
+    if name_col is None:
+        name_col = next((c for c in _ZONE_NAME_COLUMNS if c in fields), None)
+    result = load_boundaries(path, id_col=id_col, name_col=name_col, layer=layer)
+    if result.frame.empty and len(result.rejected):
+        reasons = "; ".join(
+            f"rad {r.row}: {r.reason}" for r in result.rejected.head(3).itertuples(index=False)
+        )
+        raise InputError(f"Zonfilen {path.name} har ingen användbar polygon ({reasons}).")
+    return prepare_zones(result.frame), notes
+
+
+def read_zones(
+    path: str | Path,
+    *,
+    id_col: str | None = None,
+    name_col: str | None = None,
+    layer: str | None = None,
+) -> gpd.GeoDataFrame:
+    """The zones of :func:`load_zones` without the notes.
 
     Raises
     ------
     InputError
         For an unreadable file or one without polygons (io's message).
-    """
-    from geo.io import load_boundaries
 
-    result = None
-    if id_col is None:
-        try:
-            result = load_boundaries(path, id_col=schema.ZONE_ID)
-        except InputError:
-            pass  # no zone_id column: let io guess, and report its own problems
-    if result is None:
-        result = load_boundaries(path, id_col=id_col)
-    if result.frame.empty and len(result.rejected):
-        reasons = "; ".join(
-            f"rad {r.row}: {r.reason}" for r in result.rejected.head(3).itertuples(index=False)
-        )
-        raise InputError(f"Zonfilen {Path(path).name} har ingen användbar polygon ({reasons}).")
-    return prepare_zones(result.frame)
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from shapely.geometry import box
+    >>> p = os.path.join(tempfile.mkdtemp(), "z.geojson")
+    >>> gpd.GeoDataFrame({"namn": ["A"]}, geometry=[box(670000, 6580000, 670009, 6580009)], crs=3006).to_file(p)
+    >>> read_zones(p)[["zone_id", "name"]].values.tolist()
+    [['A', 'A']]
+    """
+    return load_zones(path, id_col=id_col, name_col=name_col, layer=layer)[0]
 
 
 def _filter(
@@ -814,6 +939,76 @@ def _relevant_areas(areas: gpd.GeoDataFrame, zones: Any) -> gpd.GeoDataFrame:
     return areas[hit] if hit.any() else areas
 
 
+def _root_ids(areas: gpd.GeoDataFrame) -> list[str]:
+    """Each area's outermost ancestor, following ``parent_id`` up (itself when it has none)."""
+    ids = areas[schema.AREA_ID].astype(str).tolist()
+    parents = areas[schema.PARENT_ID].tolist() if schema.PARENT_ID in areas else [None] * len(ids)
+    parent_of = {i: str(p) for i, p in zip(ids, parents, strict=True) if isinstance(p, str) and p}
+    roots = []
+    for area_id in ids:
+        seen = {area_id}
+        while area_id in parent_of and parent_of[area_id] in ids and parent_of[area_id] not in seen:
+            area_id = parent_of[area_id]
+            seen.add(area_id)
+        roots.append(area_id)
+    return roots
+
+
+def top_areas(zones: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The top-level area (kommun / LPO) that holds each zone: the default control's base.
+
+    Top-level areas are those without a parent in ``areas`` (``parent_id`` followed up).
+    Of those that hold the zone's representative point the largest is taken (so a
+    kommundel given without ``parent_id`` still yields its kommun); a zone outside every
+    area gets the one it overlaps most, and one touching none gets every area.
+
+    Returns
+    -------
+    DataFrame
+        ``zone_id``, ``area_id``, ``area_name`` and ``geometry`` (a shapely geometry) per
+        zone, in zone order.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> areas = gpd.GeoDataFrame({"area_id": ["k1", "d1", "k2"], "area_name": ["K1", "D1", "K2"],
+    ...     "parent_id": [None, "k1", None]}, crs=3006,
+    ...     geometry=[box(0, 0, 100, 100), box(0, 0, 50, 50), box(200, 0, 300, 100)])
+    >>> z = gpd.GeoDataFrame({"zone_id": ["a", "b"]}, crs=3006,
+    ...     geometry=[box(10, 10, 20, 20), box(210, 10, 220, 20)])
+    >>> top_areas(z, areas)[["zone_id", "area_id"]].values.tolist()
+    [['a', 'k1'], ['b', 'k2']]
+    """
+    zone_frame = prepare_zones(zones)
+    metric = _to_metric(areas, "areas").reset_index(drop=True)
+    roots = _root_ids(metric)
+    ids = metric[schema.AREA_ID].astype(str)
+    tops = metric[ids.isin(set(roots))].reset_index(drop=True)
+    tops_geom = tops.geometry.to_numpy()
+    sizes = shapely.area(tops_geom)
+    names = tops[schema.AREA_NAME].astype(str) if schema.AREA_NAME in tops else ids
+    records = []
+    for zone_id, geom in zip(zone_frame[schema.ZONE_ID], zone_frame.geometry, strict=True):
+        holds = shapely.contains(tops_geom, shapely.point_on_surface(geom))
+        if not holds.any():
+            overlap = shapely.area(shapely.intersection(tops_geom, geom))
+            holds = overlap == overlap.max() if overlap.max() > 0 else holds
+        if holds.any():
+            i = int(np.flatnonzero(holds)[np.argmax(sizes[holds])])
+            top = (str(tops[schema.AREA_ID].iloc[i]), str(names.iloc[i]), tops_geom[i])
+        else:
+            top = ("alla", "alla områden", _union(metric.geometry))
+        records.append(
+            {
+                schema.ZONE_ID: zone_id,
+                schema.AREA_ID: top[0],
+                schema.AREA_NAME: top[1],
+                schema.GEOMETRY: top[2],
+            }  # fmt: skip
+        )
+    return pd.DataFrame.from_records(records)
+
+
 def _area_rows(
     points: np.ndarray, areas: gpd.GeoDataFrame | None
 ) -> list[tuple[str, str, np.ndarray]]:
@@ -827,6 +1022,31 @@ def _area_rows(
             name = f"{name} ({area[schema.LEVEL]})"
         rows.append((area_id, name, _inside(points, area[schema.GEOMETRY])))
     return rows
+
+
+def _names(frame: gpd.GeoDataFrame) -> list[str]:
+    if schema.AREA_NAME in frame:
+        return list(dict.fromkeys(frame[schema.AREA_NAME].astype(str)))
+    return [f"{len(frame)} kontrollpolygoner"]
+
+
+def _default_controls(
+    zone_frame: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    points: np.ndarray,
+    in_treated: np.ndarray,
+) -> list[tuple[np.ndarray, str]]:
+    """Per zone: the rest of its top-level area outside every zone and ring, and its name."""
+    tops = top_areas(zone_frame, areas)
+    masks: dict[str, np.ndarray] = {}
+    out = []
+    for area_id, name, geom in zip(
+        tops[schema.AREA_ID], tops[schema.AREA_NAME], tops[schema.GEOMETRY], strict=True
+    ):
+        if area_id not in masks:
+            masks[area_id] = _inside(points, geom) & ~in_treated
+        out.append((masks[area_id], f"resten av {name}"))
+    return out
 
 
 def _count_pair(mask: np.ndarray, in_before: np.ndarray, in_after: np.ndarray) -> tuple[int, int]:
@@ -919,9 +1139,10 @@ def compare_zones(
     """Compare each zone's before and after periods, with displacement measures.
 
     For each zone R: the buffer ring D is the zone grown by ``buffer_m`` minus every zone;
-    the control C is ``control`` (if given) or else the union of the ``areas`` that hold part
-    of a zone (or, without areas, everywhere the incidents are), minus every zone and every
-    buffer ring. With a
+    the control C is ``control`` (if given, the same for every zone) or else, per zone, the
+    rest of the top-level area (kommun / LPO, see :func:`top_areas`) that holds the zone
+    (or, without areas, everywhere the incidents are), minus every zone and every buffer
+    ring; ``control_area`` names it. With a
     user control, the control's own ring DC (grown by ``buffer_m``, minus C, zones and
     rings) enters the full WDD; otherwise WDD takes the form ``ΔT − ΔC + ΔD``.
 
@@ -940,7 +1161,8 @@ def compare_zones(
         Control area polygons.
     areas : GeoDataFrame, optional
         Areas (any levels). Those that hold part of a zone (all, if none does) give one
-        total row each, named "name (level)", and their union is the default control.
+        total row each, named "name (level)"; each zone's top-level area, less the zones
+        and rings, is its default control.
     categories : sequence of str, optional
         Only these categories.
     window : str or TimeWindow, optional
@@ -996,21 +1218,22 @@ def compare_zones(
         )
         in_control = _inside(points, control_geom)
         in_control_ring = _inside(points, control_ring) & ~in_control
+        controls = [(in_control, ", ".join(_names(control_frame)))] * len(zone_frame)
     else:
         in_treated = _inside(points, treated)
-        if area_frame is not None:
-            in_control = _inside(points, _union(area_frame.geometry)) & ~in_treated
-        else:
-            in_control = ~in_treated
         in_control_ring = None
+        if area_frame is not None:
+            controls = _default_controls(zone_frame, areas, points, in_treated)
+        else:
+            controls = [(~in_treated, "alla händelser utanför zonerna")] * len(zone_frame)
     in_any_zone = _inside(points, all_zones)
 
     records = []
-    c_b, c_a = _count_pair(in_control, in_before, in_after)
     scale = before.days / after.days
-    for zone, zone_geom, ring in zip(
-        zone_frame.itertuples(index=False), zone_geoms, rings, strict=True
+    for zone, zone_geom, ring, (in_control, control_name) in zip(
+        zone_frame.itertuples(index=False), zone_geoms, rings, controls, strict=True
     ):
+        c_b, c_a = _count_pair(in_control, in_before, in_after)
         in_zone = _inside(points, zone_geom)
         in_ring = _inside(points, ring) & ~in_any_zone
         r_b, r_a = _count_pair(in_zone, in_before, in_after)
@@ -1028,6 +1251,7 @@ def compare_zones(
                 BUFFER_AFTER: d_a,
                 CONTROL_BEFORE: c_b,
                 CONTROL_AFTER: c_a,
+                CONTROL_NAME: control_name,
                 SUCCESS: disp.success,
                 BUFFER_TERM: disp.buffer,
                 WDQ: disp.wdq,

@@ -765,6 +765,121 @@ def test_read_zones_file(tmp_path, columns, id_col, expected_ids):
     np.testing.assert_allclose(zones.area, [10_000], rtol=1e-3)  # back in metres
 
 
+def test_read_zones_prefers_zone_name_over_area_name(tmp_path):
+    path = tmp_path / "zoner.geojson"
+    square = box(660_000, 6_590_000, 660_100, 6_590_100)
+    gpd.GeoDataFrame(
+        {
+            "area_id": ["0123-jakobsberg"],
+            "area_name": ["Jakobsberg"],
+            "zone_id": ["0123-jakobsberg-1"],
+            "name": ["Jakobsbergs station"],
+        },
+        geometry=[square],
+        crs=schema.CRS_METRIC,
+    ).to_file(path)
+    zones = compare.read_zones(path)
+    assert zones[[schema.ZONE_ID, schema.NAME]].values.tolist() == [
+        ["0123-jakobsberg-1", "Jakobsbergs station"]
+    ]
+
+
+def _three_layer_gpkg(path, layers=("cells", "zones", "clusters")):
+    for i, layer in enumerate(layers):
+        square = box(660_000 + 1000 * i, 6_590_000, 660_100 + 1000 * i, 6_590_100)
+        gpd.GeoDataFrame(
+            {"zone_id": [f"{layer}-1"], "name": [f"{layer.capitalize()} 1"]},
+            geometry=[square],
+            crs=schema.CRS_METRIC,
+        ).to_file(path, layer=layer)
+    return path
+
+
+def test_load_zones_picks_the_zones_layer_and_says_so(tmp_path):
+    path = _three_layer_gpkg(tmp_path / "hot.gpkg")
+    zones, notes = compare.load_zones(path)
+    assert zones[schema.ZONE_ID].tolist() == ["zones-1"]
+    assert notes == [
+        'hot.gpkg har flera lager (cells, zones, clusters): lagret "zones" används '
+        "(välj ett annat med --zones-layer)."
+    ]
+    chosen, notes = compare.load_zones(path, layer="clusters")
+    assert chosen[schema.ZONE_ID].tolist() == ["clusters-1"] and notes == []
+
+
+@pytest.mark.parametrize(
+    ("layers", "layer", "message"),
+    [
+        (
+            ("cells", "clusters"),
+            None,
+            r"flera lager \(cells, clusters\); välj ett med --zones-layer",
+        ),
+        (("cells", "zones"), "zoner", r"inget lager 'zoner'; lagren är: cells, zones"),
+    ],
+    ids=["no-zones-layer", "unknown-layer"],
+)
+def test_load_zones_layer_errors(tmp_path, layers, layer, message):
+    path = _three_layer_gpkg(tmp_path / "x.gpkg", layers)
+    with pytest.raises(InputError, match=message):
+        compare.load_zones(path, layer=layer)
+
+
+def two_kommuner():
+    """Kommun A (0..3000) with kommundel A1 (0..1500), kommun B (10000..13000): apart."""
+    return gpd.GeoDataFrame(
+        {
+            schema.AREA_ID: ["A", "A1", "B"],
+            schema.AREA_NAME: ["Kommun A", "Del A1", "Kommun B"],
+            schema.LEVEL: ["kommun", "kommundel", "kommun"],
+            schema.PARENT_ID: [None, "A", None],
+        },
+        geometry=[
+            box(0, 0, 3000, 3000),
+            box(0, 0, 1500, 1500),
+            box(10_000, 0, 13_000, 3000),
+        ],
+        crs=schema.CRS_METRIC,
+    )
+
+
+def test_default_control_is_the_rest_of_each_zones_kommun():
+    zones = gpd.GeoDataFrame(
+        {schema.ZONE_ID: ["za", "zb"], schema.NAME: ["Zon A", "Zon B"]},
+        geometry=[box(0, 0, 100, 100), box(10_000, 0, 10_100, 100)],
+        crs=schema.CRS_METRIC,
+    )
+    incidents = make_incidents(
+        [
+            (50, 50, B_DAY, 20),  # in zone A
+            (2500, 2500, B_DAY, 30),  # rest of kommun A (outside A1 too)
+            (2500, 2500, A_DAY, 33),
+            (1000, 1000, B_DAY, 7),  # in kommundel A1: still kommun A
+            (12_500, 2500, B_DAY, 100),  # rest of kommun B
+            (12_500, 2500, A_DAY, 50),
+            (200, 50, B_DAY, 4),  # zone A's ring (within 250 m): not control
+        ]
+    )
+    out = compare.compare_zones(incidents, zones, before=BEFORE, after=AFTER, areas=two_kommuner())
+    zone_rows = out[out[compare.KIND] == "zon"].set_index(schema.ZONE_ID)
+    # A: 30 + 7 before, 33 after; B: 100 before, 50 after — never each other's
+    assert zone_rows.loc["za", [compare.CONTROL_BEFORE, compare.CONTROL_AFTER]].tolist() == [37, 33]
+    assert zone_rows.loc["zb", [compare.CONTROL_BEFORE, compare.CONTROL_AFTER]].tolist() == [
+        100,
+        50,
+    ]
+    assert zone_rows[compare.CONTROL_NAME].tolist() == ["resten av Kommun A", "resten av Kommun B"]
+
+
+def test_top_areas_without_parent_ids_takes_the_largest_holding_area():
+    areas = two_kommuner().assign(**{schema.PARENT_ID: None})
+    zones = gpd.GeoDataFrame(
+        {schema.ZONE_ID: ["z"]}, geometry=[box(10, 10, 20, 20)], crs=schema.CRS_METRIC
+    )
+    top = compare.top_areas(zones, areas)
+    assert top[schema.AREA_ID].tolist() == ["A"]  # A (9 km²) rather than A1 (2.25 km²)
+
+
 def test_drawn_zones_keeps_polygons_only():
     square = {
         "type": "Feature",

@@ -224,3 +224,79 @@ def test_demo_data_station(tmp_path, capsys):
     assert zone["verdict"] == compare.DISPLACEMENT
     # area rows only for the areas that hold the zone, Järfälla's not Farsta's
     assert all("Farsta" not in r["name"] for r in records[1:])
+
+
+def test_zones_from_an_exported_geopackage(tmp_path, capsys):
+    from geo.exports import write_gpkg
+
+    paths = write_inputs(tmp_path)
+    gpkg = tmp_path / "helg.gpkg"
+    write_gpkg(
+        gpd.GeoDataFrame(
+            {"zone_id": ["k-1"], "name": ["Stationen"], "area_name": ["Kommunen"]},
+            geometry=[box(X0, Y0, X0 + 100, Y0 + 100)],
+            crs=schema.CRS_METRIC,
+        ),
+        gpkg,
+        params={"k": 1},
+    )
+    args = [*base_args(paths), "--json"]
+    args[args.index("--zones") + 1] = str(gpkg)
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    zone = json.loads(captured.out)[0]
+    assert (zone["zone_id"], zone["name"]) == ("k-1", "Stationen")  # not "Kommunen"
+    assert (zone["before_count"], zone["after_count"]) == (40, 10)
+    assert 'helg.gpkg har flera lager (zones, parameters): lagret "zones" används' in captured.err
+
+
+def test_zones_from_the_hotspots_geopackage(tmp_path, capsys):
+    paths = write_inputs(tmp_path)
+    hot = tmp_path / "hot.gpkg"
+    assert (
+        main(
+            [
+                "hotspots",
+                "--incidents",
+                str(paths["incidents"]),
+                "--boundaries",
+                str(paths["areas"]),
+                "--out",
+                str(hot),
+            ]
+        )
+        == 0
+    )
+    expected = gpd.read_file(hot, layer="zones")
+    assert len(expected)  # the 450 incidents at (2000, 2000) and 50 at the station are hot
+    capsys.readouterr()
+    args = [a for a in base_args(paths) if a not in ("--zone-id-col", "zone_id")]
+    args[args.index("--zones") + 1] = str(hot)
+    assert main([*args, "--json"]) == 0
+    records = [r for r in json.loads(capsys.readouterr().out) if r["kind"] == "zon"]
+    assert [r["name"] for r in records] == expected["name"].tolist()
+    assert [r["zone_id"] for r in records] == expected["zone_id"].astype(str).tolist()
+    # an explicit layer that is not there is a structural error naming --zones-layer's choices
+    assert main([*args, "--zones-layer", "zoner"]) == 2
+    assert "inget lager 'zoner'; lagren är: cells, zones" in capsys.readouterr().err
+
+
+def test_control_layer_of_a_geopackage(tmp_path, capsys):
+    paths = write_inputs(tmp_path)
+    control = tmp_path / "kontroll.gpkg"
+    for layer, x in (("nara", 1500), ("fjarran", 1900)):
+        gpd.GeoDataFrame(
+            {"area_id": [layer], "area_name": [layer]},
+            geometry=[box(X0 + x, Y0 + x, X0 + x + 200, Y0 + x + 200)],
+            crs=schema.CRS_METRIC,
+        ).to_file(control, layer=layer)
+    assert main([*base_args(paths), "--control", str(control)]) == 2
+    assert "välj ett med --control-layer" in capsys.readouterr().err
+    code = main(
+        [*base_args(paths), "--control", str(control), "--control-layer", "fjarran", "--json"]
+    )
+    assert code == 0
+    zone = json.loads(capsys.readouterr().out)[0]
+    # (2000, 2000) lies in 1900..2100: 200 before and 200 after
+    assert (zone["control_before"], zone["control_after"]) == (200, 200)
+    assert zone["control_area"] == "fjarran"

@@ -40,6 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--zone-id-col", metavar="C", help="column of the zone file with the zone id"
     )
+    parser.add_argument("--zone-name-col", metavar="C",
+                        help="column of the zone file with the zone name (default: name)")  # fmt: skip
+    parser.add_argument("--zones-layer", metavar="L",
+                        help='layer of the zone file (default: "zones" when a GeoPackage has it)')  # fmt: skip
     parser.add_argument("--before", required=True, metavar="START:END",
                         help="before period YYYY-MM-DD:YYYY-MM-DD")  # fmt: skip
     parser.add_argument("--after", required=True, metavar="START:END",
@@ -48,7 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="width of the buffer ring around each zone in metres "
                         f"(default {compare.DEFAULT_BUFFER_M:g})")  # fmt: skip
     parser.add_argument("--control", type=Path, metavar="FILE",
-                        help="control area polygons (default: everything outside the zones and rings)")  # fmt: skip
+                        help="control area polygons (default: per zone, the rest of its "
+                        "kommun / LPO outside the zones and rings)")  # fmt: skip
+    parser.add_argument("--control-layer", metavar="L", help="layer of the control file")
     add_selection_arguments(parser, period=None)
     parser.add_argument(
         "--zones-from-before",
@@ -74,8 +80,15 @@ def run(args: argparse.Namespace) -> int:
     categories = split_list(args.categories)
     inputs = load_inputs(args)
     incidents = inputs.incidents
-    zones = compare.read_zones(args.zones, id_col=args.zone_id_col)
-    control = load_polygons(args, args.control)
+    zones, notes = compare.load_zones(
+        args.zones, id_col=args.zone_id_col, name_col=args.zone_name_col, layer=args.zones_layer
+    )
+    for note in notes:
+        print(f"lagesbild compare: {note}", file=sys.stderr)
+    control = None
+    if args.control is not None:
+        layer, _ = compare.pick_layer(args.control, args.control_layer, option="--control-layer")
+        control = load_polygons(args, args.control, layer=layer)
     with input_errors():
         table = compare.compare_zones(
             incidents,
@@ -126,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
 def _parameters(args: argparse.Namespace) -> dict[str, str]:
     return {
         "Närområde (buffert)": f"{args.buffer_m:g} m",
-        "Kontrollområde": args.control.name if args.control else "resten av området",
+        "Kontrollområde": args.control.name if args.control else "resten av zonens kommun/LPO",
         "Kategorier": args.categories or "alla",
         "Tidsfönster": args.window or "hela dygnet",
         "Zoner": args.zones.name,
