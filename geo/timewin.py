@@ -557,6 +557,8 @@ def _incident_area_ids(frame: pd.DataFrame, areas: pd.DataFrame | None) -> list 
     if areas is not None and hasattr(frame, "geometry") and hasattr(areas, "geometry"):
         from geo.io import assign_areas
 
+        if schema.AREA_NAME not in areas.columns:  # assign_areas copies the name too
+            areas = areas.assign(**{schema.AREA_NAME: areas[schema.AREA_ID]})
         placed, _outside = assign_areas(frame, areas)
         return placed[schema.AREA_ID].tolist()
     return None
@@ -570,7 +572,7 @@ def _lov_fallback_message(codes: np.ndarray, unknown: np.ndarray, calendars: Lov
         else "kommunen kunde inte bestämmas från området"
     )
     used = (
-        f"{calendars.label(calendars.default)}s lovkalender användes för dem"
+        f"lovkalendern för {calendars.label(calendars.default)} användes för dem"
         if calendars.default is not None
         else "de räknas inte som lov"
     )

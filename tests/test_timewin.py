@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +14,15 @@ from geo import schema
 from geo.errors import InputError
 from geo.timewin import (
     WINDOWS,
+    LovCalendars,
+    LovCalendarWarning,
     TimeWindow,
+    default_lov_calendars,
     evening_date,
     filter_incidents,
     hour_of_week,
     load_lov_calendar,
+    lov_mask,
     lov_window,
     parse_window,
     peak_hours,
@@ -521,3 +526,211 @@ def test_empty_frame_profile_is_all_zero():
     empty = frame_at(stockholm("2018-01-01 12:00")).iloc[:0]
     assert hour_of_week(empty).to_numpy().sum() == 0
     assert filter_incidents(empty, window="natt").empty
+
+
+# --- lov per kommun ---------------------------------------------------------------------------
+
+# Demo calendars: Stockholm (0180) sportlov 2018-02-19..23 (week 8), Järfälla (0123)
+# 2018-02-26..03-02 (week 9). Tuesdays at noon in each week:
+WEEK_8, WEEK_9 = "2018-02-20 12:00", "2018-02-27 12:00"
+
+
+def lov_frame(*rows: tuple[str, str | None]) -> pd.DataFrame:
+    """Incidents from (wall time, area_id) pairs."""
+    return frame_at(stockholm(*(t for t, _ in rows)), area_id=[a for _, a in rows])
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [(WEEK_8, ["0180-farsta"]), (WEEK_9, ["0123-jakobsberg"])],
+    ids=["week8-farsta-only", "week9-jarfalla-only"],
+)
+def test_lov_uses_each_incidents_own_kommun(when, expected):
+    incidents = lov_frame((when, "0180-farsta"), (when, "0123-jakobsberg"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every kommun is known: no warning
+        kept = filter_incidents(incidents, window="lov")
+    assert kept[schema.AREA_ID].tolist() == expected
+
+
+def test_lov_per_kommun_with_hours_and_the_lpo_alias():
+    # lpo-farsta carries no kommun code; the index's [areas] table says 0180.
+    incidents = lov_frame(
+        ("2018-02-23 23:00", "lpo-farsta"),  # Friday of week 8, evening: in
+        ("2018-02-24 01:00", "lpo-farsta"),  # the same Friday night: in
+        ("2018-02-24 12:00", "lpo-farsta"),  # Saturday after sportlov: out
+        ("2018-02-23 23:00", "0123"),  # Järfälla has no lov that Friday: out
+    )
+    window = lov_window(hours=WINDOWS["kväll och natt"])
+    assert window.lov_per_kommun and window.label == "lov, kvällar och nätter 18–06"
+    assert filter_incidents(incidents, window=window).index.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("area_id", "expected"),
+    [
+        ("s-own", "0180"),  # 1. own kommun column
+        ("lpo-farsta", "0180"),  # 2. the registry's area table
+        ("0123", "0123"),  # 3. four-digit code
+        ("0123-jakobsberg", "0123"),  # 3. code prefix
+        ("k", "k"),  # 3. level kommun
+        ("k-del", "k"),  # 4. parent chain
+        ("lpo-one", "0180"),  # 5. all children agree
+        ("lpo-two", None),  # 5. children in two kommuner
+        ("loop-a", None),  # parent cycle ends
+        ("nowhere", None),
+    ],
+    ids=[
+        "kommun-col",
+        "alias",
+        "code",
+        "prefix",
+        "level",
+        "parent",
+        "children",
+        "mixed",
+        "cycle",
+        "unknown",
+    ],
+)
+def test_kommun_codes_rules(area_id, expected):
+    areas = pd.DataFrame(
+        {
+            "area_id": ["s-own", "k", "k-del", "lpo-one", "0180-a", "0180-b", "lpo-two", "0123-c", "0180-d", "loop-a", "loop-b"],
+            "level": ["stadsdel", "kommun", "kommundel", "lpo", "stadsdel", "stadsdel", "lpo", "stadsdel", "stadsdel", "lpo", "lpo"],
+            "parent_id": [None, None, "k", None, "lpo-one", "lpo-one", None, "lpo-two", "lpo-two", "loop-b", "loop-a"],
+            "kommun": ["0180", None, None, None, None, None, None, None, None, None, None],
+        }
+    )  # fmt: skip
+    registry = LovCalendars({}, area_kommun={"lpo-farsta": "0180"})
+    assert registry.kommun_codes([area_id], areas) == [expected]
+
+
+def test_lov_uses_the_kommun_found_from_the_areas_parents():
+    # An LPO without code in its id, whose stadsdelar are all 0180: Stockholm's calendar.
+    areas = pd.DataFrame(
+        {"area_id": ["lpo-s", "0180-x"], "level": ["lpo", "stadsdel"], "parent_id": [None, "lpo-s"]}
+    )
+    incidents = lov_frame((WEEK_8, "lpo-s"), (WEEK_9, "lpo-s"))
+    kept = filter_incidents(incidents, window="lov", areas=areas)
+    assert kept.index.tolist() == [0]
+
+
+def test_lov_places_incidents_without_area_id_in_the_areas():
+    gpd = pytest.importorskip("geopandas")
+    shapely = pytest.importorskip("shapely")
+    areas = gpd.GeoDataFrame(
+        {"area_id": ["0180-a", "0123-b"], "level": ["stadsdel", "stadsdel"]},
+        geometry=[shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)],
+        crs=3006,
+    )
+    incidents = gpd.GeoDataFrame(
+        {schema.OCCURRED_AT: stockholm(WEEK_8, WEEK_8).to_numpy()},
+        geometry=shapely.points([5, 15], [5, 5]),
+        crs=3006,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # both incidents placed: no fallback
+        kept = filter_incidents(incidents, window="lov", areas=areas)
+    assert kept.index.tolist() == [0]  # Stockholm (week 8) yes, Järfälla no
+    assert schema.AREA_ID not in kept.columns  # the input's columns, unchanged
+
+
+def test_lov_without_kommun_falls_back_to_the_default_and_warns():
+    incidents = frame_at(stockholm(WEEK_8, WEEK_9))  # no area_id at all
+    with pytest.warns(LovCalendarWarning, match=r"2 av 2 händelser kommunen kunde inte"):
+        kept = filter_incidents(incidents, window="lov")
+    assert kept.index.tolist() == [1]  # the default (Järfälla, week 9)
+    assert WINDOWS["lov"].mask(incidents[schema.OCCURRED_AT]).tolist() == [False, True]
+
+
+def test_lov_for_a_kommun_without_calendar_warns_and_uses_the_default():
+    incidents = lov_frame((WEEK_8, "0999-x"), (WEEK_9, "0999-x"), (WEEK_8, "0180-y"))
+    with pytest.warns(
+        LovCalendarWarning,
+        match=r"2 av 3 händelser kommun 0999 saknar lovkalender; lovkalendern för Järfälla \(0123\)",
+    ):
+        kept = filter_incidents(incidents, window="lov")
+    assert kept.index.tolist() == [1, 2]
+
+
+def test_lov_without_default_leaves_unknown_kommuner_out():
+    registry = LovCalendars(
+        {"0180": load_lov_calendar(DEMO_CALENDAR.with_name("stockholm_lov_2017_2018.csv"))}
+    )
+    incidents = lov_frame((WEEK_8, "0180-a"), (WEEK_8, None))
+    with pytest.warns(LovCalendarWarning, match="de räknas inte som lov"):
+        assert lov_mask(incidents, calendars=registry).tolist() == [True, False]
+
+
+def test_single_calendar_without_areas_is_used_silently():
+    registry = LovCalendars(
+        {"0180": [(dt.date(2018, 2, 19), dt.date(2018, 2, 23))]}, default="0180"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mask = lov_mask(frame_at(stockholm(WEEK_8, WEEK_9)), calendars=registry)
+    assert mask.tolist() == [True, False]
+
+
+@pytest.mark.skipif(not SHARED_CALENDAR.is_file(), reason="shared Järfälla calendar absent")
+def test_shared_jarfalla_calendar_loads_into_the_registry():
+    registry = default_lov_calendars().with_calendar("0123", SHARED_CALENDAR, name="Järfälla")
+    assert registry.periods("0123")[0][:2] == (dt.date(2019, 10, 28), dt.date(2019, 11, 1))
+    # Sportlov 2020 is week 9 in Järfälla (2020-02-24..28); Stockholm keeps its own calendar.
+    incidents = lov_frame(("2020-02-25 12:00", "0123-jakobsberg"), ("2020-02-25 12:00", "0180-a"))
+    assert lov_mask(incidents, calendars=registry).tolist() == [True, False]
+    assert default_lov_calendars().periods("0123")[0][0] == dt.date(2016, 12, 22)  # unchanged
+
+
+def test_load_an_index_with_relative_paths(tmp_path):
+    (tmp_path / "cal").mkdir()
+    (tmp_path / "cal" / "x.csv").write_text(
+        "school_term,date_start,date_end,kind,label_sv,source_url\n"
+        "VT2018,2018-02-19,2018-02-23,lov,Sportlov,x\n",
+        encoding="utf-8",
+    )
+    index = tmp_path / "index.toml"
+    index.write_text('default = "9999"\n[kommuner."9999"]\nfile = "cal/x.csv"\n', encoding="utf-8")
+    registry = LovCalendars.load(index)
+    assert registry.periods("9999") == ((dt.date(2018, 2, 19), dt.date(2018, 2, 23), "Sportlov"),)
+    assert registry.label("9999") == "9999" and registry.area_kommun == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (None, "finns inte"),
+        ("default = [", "är inte giltig TOML"),
+        ('[kommuner."0180"]\nname = "S"\n', "behöver file"),
+        ('[areas]\n"lpo" = 180\n', r"\[areas\] ska para"),
+        ('default = "0180"\n', 'default = "0180" finns inte bland kommunerna \\(inga\\)'),
+        ('[kommuner."0180"]\nfile = "none.csv"\n', "Lovkalendern .*none.csv finns inte"),
+    ],
+    ids=["missing", "bad-toml", "no-file", "bad-areas", "bad-default", "missing-calendar"],
+)
+def test_load_index_errors(tmp_path, text, match):
+    index = tmp_path / "index.toml"
+    if text is not None:
+        index.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=match):
+        LovCalendars.load(index)
+
+
+def test_lov_registry_and_window_argument_errors():
+    registry = LovCalendars({"0180": []})
+    with pytest.raises(ValueError, match=r'`default` was "0123" but is expected to be one of'):
+        LovCalendars({"0180": []}, default="0123")
+    with pytest.raises(ValueError, match="`code` was empty"):
+        registry.with_calendar(" ", [])
+    with pytest.raises(KeyError, match="No lov calendar for kommun '0123'; known: \\['0180'\\]"):
+        registry.periods("0123")
+    with pytest.raises(TypeError, match="`calendars` must be a LovCalendars, got dict"):
+        lov_mask(lov_frame((WEEK_8, "0180-a")), calendars={"0180": []})
+    with pytest.raises(ValueError, match="`lov_per_kommun` needs `lov`"):
+        TimeWindow(np.ones((7, 24), dtype=bool), "x", lov_per_kommun=True)
+    with pytest.raises(
+        ValueError, match=r"`in_lov` has shape \(1,\); expected one value per time \(2\)"
+    ):
+        WINDOWS["lov"].mask(stockholm(WEEK_8, WEEK_9), in_lov=np.array([True]))
+    assert registry.with_default("0180").default == "0180" and registry.default is None
