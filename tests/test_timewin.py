@@ -734,3 +734,25 @@ def test_lov_registry_and_window_argument_errors():
     ):
         WINDOWS["lov"].mask(stockholm(WEEK_8, WEEK_9), in_lov=np.array([True]))
     assert registry.with_default("0180").default == "0180" and registry.default is None
+
+
+def test_lov_calendar_option(tmp_path):
+    import argparse
+
+    from geo.commands._mapping import add_selection_arguments, lov_calendars_from_args
+
+    parser = argparse.ArgumentParser()
+    add_selection_arguments(parser)
+    stockholm_csv = DEMO_CALENDAR.with_name("stockholm_lov_2017_2018.csv")
+    # Järfälla given Stockholm's dates: a Järfälla incident in week 8 is now lov.
+    args = parser.parse_args(["--window", "lov", "--lov-calendar", f"0123={stockholm_csv}"])
+    registry = lov_calendars_from_args(args)
+    incidents = lov_frame((WEEK_8, "0123-jakobsberg"), (WEEK_9, "0123-jakobsberg"))
+    kept = filter_incidents(incidents, window=args.window, lov_calendars=registry)
+    assert kept.index.tolist() == [0]
+    index = tmp_path / "lov.toml"
+    index.write_text(f'[kommuner."0180"]\nfile = "{stockholm_csv}"\n', encoding="utf-8")
+    loaded = lov_calendars_from_args(parser.parse_args(["--lov-calendar", str(index)]))
+    assert sorted(loaded.calendars) == ["0180"] and loaded.default is None
+    with pytest.raises(InputError, match=r"--lov-calendar 0180=: skriv KOMMUNKOD=FIL"):
+        lov_calendars_from_args(parser.parse_args(["--lov-calendar", "0180="]))

@@ -108,6 +108,52 @@ def add_selection_arguments(
     if area_ids:
         group.add_argument("--areas", metavar="ID,ID",
                            help="comma-separated area ids (default: all)")  # fmt: skip
+    group.add_argument(
+        "--lov-calendar", action="append", default=[], metavar="KOMMUNKOD=FILE",
+        help="lov calendar CSV of a kommun for --window lov (repeatable), or an index "
+        "FILE.toml like data/calendar/lov_calendars.toml (default: the demo calendars)",
+    )  # fmt: skip
+
+
+def lov_calendars_from_args(args: argparse.Namespace):
+    """The `geo.timewin.LovCalendars` named by ``--lov-calendar`` (None: not given).
+
+    ``FILE.toml`` replaces the demo index; ``KOMMUNKOD=FILE`` adds or replaces one kommun's
+    calendar, in the order given.
+
+    Raises
+    ------
+    InputError
+        For a value that is neither ``KOMMUNKOD=FILE`` nor a ``.toml`` index, or a bad file.
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser()
+    >>> add_selection_arguments(p)
+    >>> lov_calendars_from_args(p.parse_args([])) is None
+    True
+    >>> lov_calendars_from_args(p.parse_args(["--lov-calendar", "kalender.csv"]))
+    Traceback (most recent call last):
+    geo.errors.InputError: --lov-calendar kalender.csv: skriv KOMMUNKOD=FIL (t.ex. 0180=stockholm.csv) eller ett index FIL.toml.
+    """
+    values = getattr(args, "lov_calendar", None) or []
+    if not values:
+        return None
+    from geo.timewin import LovCalendars, default_lov_calendars
+
+    calendars: LovCalendars = default_lov_calendars()
+    for value in values:
+        code, sep, path = value.partition("=")
+        if sep and code.strip() and path.strip():
+            calendars = calendars.with_calendar(code.strip(), Path(path.strip()))
+        elif not sep and value.lower().endswith(".toml"):
+            calendars = LovCalendars.load(Path(value))
+        else:
+            raise InputError(
+                f"--lov-calendar {value}: skriv KOMMUNKOD=FIL (t.ex. 0180=stockholm.csv) "
+                "eller ett index FIL.toml."
+            )
+    return calendars
 
 
 def mapping_from_args(args: argparse.Namespace) -> tuple[dict[str, str], object]:
