@@ -1383,6 +1383,65 @@ def _read_field_list(path: Path) -> tuple[pd.DataFrame, list[int]]:
     )
 
 
+def read_field_list(
+    path: str | os.PathLike, *, round_given: bool = False
+) -> tuple[pd.DataFrame, list[int]]:
+    """Read a field list and check its structure, without touching the database.
+
+    Returns the rows (lower-case column names, ``lon``/``lat`` filled from points) and
+    each row's number in the file. `import_issues` calls it first; call it yourself to
+    check a file before creating the round it goes into.
+
+    Raises
+    ------
+    InputError
+        Unreadable file or unsupported format, a missing required column, or no
+        ``round_id`` column when no round is given (``round_given`` False).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "f.csv"
+    >>> _ = p.write_text("lon,lat,category\\n17.8,59.4,klotter\\n", encoding="utf-8")
+    >>> read_field_list(p, round_given=True)
+    Traceback (most recent call last):
+    geo.errors.InputError: Filen f.csv saknar kolumnen severity, responsible; kolumnerna är: lon, lat, category.
+    """
+    path = Path(path)
+    table, row_numbers = _read_field_list(path)
+    missing = [c for c in REQUIRED_IMPORT_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"Filen {path.name} saknar kolumnen {', '.join(missing)}; "
+            f"kolumnerna är: {', '.join(table.columns)}."
+        )
+    if not round_given and ROUND_ID not in table.columns:
+        raise InputError(
+            f"Filen {path.name} har ingen kolumn round_id; ange vilken runda ärendena hör till "
+            "(--round ID eller --new-round)."
+        )
+    return table, row_numbers
+
+
+def rejected_csv(result: IssueImport, path: str | os.PathLike | None = None) -> bytes:
+    """The rejected rows of an import as CSV: ``row``, ``reason``, then the row's own fields.
+
+    Written to ``path`` if given (UTF-8 with BOM for Excel; formula-like cells get a ``'``).
+
+    Examples
+    --------
+    >>> bad = IssueImport(rows=1, rejected=pd.DataFrame([{"row": 2, "reason": "Välj en kategori",
+    ...     "raw": {"lon": "17.8", "category": ""}}]))
+    >>> rejected_csv(bad).decode("utf-8-sig").splitlines()
+    ['row,reason,lon,category', '2,Välj en kategori,17.8,']
+    """
+    rejected = result.rejected
+    fields = pd.DataFrame.from_records([dict(r) for r in rejected["raw"]], index=rejected.index)
+    table = pd.concat([rejected[["row", "reason"]], fields], axis=1)
+    data = table.astype(object).map(_defuse).to_csv(index=False).encode("utf-8-sig")
+    return _write(path, data)
+
+
 def csv_error() -> type[Exception]:
     import csv
 
@@ -1436,17 +1495,7 @@ def import_issues(
     """
     path = Path(path)
     who = check_text(marked_by, "vem som importerar", required=True)
-    table, row_numbers = _read_field_list(path)
-    missing = [c for c in REQUIRED_IMPORT_COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(
-            f"Filen {path.name} saknar kolumnen {', '.join(missing)}; "
-            f"kolumnerna är: {', '.join(table.columns)}."
-        )
-    if round_id is None and ROUND_ID not in table.columns:
-        raise InputError(
-            f"Filen {path.name} har ingen kolumn round_id; ange vilken runda ärendena hör till."
-        )
+    table, row_numbers = read_field_list(path, round_given=round_id is not None)
     if round_id is not None:
         with store.read_session() as s:
             _get_round(s, round_id)

@@ -1,29 +1,43 @@
-"""``lagesbild issues``: export trygghetsbesiktning issues and import field lists.
+"""``lagesbild issues``: inspection rounds, export of issues, import of field lists.
 
+    lagesbild issues round create --date YYYY-MM-DD --area AREA [--team "..."]
+                                  [--organisations kommun,polis,SL] [--name N] [--by NAME]
+    lagesbild issues round list
     lagesbild issues export --format csv|geojson|pdf [--status S] [--round ID]
                             [--responsible R] --out FILE
-    lagesbild issues import FILE [--round ID] [--by NAME]
+    lagesbild issues import FILE [--round ID | --new-round NAME --date YYYY-MM-DD --area AREA
+                                  [--team ...] [--organisations ...]] [--by NAME]
+                                  [--rejected OUT.csv]
 
-Both use the project database (`geo.store.Store`: ``LAGESBILD_DATABASE_URL`` or the SQLite
-file under ``LAGESBILD_DATA_DIR``), or ``--database URL``. Import exits 1 when any row was
-rejected (each is listed with its row number and reason), 0 when all were stored.
+All use the project database (`geo.store.Store`: ``LAGESBILD_DATABASE_URL`` or the SQLite
+file under ``LAGESBILD_DATA_DIR``), or ``--database URL``. Import follows the rule of
+``lagesbild validate``: exit 0 when the file loads, even with rejected rows (their count,
+reasons and row numbers are printed, and written with ``--rejected``); exit 2 on a structural
+error (unreadable file, missing column, unknown round), in which case nothing is stored and no
+round is created.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
+from collections import Counter
 from pathlib import Path
 
-from geo.commands._mapping import check_out
+from geo.commands._mapping import check_out, split_list
 from geo.errors import InputError
 from geo.exports import os_user
 from geo.inspections import (
+    create_round,
     export_csv,
     export_geojson,
     export_pdf,
     import_issues,
     issues_frame,
+    read_field_list,
+    rejected_csv,
+    rounds_frame,
 )
 from geo.store import ISSUE_STATUSES, Store, record_audit
 
@@ -53,12 +67,52 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     exp.add_argument("--by", metavar="NAME", help="who exports (audit log; default: OS user)")
     exp.set_defaults(func=run_export)
 
-    imp = actions.add_parser("import", help="import a field list of issues")
+    imp = actions.add_parser(
+        "import",
+        help="import a field list of issues",
+        description="Exit 0 when the file loads (rejected rows are reported), 2 on a "
+        "structural error (nothing is stored).",
+    )
     imp.add_argument("file", type=Path, metavar="FILE")
-    imp.add_argument("--round", type=int, metavar="ID",
-                     help="round for rows without a round_id column")  # fmt: skip
+    which = imp.add_mutually_exclusive_group()
+    which.add_argument("--round", type=int, metavar="ID",
+                       help="round for rows without a round_id column")  # fmt: skip
+    which.add_argument("--new-round", metavar="NAME",
+                       help="create this round (needs --date and --area) and import into it")  # fmt: skip
+    _round_arguments(imp, required=False)
     imp.add_argument("--by", metavar="NAME", help="who marked them (default: OS user)")
+    imp.add_argument("--rejected", type=Path, metavar="OUT.csv",
+                     help="write the rejected rows (row, reason, fields) to this CSV")  # fmt: skip
     imp.set_defaults(func=run_import)
+
+    rnd = actions.add_parser("round", help="create or list inspection rounds")
+    round_actions = rnd.add_subparsers(dest="round_command", metavar="ACTION", required=True)
+    create = round_actions.add_parser("create", help="start an inspection round; prints its id")
+    _round_arguments(create, required=True)
+    create.add_argument("--name", metavar="NAME",
+                        help='name of the round (default: "Trygghetsbesiktning AREA DATE")')  # fmt: skip
+    create.add_argument("--by", metavar="NAME", help="who starts it (default: OS user)")
+    create.set_defaults(func=run_round_create)
+    listing = round_actions.add_parser("list", help="list the rounds, newest first")
+    listing.set_defaults(func=run_round_list)
+
+
+def _round_arguments(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    group = parser.add_argument_group("round" if required else "new round (with --new-round)")
+    group.add_argument("--date", type=_date, required=required, metavar="YYYY-MM-DD",
+                       help="the day of the walk")  # fmt: skip
+    group.add_argument("--area", required=required, metavar="AREA",
+                       help="the area walked, as users know it (e.g. Jakobsberg)")  # fmt: skip
+    group.add_argument("--team", default="", metavar="TEXT", help="the people walking")
+    group.add_argument("--organisations", metavar="A,B",
+                       help="organisations taking part, e.g. kommun,polis,SL")  # fmt: skip
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'"{text}" är inget datum (ÅÅÅÅ-MM-DD)') from None
 
 
 def _open(url: str | None) -> Store:
@@ -95,15 +149,67 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_import(args: argparse.Namespace) -> int:
+def _new_round(store: Store, args: argparse.Namespace, name: str | None, who: str) -> int:
+    return create_round(
+        store,
+        name=name or f"Trygghetsbesiktning {args.area} {args.date.isoformat()}",
+        held_on=args.date,
+        area_name=args.area,
+        created_by=who,
+        team=args.team,
+        organisations=split_list(args.organisations) or (),
+    )
+
+
+def run_round_create(args: argparse.Namespace) -> int:
     store = _open(args.database)
     try:
-        result = import_issues(store, args.file, marked_by=args.by or os_user("cli"),
-                               round_id=args.round)  # fmt: skip
+        round_id = _new_round(store, args, args.name, args.by or os_user("cli"))
+    finally:
+        store.close()
+    print(round_id)
+    return 0
+
+
+def run_round_list(args: argparse.Namespace) -> int:
+    store = _open(args.database)
+    try:
+        table = rounds_frame(store)
+    finally:
+        store.close()
+    if table.empty:
+        print("Inga rundor ännu; skapa en med: lagesbild issues round create --date ... --area ...")
+    else:
+        print(table.to_string(index=False))
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    if args.new_round is not None and (args.date is None or args.area is None):
+        raise InputError("--new-round behöver --date ÅÅÅÅ-MM-DD och --area OMRÅDE.")
+    if args.new_round is None and (args.date or args.area or args.team or args.organisations):
+        raise InputError("--date, --area, --team och --organisations hör till --new-round.")
+    if args.rejected is not None:
+        check_out(args.rejected, (".csv",))
+    who = args.by or os_user("cli")
+    # Check the file before a new round is created: a structural error stores nothing.
+    read_field_list(args.file, round_given=args.round is not None or args.new_round is not None)
+    store = _open(args.database)
+    try:
+        round_id = args.round
+        if args.new_round is not None:
+            round_id = _new_round(store, args, args.new_round, who)
+            print(f"Ny runda {round_id}: {args.new_round}")
+        result = import_issues(store, args.file, marked_by=who, round_id=round_id)
     finally:
         store.close()
     print(f"Rader lästa: {result.rows}, importerade: {result.loaded}, "
           f"avvisade: {len(result.rejected)}")  # fmt: skip
+    for reason, n in Counter(result.rejected["reason"]).most_common():
+        print(f"  {n} × {reason}")
     for row, reason in zip(result.rejected["row"], result.rejected["reason"], strict=True):
         print(f"  rad {row}: {reason}", file=sys.stderr)
-    return 1 if len(result.rejected) else 0
+    if args.rejected is not None:
+        rejected_csv(result, args.rejected)
+        print(f"Avvisade rader skrivna till {args.rejected}")
+    return 0
