@@ -20,6 +20,7 @@ from geo import clusters as C
 from geo import schema
 from geo import zones as Z
 from geo.grid import Choice, gistar_cells
+from geo.io import CENTRE_TOLERANCE_M, flag_centre_points
 
 METHODS = ("gistar", "dbscan", "hdbscan")
 CLUSTER = "cluster"
@@ -54,24 +55,56 @@ class HotspotRun:
     gaps: gpd.GeoDataFrame | None = None
 
 
-def _without_centre_points(incidents, areas, include: bool) -> tuple[gpd.GeoDataFrame, list[str]]:
-    if schema.AT_AREA_CENTRE not in incidents.columns:
-        from geo.io import flag_centre_points
+def _stack_places(stacked: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> str:
+    """Where the stacked points sit, stack by stack, largest first (Swedish, for messages).
 
+    Each stack is named by the areas whose centre point lies within ``CENTRE_TOLERANCE_M``
+    (every level: a kommun and its LPO often share one), with its SWEREF 99 TM coordinate.
+    """
+    x, y = Z._point_xy(stacked)
+    key, counts = np.unique(np.column_stack([np.round(x), np.round(y)]), axis=0, return_counts=True)
+    geoms = areas.to_crs(stacked.crs).geometry.values if areas.crs != stacked.crs else None
+    geoms = areas.geometry.values if geoms is None else geoms
+    centres = np.concatenate([shapely.centroid(geoms), shapely.point_on_surface(geoms)])
+    near = shapely.STRtree(centres).query(
+        shapely.points(key), predicate="dwithin", distance=CENTRE_TOLERANCE_M
+    )
+    names = areas[schema.AREA_NAME if schema.AREA_NAME in areas else schema.AREA_ID].astype(str)
+    levels = areas[schema.LEVEL].astype(str) if schema.LEVEL in areas else None
+    parts = []
+    for s in np.argsort(-counts, kind="stable"):
+        hits = np.unique(near[1][near[0] == s] % len(areas))
+        by_name: dict[str, list[str]] = {}
+        for i in hits:
+            by_name.setdefault(names.iloc[i], []).extend([] if levels is None else [levels.iloc[i]])
+        label = ", ".join(f"{n} ({', '.join(lv)})" if lv else n for n, lv in by_name.items())
+        where = f"E {key[s, 0]:.0f}, N {key[s, 1]:.0f}"
+        parts.append(f"{counts[s]} vid {where}" + (f", mittpunkten för {label}" if label else ""))
+    return "; ".join(parts)
+
+
+def _without_centre_points(incidents, areas, include: bool) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Leave out points flagged ``at_area_centre``; flag them first against all ``areas``.
+
+    An existing column (set by the loader on the whole data set, before any filter) is
+    used as it is: in a small selection a stack may no longer reach the loader's count.
+    """
+    if schema.AT_AREA_CENTRE not in incidents.columns:
         incidents = flag_centre_points(incidents, areas)
     flagged = incidents[schema.AT_AREA_CENTRE].fillna(False).to_numpy(dtype=bool)
     if not flagged.any():
         return incidents, []
     n = int(flagged.sum())
+    where = _stack_places(incidents[flagged], areas)
     if include:
         return incidents, [
             f"{n} händelser ligger staplade på ett områdes mittpunkt (en reservkoordinat, "
-            "inte platsen) och är med i analysen eftersom du valde det."
+            f"inte platsen) och är med i analysen eftersom du valde det: {where}."
         ]
     return incidents[~flagged], [
         f"{n} händelser ligger staplade på ett områdes mittpunkt (en reservkoordinat, inte "
-        "platsen) och är inte med i hotspotanalysen. Många händelser på en verklig adress "
-        "(en station, ett köpcentrum) är kvar."
+        f"platsen) och är inte med i hotspotanalysen: {where}. Många händelser på en verklig "
+        "adress (en station, ett köpcentrum) är kvar."
     ]
 
 
@@ -188,22 +221,29 @@ def run_hotspots(
         Z._check_gdf(frame, name)
     if method not in METHODS:
         raise ValueError(f"`method` was {method!r} but is expected to be in {METHODS}")
-    messages: list[str] = []
+    # Centre points first, against every level: a stack on a kommun's centre point is not
+    # near any kommundel's centre, so checking only the innermost areas would miss it.
+    used, messages = _without_centre_points(incidents, areas, include_centre_points)
     if schema.LEVEL in areas.columns and areas[schema.LEVEL].nunique() > 1:
         # Nested levels would count each incident once per level: keep the innermost areas
-        # (those that hold no other area's representative point).
-        inner = shapely.point_on_surface(areas.geometry.values)
-        holds = shapely.STRtree(inner).query(areas.geometry.values, predicate="contains")
+        # (those that hold no smaller area's representative point; a larger area may hold
+        # a smaller one's point, as a kommun's centre may lie in a kommundel; of two equal
+        # areas, such as a kommun and its LPO, the first is kept).
+        geoms = areas.geometry.values
+        holder, held = shapely.STRtree(shapely.point_on_surface(geoms)).query(
+            geoms, predicate="contains"
+        )
+        size = shapely.area(geoms)
+        same = np.isclose(size[holder], size[held])
+        bigger = (size[holder] > size[held]) & ~same
         container = np.zeros(len(areas), dtype=bool)
-        container[holds[0][holds[0] != holds[1]]] = True
+        container[holder[(holder != held) & (bigger | (same & (holder > held)))]] = True
         areas = areas[~container]
         messages.append(
             "Områdena har flera nivåer; analysen använder de innersta: "
             + ", ".join(sorted(set(areas[schema.LEVEL].astype(str))))
             + "."
         )
-    used, msgs = _without_centre_points(incidents, areas, include_centre_points)
-    messages += msgs
     # The caller's area_id may be of another level: place the points in these areas.
     placed = Z._incident_area_ids(used.drop(columns=schema.AREA_ID, errors="ignore"), areas)
     used = used.assign(**{schema.AREA_ID: placed})

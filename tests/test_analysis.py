@@ -75,6 +75,61 @@ def test_centre_points_left_out_with_message():
     assert any(z.contains(shapely.Point(1500, 1500)) for z in kept.zones.geometry)
 
 
+def _kommun_with_kommundelar():
+    # Kommun K = 0..3000 x 0..3000, centre (1500, 1500). Kommundelar A = 0..1000 and
+    # B = 1000..3000 (centre (2000, 1500), 500 m from K's): the stack at K's centre lies
+    # in B but near no kommundel's centre, so only K's own centre point can flag it.
+    return gpd.GeoDataFrame(
+        {
+            schema.AREA_ID: ["k", "k-a", "k-b"],
+            schema.AREA_NAME: ["K", "A", "B"],
+            schema.LEVEL: ["kommun", "kommundel", "kommundel"],
+        },
+        geometry=[
+            shapely.box(0, 0, 3000, 3000),
+            shapely.box(0, 0, 1000, 3000),
+            shapely.box(1000, 0, 3000, 3000),
+        ],
+        crs=CRS,
+    )
+
+
+def _with_stack(n_stack):
+    rng = np.random.default_rng(1)
+    spread = np.vstack([rng.normal(500, 30, (80, 2)), rng.uniform(0, 3000, (60, 2))])
+    return _incidents(np.vstack([spread, np.tile([[1500.0, 1500.0]], (n_stack, 1))]))
+
+
+def _cell_total(run):
+    return float(run.cells[schema.COUNT].sum())
+
+
+def test_stack_on_kommun_centre_left_out_though_kommundelar_are_used():
+    inc, areas = _with_stack(30), _kommun_with_kommundelar()
+    run = run_hotspots(inc, areas, cell_size_m=100, band_m=200)
+    note = next(m for m in run.messages if "mittpunkt" in m)
+    assert "30 händelser" in note and "inte med" in note
+    assert "30 vid E 1500, N 1500, mittpunkten för K (kommun)" in note
+    assert any("innersta" in m for m in run.messages)  # the kommundelar were used
+    kept = run_hotspots(inc, areas, cell_size_m=100, band_m=200, include_centre_points=True)
+    assert "är med i analysen" in next(m for m in kept.messages if "mittpunkt" in m)
+    assert _cell_total(kept) - _cell_total(run) == 30  # all 140 + 30 lie inside K
+
+
+def test_flag_set_on_the_whole_data_is_kept_for_a_small_selection():
+    from geo import io
+
+    areas = _kommun_with_kommundelar()
+    flagged = io.flag_centre_points(_with_stack(30), areas)  # the loader, before filters
+    small = flagged.iloc[list(range(140)) + list(range(140, 145))]  # 5 of the 30 stacked
+    # Flagged again on its own, 5 points are no stack (fewer than io.CENTRE_MIN_COUNT = 10):
+    assert not io.flag_centre_points(small.drop(columns=schema.AT_AREA_CENTRE), areas)[
+        schema.AT_AREA_CENTRE
+    ].any()
+    run = run_hotspots(small, areas, cell_size_m=100, band_m=200)
+    assert any(m.startswith("5 händelser") and "inte med" in m for m in run.messages)
+
+
 def test_unknown_method():
     with pytest.raises(ValueError, match="method"):
         run_hotspots(_incidents(_hot()), _areas(), method="kmeans")
@@ -108,3 +163,20 @@ def test_demo_jakobsberg_station_tops_jarfalla_for_evening_violence_2017():
         top = run.zones.sort_values(schema.RANK).iloc[0]
         assert top[schema.NAME] == "Jakobsbergs station"
         assert top[schema.AREA_NAME] == "Järfälla"
+
+
+@pytest.mark.skipif(not (DATA / "incidents" / "demo_incidents.csv").exists(), reason="no demo")
+def test_demo_stack_on_jarfalla_centre_left_out_of_all_incidents():
+    from geo import demo, io
+
+    paths = demo.demo_paths()
+    inc = io.load_incidents(paths["incidents"], category_map=paths["category_map"]).frame
+    areas = io.load_boundaries(paths["areas"]).frame  # kommun, lpo, kommundel, stadsdel
+    assert len(inc) == 27_527
+    run = run_hotspots(inc, areas, cell_size_m=200, band_m=400)
+    note = next(m for m in run.messages if "mittpunkt" in m)
+    assert note.startswith("150 händelser") and "inte med" in note
+    assert "mittpunkten för Järfälla (kommun, lpo)" in note
+    kept = run_hotspots(inc, areas, cell_size_m=200, band_m=400, include_centre_points=True)
+    assert "är med i analysen" in next(m for m in kept.messages if "mittpunkt" in m)
+    assert _cell_total(kept) - _cell_total(run) == 150
