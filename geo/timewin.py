@@ -452,14 +452,22 @@ class LovCalendars:
             up = parent.get(area)
             return upward(up, seen | {area}) if up and up not in seen else None
 
-        found: dict[str, str | None] = {}
-        for area in {str(a) for a in area_ids if a is not None and pd.notna(a)}:
+        labels, uniques = _factorize(area_ids)
+        found = []
+        for area in map(str, uniques):
             code = upward(area, frozenset())
             if code is None:
                 below = {upward(c, frozenset({area})) for c in children.get(area, [])}
                 code = below.pop() if len(below) == 1 else None
-            found[area] = code
-        return [None if a is None or pd.isna(a) else found[str(a)] for a in area_ids]
+            found.append(code)
+        return np.array([*found, None], dtype=object)[labels].tolist()  # label -1: missing
+
+
+def _factorize(values: Iterable[object]) -> tuple[np.ndarray, np.ndarray]:
+    """Integer labels (-1 for missing) and the distinct values, in order of appearance."""
+    if not isinstance(values, pd.Series | np.ndarray | pd.Index):
+        values = list(values)
+    return pd.factorize(pd.Series(values, dtype=object))
 
 
 def _lov_period(period: Sequence) -> LovPeriod:
@@ -529,24 +537,25 @@ def lov_mask(
     days = _evening_dates_wall(_local_wall(frame[schema.OCCURRED_AT])).values.astype(
         "datetime64[D]"
     )
-    codes = np.full(len(frame), None, dtype=object)
     area_ids = _incident_area_ids(frame, areas)
-    if area_ids is not None:
-        codes[:] = calendars.kommun_codes(area_ids, areas)
+    labels, uniques = _factorize([] if area_ids is None else area_ids)
+    if area_ids is None:
+        labels = np.full(len(frame), -1)
+    codes = calendars.kommun_codes(uniques, areas)  # one per distinct area id
     inside = np.zeros(len(frame), dtype=bool)
-    known = np.array([c in calendars.calendars for c in codes], dtype=bool)
-    for code in {c for c in codes[known]}:
-        rows = codes == code
+    unknown = np.ones(len(frame), dtype=bool)
+    for code in set(codes) & set(calendars.calendars):
+        rows = np.isin(labels, [i for i, c in enumerate(codes) if c == code])
         inside[rows] = _in_periods(days[rows], calendars.periods(code))
-    unknown = ~known
+        unknown[rows] = False
     if unknown.any():
         fallback = calendars.default
         if fallback is not None:
             inside[unknown] = _in_periods(days[unknown], calendars.periods(fallback))
-        other_kommun = any(c is not None for c in codes[unknown])
-        if fallback is None or other_kommun or len(calendars.calendars) > 1:
-            warnings.warn(_lov_fallback_message(codes, unknown, calendars), LovCalendarWarning,
-                          stacklevel=2)  # fmt: skip
+        missing = sorted({codes[i] for i in np.unique(labels[unknown]) if i >= 0} - {None})
+        if fallback is None or missing or len(calendars.calendars) > 1:
+            warnings.warn(_lov_fallback_message(int(unknown.sum()), len(frame), missing, calendars),
+                          LovCalendarWarning, stacklevel=2)  # fmt: skip
     return inside
 
 
@@ -564,8 +573,9 @@ def _incident_area_ids(frame: pd.DataFrame, areas: pd.DataFrame | None) -> list 
     return None
 
 
-def _lov_fallback_message(codes: np.ndarray, unknown: np.ndarray, calendars: LovCalendars) -> str:
-    missing = sorted({c for c in codes[unknown] if c is not None})
+def _lov_fallback_message(
+    unknown: int, total: int, missing: Sequence[str], calendars: LovCalendars
+) -> str:
     why = (
         f"kommun {', '.join(missing)} saknar lovkalender"
         if missing
@@ -577,7 +587,7 @@ def _lov_fallback_message(codes: np.ndarray, unknown: np.ndarray, calendars: Lov
         else "de räknas inte som lov"
     )
     return (
-        f"Lov: för {int(unknown.sum())} av {len(codes)} händelser {why}; {used}. "
+        f"Lov: för {unknown} av {total} händelser {why}; {used}. "
         f"Kända kalendrar: {', '.join(calendars.label(c) for c in sorted(calendars.calendars))}."
     )
 
