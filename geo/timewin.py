@@ -506,7 +506,8 @@ def lov_mask(
 
     Each row's kommun comes from its ``area_id`` (:meth:`LovCalendars.kommun_codes`, using
     ``areas`` for ``kommun`` / ``level`` / ``parent_id``). A frame without ``area_id`` but
-    with geometry is placed in ``areas`` first (``geo.io.assign_areas``, finest level).
+    with geometry is placed in ``areas`` first (``geo.io.assign_areas``, in the finest level
+    that holds it).
     Rows whose kommun is unknown or has no calendar use the registry's default calendar
     (none: not lov), with a :class:`LovCalendarWarning` naming how many rows.
 
@@ -568,8 +569,18 @@ def _incident_area_ids(frame: pd.DataFrame, areas: pd.DataFrame | None) -> list 
 
         if schema.AREA_NAME not in areas.columns:  # assign_areas copies the name too
             areas = areas.assign(**{schema.AREA_NAME: areas[schema.AREA_ID]})
-        placed, _outside = assign_areas(frame, areas)
-        return placed[schema.AREA_ID].tolist()
+        # Finest level first, then coarser ones for the rest: in the demo Järfälla has
+        # kommundelar and Farsta stadsdelar, and each incident needs the finest that holds it.
+        present = areas[schema.LEVEL].tolist() if schema.LEVEL in areas.columns else []
+        levels = [lvl for lvl in reversed(schema.AREA_LEVELS) if lvl in present] or [None]
+        ids = np.full(len(frame), None, dtype=object)
+        for level in levels:
+            todo = np.flatnonzero(pd.isna(ids))
+            if not len(todo):
+                break
+            placed, _outside = assign_areas(frame.iloc[todo], areas, level=level)
+            ids[todo] = placed[schema.AREA_ID].to_numpy(dtype=object)
+        return ids
     return None
 
 
