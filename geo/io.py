@@ -1452,8 +1452,11 @@ def assign_areas(
     areas : GeoDataFrame
         Areas with `area_id`, `area_name` (and `level`).
     level : str, optional
-        Use only areas of this level. Default: the finest level present
-        (order of `schema.AREA_LEVELS`), so a point gets its stadsdel rather than its kommun.
+        Use only areas of this level. Default: each point gets the innermost area that holds
+        it — the finest level (order of `schema.AREA_LEVELS`) among the areas it lies in, so
+        a point gets its stadsdel or kommundel rather than its kommun, also when one file
+        holds kommundelar for one kommun and stadsdelar for another. Without a `level`
+        column, the smallest area that holds it.
 
     Returns
     -------
@@ -1477,11 +1480,18 @@ def assign_areas(
             raise TypeError(
                 f"`{arg}` was {type(frame).__name__} but is expected to be a GeoDataFrame"
             )
-    chosen = _finest_level(areas, level)
+    chosen = areas if level is None else _finest_level(areas, level)
     pts = points.to_crs(chosen.crs) if points.crs != chosen.crs else points
     hit = shapely.STRtree(chosen.geometry.values).query(pts.geometry.values, predicate="intersects")
     pt_idx, area_idx = hit
-    order = np.lexsort((area_idx, pt_idx))
+    # Innermost first: the finest level that holds the point (a Järfälla point gets its
+    # kommundel, a Farsta point its stadsdel, in one file); without levels, the smallest area.
+    if schema.LEVEL in chosen.columns:
+        rank = chosen[schema.LEVEL].map({lv: i for i, lv in enumerate(schema.AREA_LEVELS)})
+        depth = -rank.fillna(-1).to_numpy(dtype=float)
+    else:
+        depth = chosen.geometry.area.to_numpy(dtype=float)
+    order = np.lexsort((area_idx, depth[area_idx], pt_idx))
     pt_idx, area_idx = pt_idx[order], area_idx[order]
     first = np.unique(pt_idx, return_index=True)[1]
     pick = np.full(len(pts), -1)

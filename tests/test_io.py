@@ -539,3 +539,34 @@ def test_unreadable_vector_file_is_one_plain_swedish_sentence(tmp_path, suffix, 
     assert message.startswith(f"Filen skräp{suffix} kan inte läsas som geodata: ")
     # GDAL's own English advice about driver prefixes never reaches the user
     assert "driver" not in message and "\n" not in message
+
+
+def test_assign_areas_gives_each_point_its_innermost_area_across_kommuner():
+    # Kommun A (0..100) split into kommundelar; kommun B (200..300) split into stadsdelar.
+    # The finest level in the file is "stadsdel", but a point in A must still get its
+    # kommundel, not nothing and not the kommun.
+    areas = gpd.GeoDataFrame(
+        {
+            schema.AREA_ID: ["A", "A1", "B", "B1"],
+            schema.AREA_NAME: ["Kommun A", "Del A1", "Kommun B", "Stadsdel B1"],
+            schema.LEVEL: ["kommun", "kommundel", "kommun", "stadsdel"],
+        },
+        geometry=[
+            shapely.box(0, 0, 100, 100),
+            shapely.box(0, 0, 100, 100),
+            shapely.box(200, 0, 300, 100),
+            shapely.box(200, 0, 300, 100),
+        ],
+        crs=schema.CRS_METRIC,
+    )
+    pts = gpd.GeoDataFrame(
+        {schema.ROW: [2, 3, 4]},
+        geometry=shapely.points([50, 250, 150], [50, 50, 50]),
+        crs=schema.CRS_METRIC,
+    )
+    framed, outside = io.assign_areas(pts, areas)
+    assert framed[schema.AREA_ID].tolist() == ["A1", "B1", None]
+    assert outside[schema.ROW].tolist() == [4]
+    # an explicit level still restricts to that level
+    framed, _ = io.assign_areas(pts, areas, level="kommun")
+    assert framed[schema.AREA_ID].tolist() == ["A", "B", None]
