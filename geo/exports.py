@@ -58,11 +58,11 @@ COLUMNS = {
     S.NAME: "Zon",
     "pick": "Nr",
     "recommended_hours": "Rekommenderade timmar",
-    S.INCIDENT_COUNT: "Incidenter i fönstret",
+    S.INCIDENT_COUNT: "Händelser i fönstret",
     S.HIT_RATE: "Träffandel",
     "cumulative_hit_rate": "Kumulativ träffandel",
     S.PAI: "PAI",
-    S.DIALOGUE_MENTIONS: "Dialogomnämnanden",
+    S.DIALOGUE_MENTIONS: "Dialog-omnämnanden",
     "open_issues_nearby": "Öppna brister inom 150 m",
     S.AREA_KM2: "Yta km²",
 }
@@ -337,6 +337,20 @@ def to_csv(zones: gpd.GeoDataFrame, *, params: Mapping | None = None, **kw) -> s
     return buf.getvalue()
 
 
+def _short_list(text: str, *, at_most: int = 4) -> str:
+    """A comma-separated list without repeats, cut after ``at_most`` names.
+
+    Examples
+    --------
+    >>> _short_list("Järfälla, Järfälla, Jakobsberg, Barkarby, Skälby, Viksjö, Farsta")
+    'Järfälla, Jakobsberg, Barkarby, Skälby m.fl. (6 områden)'
+    """
+    names = list(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+    if len(names) <= at_most:
+        return ", ".join(names)
+    return f"{', '.join(names[:at_most])} m.fl. ({len(names)} områden)"
+
+
 def to_pdf(
     zones: gpd.GeoDataFrame,
     *,
@@ -361,7 +375,11 @@ def to_pdf(
     meta = metadata(params, who=kw.get("who"))
     frame = export_frame(zones, public=kw.get("public", False))
     subtitle = (
-        " · ".join(str(meta[k]) for k in ("areas", "window") if meta.get(k))
+        " · ".join(
+            _short_list(str(meta[k])) if k == "areas" else str(meta[k])
+            for k in ("areas", "window")
+            if meta.get(k)
+        )
         or "Zoner för synlig närvaro"
     )
     doc = Briefing(
@@ -376,10 +394,10 @@ def to_pdf(
         layers.append(MapLayer(areas, kind="boundary", edgecolor="#555555", linewidth=0.8))
     labelled = frame.assign(_label=[_label(r) for _, r in frame.iterrows()])
     layers.append(MapLayer(labelled, label_col="_label", legend="Patrullzon"))
-    doc.map(layers, height_mm=95)
+    # framed on the zones (boundaries as context), one panel per distant group of zones
+    doc.map(layers, height_mm=95, focus=frame)
     order = ["pick", S.NAME] + [c for c in COLUMNS if c not in ("pick", S.NAME)]
     table_cols = [c for c in order if c in frame.columns and c not in (S.ZONE_ID, S.AREA_KM2)]
-    widths = {"pick": 8, S.NAME: 50, "recommended_hours": 32}
     shown = pd.DataFrame(
         {
             COLUMNS[c]: [
@@ -389,7 +407,7 @@ def to_pdf(
         }
     )
     doc.heading("Zoner")
-    doc.table(shown, font_size=7.5, col_widths_mm=[widths.get(c) for c in table_cols])
+    doc.table(shown, font_size=7.5)  # content-aware widths: header words never broken
     if persistence is not None:
         doc.paragraph(f"Beständighet: {persistence.message}", small=True)
     doc.heading("Parametrar")
@@ -402,7 +420,7 @@ def to_pdf(
         "k": "Antal zoner (K)",
         "budget_km2": "Ytbudget km²",
         "candidates": "Kandidater",
-        "window_incidents": "Incidenter i fönstret",
+        "window_incidents": "Händelser i fönstret",
         "method": "Metod",
         "created_at": "Skapad",
         "created_by": "Skapad av",

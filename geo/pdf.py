@@ -28,7 +28,7 @@ Briefing(title, *, subtitle=None, marking=MARKING, date=None, author=None, subje
                                        a DataFrame or list of rows; header repeats per page
     image(png, *, width_mm=None, caption=None)
                                        PNG bytes, scaled to the frame width by default
-    map(layers, *, height_mm=110, caption=None, title=None)
+    map(layers, *, height_mm=110, caption=None, title=None, focus=None)
                                        an offline map from MapLayer objects
     spacer(height_mm=4)                vertical space
     build(path=None) -> bytes          renders the PDF; writes it to ``path`` atomically
@@ -38,8 +38,10 @@ MapLayer(frame, *, kind="polygon", label_col=None, facecolor=..., edgecolor=...,
          alpha=..., linewidth=..., markersize=..., legend=None)
     One layer of a map: a GeoDataFrame in any declared CRS, drawn in EPSG:3006.
 
-render_map(layers, *, width_mm=170, height_mm=110, dpi=150, title=None) -> bytes
-    The map as PNG bytes (the same drawing ``Briefing.map`` embeds), with a scale bar.
+render_map(layers, *, width_mm=170, height_mm=110, dpi=150, title=None, focus=None,
+           margin=0.35) -> bytes
+    The map as PNG bytes (the same drawing ``Briefing.map`` embeds), with a scale bar;
+    ``focus`` frames it on some shapes (the zones), one panel per distant group.
 
 MARKING
     The handling marking, "INTERN / BEGRÄNSAD".
@@ -180,59 +182,47 @@ def _scale_bar_m(width_m: float) -> float:
     return max(step * power for step in (1, 2, 5) if step * power <= target)
 
 
-def render_map(
-    layers: Sequence[MapLayer],
-    *,
-    width_mm: float = 170.0,
-    height_mm: float = 110.0,
-    dpi: int = 150,
-    title: str | None = None,
-) -> bytes:
-    """Draw GeoDataFrame layers into a PNG offline (matplotlib Agg, no tiles).
+#: Focus shapes closer than this (m) share one map panel; farther groups get their own.
+FOCUS_GROUP_GAP_M = 3000.0
+#: At most this many panels; more groups are framed together.
+MAX_PANELS = 3
 
-    Parameters
-    ----------
-    layers : sequence of MapLayer
-        Drawn in order, first at the bottom. Empty layers are skipped.
-    width_mm, height_mm : float, default 170 × 110
-        Size of the picture in millimetres.
-    dpi : int, default 150
-        Resolution.
-    title : str, optional
-        Title above the map.
 
-    Returns
-    -------
-    bytes
-        A PNG image in EPSG:3006 with a scale bar and, when any layer has ``legend``, a legend.
+def focus_groups(
+    focus: gpd.GeoDataFrame, *, gap_m: float = FOCUS_GROUP_GAP_M, max_groups: int = MAX_PANELS
+) -> list[tuple[float, float, float, float]]:
+    """Bounds (EPSG:3006) of the groups of ``focus`` shapes lying within ``gap_m`` of each other.
 
-    Raises
-    ------
-    ValueError
-        If no layer holds any geometry, or the size is not positive.
+    Groups are ordered west to east; with more than ``max_groups`` one box holds them all.
 
     Examples
     --------
-    >>> import geopandas as gpd
     >>> from shapely.geometry import box
-    >>> g = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(0, 0, 10, 10)], crs="EPSG:3006")
-    >>> render_map([MapLayer(g, label_col="name")], width_mm=40, height_mm=30)[:4]
-    b'\\x89PNG'
+    >>> z = gpd.GeoDataFrame(geometry=[box(0, 0, 100, 100), box(500, 0, 600, 100),
+    ...     box(20_000, 0, 20_100, 100)], crs="EPSG:3006")
+    >>> [tuple(int(v) for v in b) for b in focus_groups(z)]
+    [(0, 0, 600, 100), (20000, 0, 20100, 100)]
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    import shapely
+
+    geoms = focus.to_crs(CRS_METRIC).geometry.dropna()
+    geoms = geoms[~geoms.is_empty].to_numpy()
+    if not len(geoms):
+        raise ValueError("focus has no geometries to frame the map on")
+    merged = shapely.union_all(shapely.buffer(geoms, gap_m / 2))
+    parts = list(getattr(merged, "geoms", [merged]))
+    boxes = []
+    for part in parts:
+        members = geoms[shapely.intersects(part, geoms)]
+        boxes.append(tuple(float(v) for v in shapely.total_bounds(members)))
+    if len(boxes) > max_groups:
+        return [tuple(float(v) for v in shapely.total_bounds(geoms))]
+    return sorted(boxes)
+
+
+def _draw_layers(ax, frames, handles: list | None) -> None:
     from matplotlib.patches import Patch
 
-    if width_mm <= 0 or height_mm <= 0:
-        raise ValueError(f"map size must be positive, got {width_mm} × {height_mm} mm")
-    frames = [(layer, layer.frame.to_crs(CRS_METRIC)) for layer in layers if len(layer.frame)]
-    if not frames:
-        raise ValueError("render_map needs at least one layer with geometries; all were empty")
-
-    fig = Figure(figsize=(width_mm / 25.4, height_mm / 25.4), dpi=dpi)
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.01, 0.01, 0.98, 0.9 if title else 0.98))
-    handles = []
     for layer, frame in frames:
         if layer.kind == "boundary":
             frame.boundary.plot(ax=ax, color=layer.edgecolor, linewidth=layer.linewidth)
@@ -260,7 +250,7 @@ def render_map(
                 edgecolor=layer.edgecolor,
                 linewidth=layer.linewidth,
             )
-        if layer.legend:
+        if layer.legend and handles is not None:
             handles.append(Patch(facecolor=colour, edgecolor=layer.edgecolor, label=layer.legend))
         if layer.label_col:
             anchors = frame.geometry.representative_point()
@@ -273,14 +263,17 @@ def render_map(
                     fontsize=7,
                     ha="center",
                     va="center",
+                    annotation_clip=True,
                     bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.75},
                 )
-    minx, miny, maxx, maxy = pd.concat([f.geometry for _, f in frames]).total_bounds
-    pad = max(maxx - minx, maxy - miny, 100.0) * 0.05
+
+
+def _frame_axes(ax, bounds, box_w: float, box_h: float, *, margin: float) -> None:
+    """Set ``ax`` to ``bounds`` grown by ``margin`` (a share of the larger side, ≥ 150 m),
+    widened on the shorter side so a metre is as long across as up; add a scale bar."""
+    minx, miny, maxx, maxy = bounds
+    pad = max(max(maxx - minx, maxy - miny) * margin, 150.0)
     minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
-    # widen the shorter side so one metre is as long across as up, filling the axes
-    frame_box = ax.get_position(original=True)  # geopandas already applied its own aspect
-    box_w, box_h = frame_box.width * width_mm, frame_box.height * height_mm
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
     scale = max((maxx - minx) / box_w, (maxy - miny) / box_h)
     ax.set_xlim(cx - scale * box_w / 2, cx + scale * box_w / 2)
@@ -305,14 +298,143 @@ def render_map(
         va="bottom",
         fontsize=7,
     )
-    ax.annotate("N ↑", (0.97, 0.95), xycoords="axes fraction", ha="right", va="top", fontsize=8)
-    if handles:
-        ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.8)
+
+
+def render_map(
+    layers: Sequence[MapLayer],
+    *,
+    width_mm: float = 170.0,
+    height_mm: float = 110.0,
+    dpi: int = 150,
+    title: str | None = None,
+    focus: gpd.GeoDataFrame | None = None,
+    margin: float = 0.35,
+) -> bytes:
+    """Draw GeoDataFrame layers into a PNG offline (matplotlib Agg, no tiles).
+
+    Parameters
+    ----------
+    layers : sequence of MapLayer
+        Drawn in order, first at the bottom. Empty layers are skipped.
+    width_mm, height_mm : float, default 170 × 110
+        Size of the picture in millimetres.
+    dpi : int, default 150
+        Resolution.
+    title : str, optional
+        Title above the map.
+    focus : GeoDataFrame, optional
+        Frame the map on these shapes (e.g. the zones) instead of every layer's extent; the
+        other layers (boundaries) show as context around them. Groups of focus shapes more
+        than `FOCUS_GROUP_GAP_M` apart (zones in two kommuner) get one panel each, side by
+        side, each with its own scale bar (`focus_groups`).
+    margin : float, default 0.35
+        Space around the framed extent, as a share of its larger side (at least 150 m).
+
+    Returns
+    -------
+    bytes
+        A PNG image in EPSG:3006 with a scale bar and, when any layer has ``legend``, a legend.
+
+    Raises
+    ------
+    ValueError
+        If no layer holds any geometry, the focus is empty, or the size is not positive.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(0, 0, 10, 10)], crs="EPSG:3006")
+    >>> render_map([MapLayer(g, label_col="name")], width_mm=40, height_mm=30)[:4]
+    b'\\x89PNG'
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    if width_mm <= 0 or height_mm <= 0:
+        raise ValueError(f"map size must be positive, got {width_mm} × {height_mm} mm")
+    frames = [(layer, layer.frame.to_crs(CRS_METRIC)) for layer in layers if len(layer.frame)]
+    if not frames:
+        raise ValueError("render_map needs at least one layer with geometries; all were empty")
+    if focus is not None:
+        groups = focus_groups(focus)
+    else:
+        groups = [tuple(pd.concat([f.geometry for _, f in frames]).total_bounds)]
+        margin = 0.05
+
+    fig = Figure(figsize=(width_mm / 25.4, height_mm / 25.4), dpi=dpi)
+    FigureCanvasAgg(fig)
+    top = 0.9 if title else 0.98
+    gap = 0.01
+    panel_w = (0.98 - gap * (len(groups) - 1)) / len(groups)
+    handles: list = []
+    for i, bounds in enumerate(groups):
+        ax = fig.add_axes((0.01 + i * (panel_w + gap), 0.01, panel_w, top))
+        last = i == len(groups) - 1
+        _draw_layers(ax, frames, handles if last else None)
+        _frame_axes(ax, bounds, panel_w * width_mm, top * height_mm, margin=margin)
+        if last:
+            ax.annotate(
+                "N ↑", (0.97, 0.95), xycoords="axes fraction", ha="right", va="top", fontsize=8
+            )
+            if handles:
+                ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.8)
     if title:
         fig.suptitle(title, fontsize=9)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
+
+
+#: Left and right padding of a table cell, points.
+CELL_PAD_PT = 3.0
+
+
+def fit_widths(
+    columns: Sequence[tuple[Sequence[str], Sequence[str]]],
+    room_pt: float,
+    fonts: tuple[str, str],
+    font_size: float,
+) -> list[float]:
+    """Content-aware column widths (points) that share ``room_pt``.
+
+    Each column is ``(header texts, body texts)``; headers are measured in ``fonts[0]``
+    (bold), bodies in ``fonts[1]``. A column's minimum is its longest single word, so no
+    word is broken; its wish is its longest whole text on one line. If every wish fits, the
+    room left is shared in proportion to the wishes; otherwise every column gets its
+    minimum plus a share of what is left in proportion to how much more it wishes (long
+    zone names get the most). Only when even the minima do not fit are they scaled down.
+
+    Examples
+    --------
+    >>> cols = [(["Nr"], ["1", "2"]), (["Kumulativ träffandel"], ["11 %", "18 %"])]
+    >>> w = fit_widths(cols, 90.0, ("Helvetica-Bold", "Helvetica"), 8)
+    >>> # "Nr" is 8.9 pt + 7 pt padding = 16; the whole header (77.3 + 7) does not fit in
+    >>> # the 74 left, which is still more than the longest word "träffandel" (36.4 + 7)
+    >>> [round(v) for v in w], round(sum(w))
+    ([16, 74], 90)
+    """
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    def width(text: str, font: str, *, words: bool) -> float:
+        # cells are escaped markup: measure the characters a reader sees
+        plain = text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+        parts = plain.split() if words else [plain]
+        return max((stringWidth(p, font, font_size) for p in parts), default=0.0)
+
+    pad = 2 * CELL_PAD_PT + 1.0
+    low, wish = [], []
+    for head, body in columns:
+        measured = [(t, fonts[0]) for t in head] + [(t, fonts[1]) for t in body]
+        low.append(max((width(t, f, words=True) for t, f in measured), default=0.0) + pad)
+        wish.append(max((width(t, f, words=False) for t, f in measured), default=0.0) + pad)
+    if sum(wish) <= room_pt:
+        return [w * room_pt / sum(wish) for w in wish]
+    if sum(low) >= room_pt:
+        return [w * room_pt / sum(low) for w in low]
+    extra = [w - lo for w, lo in zip(wish, low, strict=True)]
+    left = room_pt - sum(low)
+    return [lo + e * left / sum(extra) for lo, e in zip(low, extra, strict=True)]
 
 
 class Briefing:
@@ -495,21 +617,32 @@ class Briefing:
                 return f"{v:.2f}".replace(".", ",")
             return escape(str(v))
 
-        body = [[Paragraph(text(v), cell) for v in r] for r in rows]
+        texts = [[text(v) for v in r] for r in rows]
+        body = [[Paragraph(t, cell) for t in r] for r in texts]
         if header:
             body.insert(0, [Paragraph(escape(str(h)), head) for h in header])
-        widths = None
-        if col_widths_mm is not None:
-            fixed = sum(w * mm for w in col_widths_mm if w is not None)
-            free = [w for w in col_widths_mm if w is None]
-            share = (self._frame_width() - fixed) / len(free) if free else 0
-            widths = [w * mm if w is not None else share for w in col_widths_mm]
+        given = list(col_widths_mm) if col_widths_mm is not None else [None] * ncols
+        if len(given) != ncols:
+            raise ValueError(f"col_widths_mm has {len(given)} entries, expected {ncols}")
+        fixed = {i: w * mm for i, w in enumerate(given) if w is not None}
+        free = [i for i in range(ncols) if i not in fixed]
+        widths = [fixed.get(i, 0.0) for i in range(ncols)]
+        if free:
+            room = max(self._frame_width() - sum(fixed.values()), 0.0)
+            columns_text = [
+                ([escape(str(header[i]))] if header else [], [r[i] for r in texts]) for i in free
+            ]
+            fonts = (head.fontName, cell.fontName)
+            for i, w in zip(free, fit_widths(columns_text, room, fonts, font_size), strict=True):
+                widths[i] = w
         tbl = Table(body, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
         style = [
             ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#999999")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("TOPPADDING", (0, 0), (-1, -1), 1.5),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+            ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD_PT),
+            ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD_PT),
         ]
         if header:
             style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3e3e3")))
@@ -537,12 +670,16 @@ class Briefing:
         height_mm: float = 110.0,
         caption: str | None = None,
         title: str | None = None,
+        focus: gpd.GeoDataFrame | None = None,
     ) -> None:
-        """Add an offline map of ``layers`` (see `render_map`) across the frame width."""
+        """Add an offline map of ``layers`` (see `render_map`, also for ``focus``) across the
+        frame width."""
         from reportlab.lib.units import mm
 
         width_mm = self._frame_width() / mm
-        png = render_map(layers, width_mm=width_mm, height_mm=height_mm, dpi=200, title=title)
+        png = render_map(
+            layers, width_mm=width_mm, height_mm=height_mm, dpi=200, title=title, focus=focus
+        )
         self.image(png, width_mm=width_mm, caption=caption)
 
     # --- output ------------------------------------------------------------------------

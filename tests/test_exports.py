@@ -106,7 +106,7 @@ def test_kml_reads_back_with_names_styles_and_escaped_text(tmp_path):
     assert read[S.ZONE_ID].tolist() == ["z1", "z2"]
     assert read["recommended_hours"].tolist() == ["fre–lör 22–01", "lör 23–02"]
     assert "Rekommenderade timmar: fre–lör 22–01" in read["description"][0]
-    assert "Incidenter i fönstret: 12" in read["description"][0]
+    assert "Händelser i fönstret: 12" in read["description"][0]
     np.testing.assert_allclose(read[S.PAI].astype(float), [40.0, 12.5])
     assert text.count("<PolyStyle") == 2
     assert "&lt;b&gt;" in text and "<b>" not in text
@@ -169,6 +169,10 @@ def test_pdf_one_page_with_zone_names(tmp_path):
     text = subprocess.run(
         ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
+    words = set(text.split())
+    for header in ("Händelser i fönstret", "Träffandel", "Kumulativ träffandel",
+                   "Dialog-omnämnanden", "Rekommenderade timmar"):  # fmt: skip
+        assert set(header.split()) <= words, header  # wrapped on spaces, never mid-word
     text = " ".join(text.split())  # table cells may wrap
     assert "Jakobsbergs station" in text
     assert 'Torget <b>&"stök"</b>' in text

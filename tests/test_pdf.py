@@ -14,7 +14,16 @@ import pytest
 from PIL import Image  # matplotlib depends on Pillow
 from shapely.geometry import Point, box
 
-from geo.pdf import MARKING, Briefing, MapLayer, render_map, write_atomic
+from geo.pdf import (
+    CELL_PAD_PT,
+    MARKING,
+    Briefing,
+    MapLayer,
+    fit_widths,
+    focus_groups,
+    render_map,
+    write_atomic,
+)
 
 pdftotext = shutil.which("pdftotext")
 needs_poppler = pytest.mark.skipif(pdftotext is None, reason="pdftotext (poppler-utils) missing")
@@ -166,3 +175,73 @@ def test_write_atomic_leaves_no_temp_file_on_failure(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         write_atomic(target, b"%PDF-")
     assert list(tmp_path.iterdir()) == []
+
+
+# --- table widths and map framing -----------------------------------------------------------
+
+HEADERS = ["Nr", "Zon", "Rekommenderade timmar", "Händelser i fönstret", "Träffandel",
+           "Kumulativ träffandel", "PAI", "Dialog-omnämnanden", "Öppna brister inom 150 m"]  # fmt: skip
+
+
+def _wide_rows():
+    return [[1, "Jakobsbergs station och Söderhallarna", "fre–lör 22–01, lör 19–22", 92, "11 %",
+             "11 %", "8,6", 0, 2]]  # fmt: skip
+
+
+@needs_poppler
+def test_table_header_words_are_never_broken(tmp_path):
+    doc = Briefing("Zoner")
+    doc.table(_wide_rows(), columns=HEADERS, font_size=7.5)
+    words = set(_text(doc.build(), tmp_path).split())
+    for header in HEADERS:
+        for word in header.split():
+            assert word in words, (word, sorted(words))
+    # the fragments the old equal-width table printed
+    assert not {"Incident", "Träffand", "Kumulati", "mnämna"} & words
+
+
+def test_fit_widths_keeps_every_word_whole_and_fills_the_room():
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    columns = [([h], [str(v)]) for h, v in zip(HEADERS, _wide_rows()[0], strict=True)]
+    room = 500.0
+    widths = fit_widths(columns, room, ("Helvetica-Bold", "Helvetica"), 7.5)
+    np.testing.assert_allclose(sum(widths), room)
+    for (head, body), width in zip(columns, widths, strict=True):
+        longest = max(
+            [stringWidth(w, "Helvetica-Bold", 7.5) for w in head[0].split()]
+            + [stringWidth(w, "Helvetica", 7.5) for w in body[0].split()]
+        )
+        assert width >= longest + 2 * CELL_PAD_PT
+    assert widths[0] == min(widths)  # "Nr" and "1" need least
+
+
+def test_focus_groups_split_distant_zones():
+    zones = gpd.GeoDataFrame(
+        geometry=[box(0, 0, 100, 100), box(1000, 0, 1100, 100), box(20_000, 5000, 20_200, 5100)],
+        crs="EPSG:3006",
+    )
+    # 0..100 and 1000..1100 are 900 m apart (< 3000 m): one group; 20 km away: another
+    assert focus_groups(zones) == [(0.0, 0.0, 1100.0, 100.0), (20_000.0, 5000.0, 20_200.0, 5100.0)]
+    # more groups than panels: one box around everything
+    assert focus_groups(zones, max_groups=1) == [(0.0, 0.0, 20_200.0, 5100.0)]
+    with pytest.raises(ValueError, match="focus has no geometries"):
+        focus_groups(zones.iloc[:0])
+
+
+def _red_share(png: bytes) -> float:
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    return float(((r > 200) & (g < 190) & (b < 190)).mean())
+
+
+def test_map_framed_on_the_zones_shows_them_large():
+    kommun = gpd.GeoDataFrame(geometry=[box(-10_000, -10_000, 10_000, 10_000)], crs="EPSG:3006")
+    zone = gpd.GeoDataFrame(geometry=[box(0, 0, 300, 200)], crs="EPSG:3006")
+    layers = [MapLayer(kommun, kind="boundary"), MapLayer(zone, facecolor="#d7301f", alpha=1)]
+    whole = render_map(layers, width_mm=80, height_mm=60, dpi=100)
+    framed = render_map(layers, width_mm=80, height_mm=60, dpi=100, focus=zone)
+    # at kommun extent the 0.06 km² zone is a speck of the 400 km² map; framed on it with
+    # a 35 % margin it fills a good part of the picture
+    assert _red_share(whole) < 0.002
+    assert _red_share(framed) > 0.1
