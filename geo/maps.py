@@ -832,12 +832,18 @@ def add_issues(
     _check_frame(issues, "issues")
     group = issues_layer(issues, name=name, show=show)
     group.add_to(m)
+    # On a map already finished, the layer control's script must still come after every
+    # layer it names (else a ReferenceError stops the map): move the controls last.
+    for key in [k for k, v in m._children.items() if isinstance(v, folium.LayerControl | Legend)]:
+        m._children[key] = m._children.pop(key)
     present = [st for st in STATUS_COLOURS if STATUS in issues and (issues[STATUS] == st).any()]
     if present:
         rows = [("dot", STATUS_COLOURS[st], f"Brist: {st}") for st in present]
         m.lagesbild_legend = getattr(m, "lagesbild_legend", []) + [
             ("Trygghetsbesiktning", rows, name, show)
         ]
+        for legend in [v for v in m._children.values() if isinstance(v, Legend)]:
+            legend.body = legend_html(m.lagesbild_legend)  # a finished map's legend too
     return group
 
 

@@ -336,3 +336,50 @@ def test_builders_do_not_mutate_inputs(areas, zones, cells):
     maps.hotspot_map(SimpleNamespace(zones=zones, cells=cells), areas, incidents=_incidents(20))
     for a, b in zip((zones, cells, areas), before, strict=True):
         assert a.equals(b) and a.crs == b.crs
+
+
+def _issues() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"id": [1, 2], "category": ["belysning", "klotter"], "status": ["ny", "åtgärd beställd"]},
+        geometry=[Point(X0 + 1100, Y0 + 1100), Point(X0 + 3000, Y0 + 4000)],
+        crs=schema.CRS_METRIC,
+    )
+
+
+def test_hotspot_map_has_an_issues_layer_with_legend(areas, zones):
+    run = SimpleNamespace(zones=zones, cells=None)
+    page = maps.hotspot_map(run, areas, issues=_issues()).get_root().render()
+    assert json.dumps(maps.ISSUES_LAYER)[1:-1] in page  # named in the layer control
+    assert "belysning – ny" in page and "klotter – åtgärd beställd" in page
+    # legend rows (JSON in the page: å is \u00e5)
+    assert "Brist: ny" in page and json.dumps("Brist: åtgärd beställd")[1:-1] in page
+
+
+def test_issues_added_to_a_finished_map_come_before_its_layer_control(areas):
+    m = maps.finish_map(maps.base_map(areas))
+    maps.add_issues(m, _issues())
+    page = m.get_root().render()
+    group = re.search(r"var (feature_group_\w+) = L.featureGroup", page).group(1)
+    # the control names the group: defined later, the map's script would stop there
+    assert page.index(f"var {group}") < page.index("L.control.layers")
+    assert "Brist: ny" in page  # the legend was rebuilt with the new section
+
+
+def test_view_fits_the_zones_above_the_legend_strip(areas, zones):
+    run = SimpleNamespace(zones=zones, cells=None)
+    page = maps.hotspot_map(run, areas).get_root().render()
+    assert page.count("fitBounds") == 1
+    got = json.loads(re.search(r"fitBounds\(\s*(\[\[.*?\]\])", page, re.S).group(1))
+    whole = maps.lonlat_bounds(areas.iloc[[0]])
+    # zones span 1000–2300 m inside a 4000 × 5000 m area: the view is tighter than the area
+    assert got[0][0] > whole[0][0] and got[1][0] < whole[1][0]
+    assert f"[0, {maps.LEGEND_STRIP_PX}]" in page.replace("\n", "").replace("  ", "")
+
+
+def test_legend_section_follows_its_layer(areas, cells):
+    m = maps.base_map(areas)
+    maps.add_cells(m, cells, show=False)
+    page = maps.finish_map(m).get_root().render()
+    # the Gi* section starts hidden like its layer, and the script toggles it on overlayadd
+    assert 'data-layer=\\"Gi*-celler (signifikans)\\" style=\\"display:none\\"' in page
+    assert '"overlayadd"' in page
