@@ -273,28 +273,37 @@ def run_hotspots(
         )
     else:
         xy, w = _density_input(used, dialogue, dialogue_weight)
+        fixed_eps = eps_m if method == "dbscan" else None
         if min_weight is None:
-            min_weight = C.default_min_weight(float(w.sum()))
-            why = "0,1 % av all vikt, minst 5 och högst 100 (standard)"
+            area_m2 = float(shapely.area(areas.geometry.values).sum())
+            auto = C.suggest_density(xy, area_m2=area_m2, weights=w, eps_m=fixed_eps)
+            min_weight, why = auto.min_weight, auto.min_weight_reason
         else:
-            why = "angiven"
+            auto, why = None, "angiven"
         choices.append(Choice("min_weight", float(min_weight), why))
         n = len(used)
         if method == "dbscan":
             if eps_m is None:
                 eps_m, reason = (
-                    C.suggest_eps_m(xy, min_weight=min_weight)
-                    if len(xy)
-                    else (C.EPS_RANGE_M[0], "inga punkter")
+                    (auto.eps_m, auto.eps_reason)
+                    if auto is not None
+                    else C.suggest_eps_m(xy, min_weight=min_weight)
                 )
             else:
                 reason = "angiven"
             choices.append(Choice("eps_m", float(eps_m), reason))
             labels = C.dbscan_labels(xy, eps_m=eps_m, min_weight=min_weight, weights=w)[:n]
         else:
-            ms = min_weight if min_samples is None else min_samples
+            ms = min(min_weight, C.MIN_WEIGHT_FLOOR) if min_samples is None else min_samples
             choices.append(
-                Choice("min_samples", float(ms), "angiven" if min_samples else "= min_weight")
+                Choice(
+                    "min_samples",
+                    float(ms),
+                    "angiven"
+                    if min_samples
+                    else f"min_weight, högst {C.MIN_WEIGHT_FLOOR:.0f}: lite utjämning, så "
+                    "klustren behåller sin form; min_weight avgör vad som är en koncentration",
+                )
             )
             labels = C.hdbscan_labels(xy, min_cluster_weight=min_weight, min_samples=ms, weights=w)[
                 :n

@@ -34,6 +34,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import Delaunay, QhullError, cKDTree
+from scipy.stats import poisson
 
 #: Pairs of points compared at once in the exact neighbourhood checks (memory bound).
 _PAIR_CHUNK = 2_000_000
@@ -42,9 +43,16 @@ _PAIR_CHUNK = 2_000_000
 #: so that stacked points do not get infinite stability (coordinates are not that precise).
 MIN_DISTANCE_M = 1e-3
 
-#: The automatic ``eps_m`` never leaves this range (metres): below 25 m a cluster is one
-#: address; above 500 m it is a whole district, not a place to act on.
-EPS_RANGE_M = (25.0, 500.0)
+#: The automatic ``eps_m`` never leaves this range (metres): below 50 m a cluster is one
+#: address; above 250 m it spans several blocks of a town, not a place to act on (the
+#: k-distance knee of urban incidents lies at the background spacing, often 350 m or more).
+EPS_RANGE_M = (50.0, 250.0)
+
+#: Chance under spatial randomness that an ``eps_m`` disk reaches the automatic core weight.
+DENSITY_ALPHA = 0.001
+
+#: Smallest automatic core / cluster weight: the smallest count a public output shows.
+MIN_WEIGHT_FLOOR = 5.0
 
 
 # --- input checks -----------------------------------------------------------------------
@@ -666,19 +674,123 @@ def hdbscan_labels(
 KDIST_SAMPLE = 20_000
 
 
-def default_min_weight(total_weight: float) -> float:
-    """Default core / cluster weight: 0.1 % of all weight, at least 5 and at most 100.
+def density_min_weight(
+    total_weight: float, area_m2: float, eps_m: float, *, alpha: float = DENSITY_ALPHA
+) -> tuple[float, float]:
+    """Core weight well above the background: the Poisson upper quantile of a random disk.
 
-    Five is the smallest number a public output may show (``schema.SUPPRESS_BELOW``); the
-    share makes a core follow the amount of data, and the cap keeps a city-wide run from
-    asking for more incidents than one place can hold.
+    If the ``total_weight`` were spread at random over the study area (``area_m2``), a disk
+    of radius ``eps_m`` would hold on average ``mean = total_weight * pi * eps_m**2 /
+    area_m2``. The core weight is the smallest count ``m`` with ``P(X >= m) <= alpha`` for
+    ``X ~ Poisson(mean)``, at least ``MIN_WEIGHT_FLOOR`` (5, the smallest count a public
+    output shows): a core point then marks a concentration that randomness would give with
+    less than ``alpha`` chance. Weights are treated as counts.
+
+    Returns
+    -------
+    (float, float)
+        The core weight and the expected weight in a random disk.
 
     Examples
     --------
-    >>> default_min_weight(20_000), default_min_weight(300), default_min_weight(1e6)
-    (20.0, 5.0, 100.0)
+    >>> # 1000 over 1 km2, eps 100 m: mean = 1000 * pi * 0.01 = 31.4; P(X >= 51) < 0.001
+    >>> w, mean = density_min_weight(1000, 1e6, 100)
+    >>> w, round(mean, 1)
+    (51.0, 31.4)
+    >>> density_min_weight(10, 1e6, 100)[0]   # sparse: the floor
+    5.0
     """
-    return float(min(100, max(5, math.ceil(total_weight / 1000))))
+    for name, value in (("total_weight", total_weight), ("area_m2", area_m2), ("eps_m", eps_m)):
+        if not value > 0:
+            raise ValueError(f"`{name}` was {value} but is expected to be > 0")
+    if not 0 < alpha < 1:
+        raise ValueError(f"`alpha` was {alpha} but is expected to be in (0, 1)")
+    mean = float(total_weight) * math.pi * float(eps_m) ** 2 / float(area_m2)
+    # isf(alpha) is the smallest k with P(X > k) <= alpha, so P(X >= k + 1) <= alpha.
+    return float(max(MIN_WEIGHT_FLOOR, poisson.isf(alpha, mean) + 1)), mean
+
+
+@dataclass(frozen=True)
+class DensityParameters:
+    """Automatic DBSCAN / HDBSCAN parameters with Swedish reasons (see :func:`suggest_density`)."""
+
+    eps_m: float
+    min_weight: float
+    eps_reason: str
+    min_weight_reason: str
+
+
+def suggest_density(
+    xy,
+    *,
+    area_m2: float,
+    weights=None,
+    eps_m: float | None = None,
+    alpha: float = DENSITY_ALPHA,
+    random_state: int = 0,
+) -> DensityParameters:
+    """``eps_m`` and ``min_weight`` that follow the density of the points.
+
+    ``min_weight`` is :func:`density_min_weight` for the radius, and the radius is
+    :func:`suggest_eps_m` (the k-distance knee, kept in ``EPS_RANGE_M``) with k =
+    ``min_weight``. Each depends on the other: starting from k = 5 the two are updated in
+    turn until ``min_weight`` stops changing (at most 10 rounds; in practice 2-3). A given
+    ``eps_m`` is kept and only ``min_weight`` is chosen for it.
+
+    Parameters
+    ----------
+    xy : array-like of shape (n, 2)
+        Coordinates in metres.
+    area_m2 : float
+        The study area, square metres (the areas analysed, not the points' hull).
+    weights : array-like of shape (n,), optional
+        Weight per point (1 when omitted).
+    eps_m : float, optional
+        A radius chosen by the user (metres); chosen from the data when omitted.
+    alpha : float, default 0.001
+        Chance under spatial randomness that a disk reaches ``min_weight``.
+    random_state : int, default 0
+        Seed for the k-distance sample.
+
+    Returns
+    -------
+    DensityParameters
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> xy = np.vstack([rng.normal(500, 20, (60, 2)), rng.uniform(0, 2000, (300, 2))])
+    >>> p = suggest_density(xy, area_m2=4e6)
+    >>> 50 <= p.eps_m <= 250, p.min_weight >= 5
+    (True, True)
+    """
+    pts, w = _check_points(xy, weights)
+    total = float(w.sum())
+    area_m2 = _positive("area_m2", area_m2)
+    lo = EPS_RANGE_M[0]
+    if eps_m is None and (len(pts) < 3 or total <= 0):
+        eps_why = f"för få punkter för k-avståndskurvan: minsta radien {lo:.0f} m"
+        return DensityParameters(lo, MIN_WEIGHT_FLOOR, eps_why, "för få punkter: minst 5")
+    if total <= 0:
+        return DensityParameters(eps_m, MIN_WEIGHT_FLOOR, "angiven", "ingen vikt: minst 5")
+    min_weight = MIN_WEIGHT_FLOOR
+    for _ in range(10):
+        if eps_m is None:
+            eps, eps_why = suggest_eps_m(pts, min_weight=min_weight, random_state=random_state)
+        else:
+            eps, eps_why = _positive("eps_m", eps_m), "angiven"
+        new, mean = density_min_weight(total, area_m2, eps, alpha=alpha)
+        if new == min_weight:
+            break
+        min_weight = new
+    why = (
+        f"minsta vikt som en cirkel med radien {eps:.0f} m når med under "
+        f"{alpha * 100:g} % sannolikhet om all vikt ({total:.0f}) låg slumpmässigt i "
+        f"studieområdet ({area_m2 / 1e6:.1f} km²; i medel {mean:.1f} i en cirkel), "
+        f"minst {MIN_WEIGHT_FLOOR:.0f}"
+    ).replace(".", ",")
+    return DensityParameters(eps, min_weight, eps_why, why)
 
 
 def suggest_eps_m(xy, *, min_weight: float, random_state: int = 0) -> tuple[float, str]:
@@ -698,7 +810,7 @@ def suggest_eps_m(xy, *, min_weight: float, random_state: int = 0) -> tuple[floa
     >>> import numpy as np
     >>> xy = np.random.default_rng(0).normal(0, 50, (500, 2))
     >>> eps, why = suggest_eps_m(xy, min_weight=5)
-    >>> 25 <= eps <= 500
+    >>> EPS_RANGE_M[0] <= eps <= EPS_RANGE_M[1]
     True
     """
     pts, _ = _check_points(xy, None)

@@ -142,14 +142,20 @@ def test_arguments_not_mutated():
     pd.testing.assert_frame_equal(inc, before)
 
 
-@pytest.mark.skipif(not (DATA / "incidents" / "demo_incidents.csv").exists(), reason="no demo")
-def test_demo_jakobsberg_station_tops_jarfalla_for_evening_violence_2017():
-    from geo import io, timewin
+NO_DEMO = pytest.mark.skipif(
+    not (DATA / "incidents" / "demo_incidents.csv").exists(), reason="no demo"
+)
 
-    inc = io.load_incidents(DATA / "incidents" / "demo_incidents.csv").frame
-    areas = io.load_boundaries(DATA / "boundaries" / "demo_areas.geojson").frame
-    gaz = io.load_gazetteer(DATA / "places" / "gazetteer.csv").frame
-    dia = io.load_dialogue(DATA / "incidents" / "demo_dialogue.csv").frame
+
+def _demo():
+    """Demo incidents (flagged by the loader's centre-point check, as the CLI and UI do),
+    areas of every level, gazetteer, dialogue, and the evening violence of 2017."""
+    from geo import demo, io, timewin
+
+    paths = demo.demo_paths()
+    areas = io.load_boundaries(paths["areas"]).frame
+    inc = io.load_incidents(paths["incidents"], category_map=paths["category_map"]).frame
+    inc = io.flag_centre_points(inc, areas)
     chosen = timewin.filter_incidents(
         inc,
         start="2017-01-01",
@@ -157,6 +163,14 @@ def test_demo_jakobsberg_station_tops_jarfalla_for_evening_violence_2017():
         categories=[schema.VIOLENCE],
         window="kväll och natt",
     )
+    gaz = io.load_gazetteer(paths["gazetteer"]).frame
+    dia = io.load_dialogue(paths["dialogue"]).frame
+    return inc, areas, gaz, dia, chosen
+
+
+@NO_DEMO
+def test_demo_jakobsberg_station_tops_jarfalla_for_evening_violence_2017():
+    _, areas, gaz, dia, chosen = _demo()
     jarfalla = areas[areas[schema.AREA_NAME].eq("Järfälla") & areas[schema.LEVEL].eq("kommun")]
     for dialogue in (None, dia):
         run = run_hotspots(chosen, jarfalla, dialogue=dialogue, gazetteer=gaz)
@@ -165,13 +179,10 @@ def test_demo_jakobsberg_station_tops_jarfalla_for_evening_violence_2017():
         assert top[schema.AREA_NAME] == "Järfälla"
 
 
-@pytest.mark.skipif(not (DATA / "incidents" / "demo_incidents.csv").exists(), reason="no demo")
+@NO_DEMO
 def test_demo_stack_on_jarfalla_centre_left_out_of_all_incidents():
-    from geo import demo, io
-
-    paths = demo.demo_paths()
-    inc = io.load_incidents(paths["incidents"], category_map=paths["category_map"]).frame
-    areas = io.load_boundaries(paths["areas"]).frame  # kommun, lpo, kommundel, stadsdel
+    inc, areas, *_ = _demo()  # areas: kommun, lpo, kommundel, stadsdel
+    inc = inc.drop(columns=schema.AT_AREA_CENTRE)  # run_hotspots flags them itself
     assert len(inc) == 27_527
     run = run_hotspots(inc, areas, cell_size_m=200, band_m=400)
     note = next(m for m in run.messages if "mittpunkt" in m)
@@ -180,3 +191,21 @@ def test_demo_stack_on_jarfalla_centre_left_out_of_all_incidents():
     kept = run_hotspots(inc, areas, cell_size_m=200, band_m=400, include_centre_points=True)
     assert "är med i analysen" in next(m for m in kept.messages if "mittpunkt" in m)
     assert _cell_total(kept) - _cell_total(run) == 150
+
+
+@NO_DEMO
+@pytest.mark.parametrize("method", ["dbscan", "hdbscan"])
+def test_demo_automatic_density_zones_are_places_not_whole_areas(method):
+    _, areas, gaz, _, chosen = _demo()
+    run = run_hotspots(chosen, areas, gazetteer=gaz, method=method)
+    mw = next(c for c in run.choices if c.name == "min_weight")
+    assert mw.value > 5 and "slumpmässigt" in mw.reason  # above the floor: follows density
+    if method == "dbscan":
+        eps = next(c for c in run.choices if c.name == "eps_m")
+        assert 50 <= eps.value <= 250 and "k-avstånd" in eps.reason
+    zones = run.zones[run.zones[schema.AREA_ID].eq("0123-jakobsberg")]
+    top = zones.sort_values(schema.RANK).iloc[0]
+    station = gaz[gaz[schema.NAME].eq("Jakobsbergs station")].to_crs(CRS).geometry.iloc[0]
+    assert top[schema.NAME] == "Jakobsbergs station" or top.geometry.distance(station) <= 300
+    assert top[schema.SHARE_OF_AREA] < 0.75  # was 457 of 458 with eps 375 / min 5
+    assert top.geometry.area < 0.25 * areas.set_index(schema.AREA_ID).area["0123-jakobsberg"]

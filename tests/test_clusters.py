@@ -1,5 +1,7 @@
 """geo.clusters against scikit-learn's DBSCAN / HDBSCAN and hand-checkable cases."""
 
+import math
+
 import numpy as np
 import pytest
 from scipy.spatial import cKDTree
@@ -8,9 +10,11 @@ from sklearn.metrics import adjusted_rand_score
 
 from geo.clusters import (
     EPS_RANGE_M,
+    MIN_WEIGHT_FLOOR,
     dbscan_labels,
-    default_min_weight,
+    density_min_weight,
     hdbscan_labels,
+    suggest_density,
     suggest_eps_m,
 )
 
@@ -143,6 +147,42 @@ def test_suggest_eps_follows_density():
     assert "k-avståndskurvan" in why
 
 
-def test_default_min_weight():
-    # 0.1 % of 20 000 = 20; floor 5; cap 100
-    assert [default_min_weight(v) for v in (20_000, 10, 1e7)] == [20.0, 5.0, 100.0]
+def _poisson_tail(k, mean):
+    # P(X >= k) for X ~ Poisson(mean), summed by hand (independent of scipy)
+    return 1.0 - sum(math.exp(i * math.log(mean) - mean - math.lgamma(i + 1)) for i in range(k))
+
+
+@pytest.mark.parametrize(
+    ("total", "area_m2", "eps_m"),
+    [(1000, 1e6, 100), (1899, 73.8e6, 250), (50_000, 20e6, 150)],
+    ids=["dense", "demo-like", "city"],
+)
+def test_density_min_weight_is_the_poisson_upper_quantile(total, area_m2, eps_m):
+    w, mean = density_min_weight(total, area_m2, eps_m)
+    np.testing.assert_allclose(mean, total * math.pi * eps_m**2 / area_m2)
+    k = int(w)
+    assert _poisson_tail(k, mean) <= 0.001 < _poisson_tail(k - 1, mean)
+
+
+def test_density_min_weight_floor_and_errors():
+    assert density_min_weight(10, 1e6, 100)[0] == MIN_WEIGHT_FLOOR  # mean 0.31: floor 5
+    with pytest.raises(ValueError, match="area_m2"):
+        density_min_weight(10, 0, 100)
+    with pytest.raises(ValueError, match="alpha"):
+        density_min_weight(10, 1e6, 100, alpha=1.5)
+
+
+def test_suggest_density_follows_the_background():
+    # 60 points in a 20 m blob and a uniform background over 2 km x 2 km
+    rng = np.random.default_rng(0)
+    blob = rng.normal(500, 20, (60, 2))
+    sparse = suggest_density(np.vstack([blob, rng.uniform(0, 2000, (200, 2))]), area_m2=4e6)
+    dense = suggest_density(np.vstack([blob, rng.uniform(0, 2000, (4000, 2))]), area_m2=4e6)
+    for p, n in ((sparse, 260), (dense, 4060)):
+        assert EPS_RANGE_M[0] <= p.eps_m <= EPS_RANGE_M[1]
+        assert p.min_weight == density_min_weight(n, 4e6, p.eps_m)[0]  # a fixed point
+    assert dense.min_weight > sparse.min_weight >= MIN_WEIGHT_FLOOR
+    assert "slumpmässigt" in dense.min_weight_reason and "k-avstånd" in dense.eps_reason
+    fixed = suggest_density(blob, area_m2=4e6, eps_m=100)
+    assert fixed.eps_m == 100 and fixed.eps_reason == "angiven"
+    assert fixed.min_weight == density_min_weight(60, 4e6, 100)[0]
