@@ -357,10 +357,14 @@ def to_pdf(
     params: Mapping | None = None,
     areas: gpd.GeoDataFrame | None = None,
     persistence: object | None = None,
+    forward: object | None = None,
     title: str = "Helgförstärkning – patrullzoner",
     **kw,
 ) -> bytes:
     """A one-page Swedish PDF briefing: map, zone table, parameters, date, marking.
+
+    ``forward`` and ``persistence`` (`geo.patrol.PatrolPlan.forward` / ``.persistence``)
+    add their Swedish sentences under the table.
 
     Examples
     --------
@@ -408,8 +412,10 @@ def to_pdf(
     )
     doc.heading("Zoner")
     doc.table(shown, font_size=7.5)  # content-aware widths: header words never broken
-    if persistence is not None:
-        doc.paragraph(f"Beständighet: {persistence.message}", small=True)
+    # the forward check concerns these zones; the stability test zones re-chosen on half
+    for check in (forward, persistence):
+        if check is not None:
+            doc.paragraph(check.message, small=True)
     doc.heading("Parametrar")
     labels = {
         "window": "Tidsfönster",
@@ -460,7 +466,8 @@ def format_of(path: str | os.PathLike) -> str:
 def export_bytes(zones: gpd.GeoDataFrame, fmt: str, **kw) -> bytes:
     """The export in format ``fmt`` as bytes (for download buttons).
 
-    Keywords: ``params``, ``who``, ``public``; for PDF also ``areas``, ``persistence``.
+    Keywords: ``params``, ``who``, ``public``; for PDF also ``areas``, ``persistence``,
+    ``forward``.
 
     Examples
     --------
@@ -474,8 +481,8 @@ def export_bytes(zones: gpd.GeoDataFrame, fmt: str, **kw) -> bytes:
         raise ValueError(f'fmt was "{fmt}" but is expected to be in {FORMATS}')
     if fmt == "pdf":
         return to_pdf(zones, **kw)
-    kw.pop("areas", None)
-    kw.pop("persistence", None)
+    for pdf_only in ("areas", "persistence", "forward"):
+        kw.pop(pdf_only, None)
     if fmt == "gpkg":
         with tempfile.TemporaryDirectory() as tmp:
             return write_gpkg(zones, Path(tmp) / "zoner.gpkg", **kw).read_bytes()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -674,7 +674,12 @@ class PatrolPlan:
         7×24 hour-of-week counts of the period's incidents in the chosen categories and
         areas (all hours, so the window can be set from it).
     persistence : Persistence or None
-        Zones chosen on the first half of the period, checked on the second half.
+        The stability test: zones re-chosen on the first half of the period (not the
+        exported zones), checked on the second half; ``message`` starts "Stabilitetstest:".
+    forward : Persistence or None
+        The forward check of the exported zones: their share of the planning period's
+        window incidents (``train_share``) and of the following period's (``test_share``),
+        when the data reaches past the period; ``message`` starts "Framåtkontroll:".
     params : dict
         The parameters used, as plain values (for exports and the audit trail).
     messages : list of str
@@ -695,6 +700,7 @@ class PatrolPlan:
     messages: list[str]
     study_area_km2: float
     window: object = None
+    forward: Persistence | None = None
 
     def figures(self) -> dict:
         """Keyword arguments for `zone_figures`, `drop_zone` and `add_drawn_zone`."""
@@ -743,6 +749,34 @@ def study_area(incidents: gpd.GeoDataFrame, *, buffer_m: float = HULL_BUFFER_M):
         geometry=[hull.buffer(buffer_m)],
         crs=S.CRS_METRIC,
     )
+
+
+def distinct_names(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Zones named only after their area get "Zon <rank> – <area>" so each name is its own.
+
+    A zone whose ``name`` is its ``area_name`` (no gazetteer place was near, or no gazetteer
+    was given: `geo.zones` then falls back to the innermost area's name) is renamed with its
+    ``rank`` within the area (else its order in the frame); place names stay. A new frame.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> z = gpd.GeoDataFrame({"area_name": ["Jakobsberg", "Jakobsberg", "Farsta"],
+    ...     "name": ["Jakobsberg", "Jakobsbergs station", "Farsta"], "rank": [2, 1, 1]},
+    ...     geometry=[box(0, 0, 1, 1)] * 3, crs="EPSG:3006")
+    >>> distinct_names(z)["name"].tolist()
+    ['Zon 2 – Jakobsberg', 'Jakobsbergs station', 'Zon 1 – Farsta']
+    """
+    if S.AREA_NAME not in zones.columns or S.NAME not in zones.columns:
+        return zones.copy()
+    out = zones.copy()
+    area = out[S.AREA_NAME].astype(str)
+    plain = out[S.NAME].astype(str).eq(area)
+    ranks = out[S.RANK] if S.RANK in out.columns else out.groupby(area).cumcount() + 1
+    out.loc[plain, S.NAME] = [
+        f"Zon {int(r)} – {a}" for r, a in zip(ranks[plain], area[plain], strict=True)
+    ]
+    return out
 
 
 def _as_window(window):
@@ -858,6 +892,14 @@ def plan_zones(
     profile = hour_of_week(base, weights=weights)
     candidates, messages = _candidates_for(win, areas, dialogue, gazetteer)
     source = candidates[SOURCE].iloc[0]
+    if source == "zon":
+        candidates = distinct_names(candidates)
+        if gazetteer is None:
+            messages.append(
+                'Zonerna har inga platsnamn och heter därför "Zon N – område"; en ortslista '
+                "(--gazetteer FIL på kommandoraden) namnger dem efter närmaste plats, "
+                't.ex. "Jakobsbergs station".'
+            )
     if source == "cell":
         messages.append(
             f"Färre än {MIN_ZONES} hotspotzoner: heta rutor (Gi* 95 %) används som kandidater."
@@ -885,6 +927,12 @@ def plan_zones(
         )
         if note:
             messages.append(note)
+    forward = None
+    if check_persistence:
+        forward, note = _forward_check(
+            zones, win, incidents, areas, start, end, categories=categories, window=window_obj
+        )
+        messages.append(note)
     params = {
         "window": window_obj.label,
         "categories": list(categories) if categories else list(S.CATEGORIES),
@@ -911,7 +959,53 @@ def plan_zones(
         messages=messages,
         study_area_km2=study_km2,
         window=window_obj,
+        forward=forward,
     )
+
+
+def _pct(share: float) -> str:
+    return f"{share:.0%}".replace("%", " %")
+
+
+def _forward_check(zones, win, incidents, areas, start, end, *, categories, window):
+    """The exported zones on the period after [start, end] (as long, cut at the newest data).
+
+    ``win`` are the planning period's window incidents; ``incidents`` all of the input.
+
+    Returns ``(Persistence or None, Swedish note)``; None when the data stops at ``end``.
+    """
+    from geo.timewin import filter_incidents
+
+    lo = pd.Timestamp(str(start)).tz_localize(S.TZ)
+    hi = pd.Timestamp(str(end)).tz_localize(S.TZ) + pd.Timedelta(days=1)
+    newest = incidents[S.OCCURRED_AT].max()
+    if not newest >= hi:
+        return None, (
+            f"Framåtkontroll: data slutar {newest:%Y-%m-%d}, så det finns ingen period efter "
+            f"{end} att pröva zonerna på; välj en tidigare period för att se hur de håller."
+        )
+    next_hi = min(hi + (hi - lo), (newest + pd.Timedelta(days=1)).normalize())
+    last_day = (next_hi - pd.Timedelta(days=1)).date()
+    after = filter_incidents(
+        incidents, start=hi.date(), end=last_day, categories=categories, window=window
+    )
+    if areas is not None:
+        tree = shapely.STRtree(areas.geometry.values)
+        after = after.iloc[np.unique(tree.query(after.geometry.values, predicate="intersects")[0])]
+    if not len(after):
+        return None, (
+            f"Framåtkontroll: inga händelser i fönstret under följande period "
+            f"{hi:%Y-%m-%d} – {last_day}; zonerna kan inte prövas framåt."
+        )
+    both = pd.concat([win, after])
+    pers = persistence(zones, both, train=(lo, hi), test=(hi, next_hi))
+    message = (
+        f"Framåtkontroll: de exporterade zonerna fångade {_pct(pers.test_share)} av fönstrets "
+        f"händelser under följande period {hi:%Y-%m-%d} – {last_day} "
+        f"({_pct(pers.train_share)} under planeringsperioden {lo:%Y-%m-%d} – {end}): "
+        f"hotspotsen är {pers.label}."
+    )
+    return replace(pers, message=message), message
 
 
 def _split_persistence(win, areas, start, end, *, k, budget_km2, dialogue, gazetteer):
@@ -926,9 +1020,18 @@ def _split_persistence(win, areas, start, end, *, k, budget_km2, dialogue, gazet
         cand, _ = _candidates_for(first, areas, dialogue, gazetteer)
         k_half = None if k is None else min(k, len(cand))
         zones = choose_zones(cand, first, k=k_half, budget_km2=budget_km2)
-        return persistence(zones, win, train=(lo, mid), test=(mid, hi)), None
+        pers = persistence(zones, win, train=(lo, mid), test=(mid, hi))
     except InputError as exc:
-        return None, f"Beständigheten kunde inte beräknas: {exc}"
+        return None, f"Stabilitetstestet kunde inte göras: {exc}"
+    last_day = (hi - pd.Timedelta(days=1)).date()
+    message = (
+        f"Stabilitetstest: zoner valda på första halvan av perioden ({lo:%Y-%m-%d} – "
+        f"{(mid - pd.Timedelta(days=1)).date()}) fångade {_pct(pers.test_share)} av andra "
+        f"halvans händelser ({mid:%Y-%m-%d} – {last_day}; {_pct(pers.train_share)} under "
+        f"första halvan): hotspotsen är {pers.label}. Testet gäller zoner valda om på halva "
+        "perioden, inte de exporterade zonerna."
+    )
+    return replace(pers, message=message), None
 
 
 __all__: Sequence[str] = (
@@ -936,6 +1039,7 @@ __all__: Sequence[str] = (
     "DEFAULT_WINDOW",
     "PatrolPlan",
     "default_period",
+    "distinct_names",
     "plan_zones",
     "study_area",
     "Persistence",

@@ -154,3 +154,79 @@ def test_zones_end_to_end(tmp_path, capsys, fmt):
         read = pyogrio.read_dataframe(out, layer=0 if fmt == "gpkg" else None).to_crs(S.CRS_METRIC)
         assert read.geometry.iloc[0].distance(first_pt.iloc[0]) < 150
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_forward_check_of_the_exported_zones(tmp_path, capsys):
+    pytest.importorskip("geo.analysis")
+    inc, bnd = _write_inputs(tmp_path)
+    out = tmp_path / "zoner.geojson"
+    args = ["--incidents", inc, "--boundaries", bnd, "--k", 2, "--out", out]
+    code, stdout, err = _run(capsys, *args, "--from", "2025-01-01", "--to", "2025-06-30", "--json")
+    assert code == 0, err
+    info = json.loads(stdout)
+    forward = info["forward"]
+    table = pd.read_csv(inc)
+    t = pd.to_datetime(table.occurred_at)
+    # the following period is as long (181 days) but the data ends sooner: cut at its last day
+    end = str((t.max().normalize() + pd.Timedelta(days=1)).date())
+    assert forward["periods"]["test"] == ["2025-07-01", end]
+    # independent reference: every "misshandel" lies in the Friday/Saturday-night window
+    # (hours 18–01 on Friday or Saturday evening) and inside the area, so the share is the
+    # second half's misshandel inside the exported zones over all of them
+    zones = gpd.read_file(out).to_crs(S.CRS_METRIC)
+    pts = gpd.GeoDataFrame(
+        table, geometry=gpd.points_from_xy(table.lon, table.lat), crs=S.CRS_WGS84
+    ).to_crs(S.CRS_METRIC)
+    for period, lo, hi in (("test", "2025-07-01", end), ("train", "2025-01-01", "2025-07-01")):
+        part = pts[(pts.category == "misshandel") & (t >= lo) & (t < hi)]
+        inside = part.geometry.within(zones.union_all()).sum()
+        share_key = f"{period}_share"
+        np.testing.assert_allclose(forward[share_key], inside / len(part), atol=1e-4)
+    assert forward["message"].startswith("Framåtkontroll: de exporterade zonerna fångade ")
+    last = str((t.max().normalize()).date())
+    assert f"under följande period 2025-07-01 – {last}" in forward["message"]
+    stability = info["persistence"]["message"]
+    assert stability.startswith("Stabilitetstest: zoner valda på första halvan av perioden")
+    assert "inte de exporterade zonerna" in stability
+    # without --json: both sentences on stdout, not repeated as OBS notes on stderr
+    code, stdout, err = _run(capsys, *args, "--from", "2025-01-01", "--to", "2025-06-30")
+    assert "Framåtkontroll:" in stdout and "Stabilitetstest:" in stdout
+    assert "Framåtkontroll:" not in err
+
+
+def test_no_following_period_is_said(tmp_path, capsys):
+    pytest.importorskip("geo.analysis")
+    inc, bnd = _write_inputs(tmp_path)
+    out = tmp_path / "zoner.csv"
+    code, stdout, err = _run(
+        capsys, "--incidents", inc, "--boundaries", bnd, "--out", out, "--json"
+    )
+    assert code == 0, err
+    info = json.loads(stdout)
+    assert info["forward"] is None
+    assert any(m.startswith("Framåtkontroll: data slutar 2025-12-") for m in info["messages"])
+
+
+def test_zone_names_without_gazetteer_are_distinct(tmp_path, capsys):
+    pytest.importorskip("geo.analysis")
+    inc, bnd = _write_inputs(tmp_path)
+    out = tmp_path / "zoner.csv"
+    args = ["--incidents", inc, "--boundaries", bnd, "--k", 2, "--out", out, "--json"]
+    code, stdout, err = _run(capsys, *args)
+    assert code == 0, err
+    info = json.loads(stdout)
+    names = [z["name"] for z in info["zones"]]
+    # both zones lie in the one area "Jakobsberg": numbered by their rank in it
+    assert sorted(names) == ["Zon 1 – Jakobsberg", "Zon 2 – Jakobsberg"]
+    assert any("--gazetteer" in m for m in info["messages"])
+    gazetteer = tmp_path / "orter.csv"
+    gazetteer.write_text(
+        "name,kind,lon,lat\nJakobsbergs station,station,17.8336,59.4236\n"
+        "Viksjö centrum,centrum,17.8097,59.4138\n",
+        encoding="utf-8",
+    )
+    code, stdout, err = _run(capsys, *args, "--gazetteer", gazetteer)
+    assert code == 0, err
+    info = json.loads(stdout)
+    assert [z["name"] for z in info["zones"]] == ["Jakobsbergs station", "Viksjö centrum"]
+    assert not any("--gazetteer" in m for m in info["messages"])

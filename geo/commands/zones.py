@@ -66,20 +66,26 @@ def summary(plan, out: Path) -> dict:
 
     frame = export_frame(plan.zones)
     zones = json.loads(frame.drop(columns="geometry").to_json(orient="records", force_ascii=False))
-    pers = plan.persistence
     return {
         "out": str(out),
         "zones": zones,
         "parameters": metadata(plan.params),
-        "persistence": None
-        if pers is None
-        else {
-            "train_share": round(pers.train_share, 4),
-            "test_share": round(pers.test_share, 4),
-            "label": pers.label,
-            "message": pers.message,
-        },
+        "persistence": _check(plan.persistence),
+        "forward": _check(plan.forward),
         "messages": plan.messages,
+    }
+
+
+def _check(pers) -> dict | None:
+    """A persistence check as JSON: shares (training, test), periods, verdict, sentence."""
+    if pers is None:
+        return None
+    return {
+        "train_share": round(pers.train_share, 4),
+        "test_share": round(pers.test_share, 4),
+        "periods": {k: [str(t.date()) for t in v] for k, v in pers.periods.items()},
+        "label": pers.label,
+        "message": pers.message,
     }
 
 
@@ -116,13 +122,16 @@ def run(args: argparse.Namespace) -> int:
         who=args.who,
         areas=plan.areas,
         persistence=plan.persistence,
+        forward=plan.forward,
     )
     info = summary(plan, args.out)
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=1))
         return 0
+    checks = [c.message for c in (plan.forward, plan.persistence) if c is not None]
     for note in plan.messages:
-        print(f"OBS: {note}", file=sys.stderr)
+        if note not in checks:  # printed below, on stdout
+            print(f"OBS: {note}", file=sys.stderr)
     print(
         f"{len(plan.zones)} zoner för {plan.params['window']} "
         f"({plan.params['start']} – {plan.params['end']}) skrivna till {args.out}"
@@ -130,9 +139,9 @@ def run(args: argparse.Namespace) -> int:
     for z in info["zones"]:
         print(
             f"  {z.get('pick', '')}. {z[S.NAME]}: {z.get('recommended_hours', '–')}, "
-            f"{z.get(S.INCIDENT_COUNT)} incidenter, träffandel {z.get(S.HIT_RATE, 0):.0%}, "
+            f"{z.get(S.INCIDENT_COUNT)} händelser, träffandel {z.get(S.HIT_RATE, 0):.0%}, "
             f"kumulativt {z.get('cumulative_hit_rate', 0):.0%}, PAI {z.get(S.PAI)}"
         )
-    if plan.persistence is not None:
-        print(f"Beständighet: {plan.persistence.message}")
+    for message in checks:
+        print(message)
     return 0
