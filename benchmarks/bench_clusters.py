@@ -29,7 +29,10 @@ import numpy as np
 from sklearn.cluster import DBSCAN, HDBSCAN
 from sklearn.metrics import adjusted_rand_score
 
-from geo.clusters import dbscan_labels, default_min_weight, hdbscan_labels, suggest_eps_m
+from geo.clusters import dbscan_labels, hdbscan_labels, suggest_density
+
+#: The blobs' square, 20 km x 20 km: the study area of the automatic parameters.
+STUDY_AREA_M2 = 20_000.0**2
 
 
 def blobs(n: int, seed: int = 1) -> np.ndarray:
@@ -66,14 +69,14 @@ def main() -> None:
     print(f"# {platform.node()} {platform.python_version()} {time.strftime('%Y-%m-%d')}")
     xy = blobs(100_000)
     peaks: dict[tuple[float, float], list[float]] = {}
-    auto_w = default_min_weight(len(xy))
-    auto_eps, _ = suggest_eps_m(xy, min_weight=auto_w)
+    auto = suggest_density(xy, area_m2=STUDY_AREA_M2)
+    auto_eps, auto_w = auto.eps_m, auto.min_weight
     for eps, mw in ((150.0, 10), (auto_eps, auto_w)):
         t = time.perf_counter()
         sk = DBSCAN(eps=eps, min_samples=int(mw)).fit(xy)
         t_sk = time.perf_counter() - t
         ours, t_ours, peak = run(dbscan_labels, xy, eps_m=eps, min_weight=mw)
-        peaks[150.0 if eps == 150.0 else -1.0, mw] = [peak]
+        peaks[(150.0, 10) if eps == 150.0 else (-1.0, 0)] = [peak]
         core = np.zeros(len(xy), dtype=bool)
         core[sk.core_sample_indices_] = True
         same = np.array_equal(ours[core], sk.labels_[core])
@@ -83,11 +86,11 @@ def main() -> None:
             f"{same}, ARI {adjusted_rand_score(sk.labels_, ours):.4f}"
         )
     big = blobs(1_000_000)
-    auto_w = default_min_weight(len(big))
-    auto_eps, _ = suggest_eps_m(big, min_weight=auto_w)
+    auto = suggest_density(big, area_m2=STUDY_AREA_M2)
+    auto_eps, auto_w = auto.eps_m, auto.min_weight
     for eps, mw in ((auto_eps, auto_w), (150.0, 10)):
         labels, secs, peak = run(dbscan_labels, big, eps_m=eps, min_weight=mw)
-        key = (150.0 if eps == 150.0 else -1.0, 10 if eps == 150.0 else default_min_weight(1e5))
+        key = (150.0, 10) if eps == 150.0 else (-1.0, 0)
         if key in peaks:
             peaks[key].append(peak)
         print(

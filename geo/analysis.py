@@ -179,9 +179,11 @@ def run_hotspots(
         Gi* grid parameters; chosen from the data when omitted.
     eps_m, min_weight : float, optional
         DBSCAN radius (metres) and core weight; HDBSCAN uses ``min_weight`` as the minimum
-        cluster weight. Chosen from the data when omitted (see ``geo.clusters``).
+        cluster weight. Chosen from the data when omitted (``geo.clusters.suggest_density``:
+        ``min_weight`` well above a random background in ``areas``, ``eps_m`` the
+        k-distance knee in 50–250 m).
     min_samples : float, optional
-        HDBSCAN core weight (default: ``min_weight``).
+        HDBSCAN core weight (default: ``min_weight``, at most 5).
     buffer_m : float, optional
         Buffer around a cluster's hull, metres (default: half of ``eps_m``, or 50 m).
     min_bin : int

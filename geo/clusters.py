@@ -774,10 +774,11 @@ def suggest_density(
         return DensityParameters(lo, MIN_WEIGHT_FLOOR, eps_why, "för få punkter: minst 5")
     if total <= 0:
         return DensityParameters(eps_m, MIN_WEIGHT_FLOOR, "angiven", "ingen vikt: minst 5")
+    kdist = _KDistance(pts, random_state) if eps_m is None else None
     min_weight = MIN_WEIGHT_FLOOR
     for _ in range(10):
-        if eps_m is None:
-            eps, eps_why = suggest_eps_m(pts, min_weight=min_weight, random_state=random_state)
+        if kdist is not None:
+            eps, eps_why = kdist.eps(min_weight)
         else:
             eps, eps_why = _positive("eps_m", eps_m), "angiven"
         new, mean = density_min_weight(total, area_m2, eps, alpha=alpha)
@@ -814,20 +815,38 @@ def suggest_eps_m(xy, *, min_weight: float, random_state: int = 0) -> tuple[floa
     True
     """
     pts, _ = _check_points(xy, None)
-    k = int(min(len(pts), max(2, math.ceil(_positive("min_weight", min_weight)))))
-    lo, hi = EPS_RANGE_M
-    if len(pts) < 3:
-        return lo, f"för få punkter för k-avståndskurvan: minsta radien {lo:.0f} m"
-    rng = np.random.default_rng(random_state)
-    sample = pts if len(pts) <= KDIST_SAMPLE else pts[rng.choice(len(pts), KDIST_SAMPLE, False)]
-    tree = cKDTree(pts, balanced_tree=False, compact_nodes=False)  # quicker to build
-    dist = np.sort(tree.query(sample, k=k, workers=-1)[0].reshape(len(sample), k)[:, -1])
-    x = np.linspace(0.0, 1.0, len(dist))
-    span = dist[-1] - dist[0]
-    y = (dist - dist[0]) / span if span > 0 else np.zeros(len(dist))
-    knee = dist[int(np.argmax(x - y))]
-    eps = float(min(hi, max(lo, 5.0 * round(knee / 5.0))))
-    return eps, (
-        f"knä i k-avståndskurvan (avstånd till {k}:e närmaste punkt) vid {knee:.0f} m, "
-        f"avrundat och begränsat till {lo:.0f}–{hi:.0f} m"
-    )
+    return _KDistance(pts, random_state).eps(_positive("min_weight", min_weight))
+
+
+class _KDistance:
+    """The k-distance curve of a sample of points, one k-d tree for every k asked."""
+
+    def __init__(self, pts: np.ndarray, random_state: int) -> None:
+        rng = np.random.default_rng(random_state)
+        many = len(pts) > KDIST_SAMPLE
+        self.n = len(pts)
+        self.sample = pts[rng.choice(len(pts), KDIST_SAMPLE, False)] if many else pts
+        # Unbalanced, uncompacted: quicker to build, queried only a few times.
+        self.tree = cKDTree(pts, balanced_tree=False, compact_nodes=False) if len(pts) else None
+        self.dist = np.zeros((len(self.sample), 0))
+
+    def eps(self, min_weight: float) -> tuple[float, str]:
+        lo, hi = EPS_RANGE_M
+        if self.n < 3:
+            return lo, f"för få punkter för k-avståndskurvan: minsta radien {lo:.0f} m"
+        k = int(min(self.n, max(2, math.ceil(min_weight))))
+        if k > self.dist.shape[1]:
+            # Twice the k asked (the fixed point of suggest_density asks a few growing k):
+            # one query serves the next rounds.
+            more = min(self.n, 2 * k)
+            self.dist = self.tree.query(self.sample, k=more, workers=-1)[0].reshape(-1, more)
+        dist = np.sort(self.dist[:, k - 1])
+        x = np.linspace(0.0, 1.0, len(dist))
+        span = dist[-1] - dist[0]
+        y = (dist - dist[0]) / span if span > 0 else np.zeros(len(dist))
+        knee = dist[int(np.argmax(x - y))]
+        eps = float(min(hi, max(lo, 5.0 * round(knee / 5.0))))
+        return eps, (
+            f"knä i k-avståndskurvan (avstånd till {k}:e närmaste punkt) vid {knee:.0f} m, "
+            f"avrundat och begränsat till {lo:.0f}–{hi:.0f} m"
+        )
