@@ -903,6 +903,9 @@ def _filter(
     incidents: gpd.GeoDataFrame,
     categories: Sequence[str] | None,
     window: Any,
+    *,
+    areas: gpd.GeoDataFrame | None = None,
+    lov_calendars: Any = None,
 ) -> gpd.GeoDataFrame:
     metric = _to_metric(incidents, "incidents")
     for col in (schema.OCCURRED_AT, schema.CATEGORY):
@@ -910,7 +913,10 @@ def _filter(
             raise InputError(f"Händelserna saknar kolumnen `{col}`; läs in dem med geo.io.")
     if categories is None and window is None:
         return metric
-    return filter_incidents(metric, categories=categories, window=window)
+    # areas let the "lov" window use each incident's own kommun's calendar
+    return filter_incidents(
+        metric, categories=categories, window=window, areas=areas, lov_calendars=lov_calendars
+    )
 
 
 def _period_masks(times: pd.Series, before: Period, after: Period) -> tuple[np.ndarray, np.ndarray]:
@@ -1135,6 +1141,7 @@ def compare_zones(
     categories: Sequence[str] | None = None,
     window: Any = None,
     zones_source: str = "other",
+    lov_calendars: Any = None,
 ) -> pd.DataFrame:
     """Compare each zone's before and after periods, with displacement measures.
 
@@ -1169,6 +1176,9 @@ def compare_zones(
         A time window (``geo.timewin.WINDOWS`` name) applied to both periods.
     zones_source : {"before_hotspots", "file", "drawn", "other"}
         Where the zones came from; "before_hotspots" adds the regression-to-the-mean warning.
+    lov_calendars : geo.timewin.LovCalendars, optional
+        School-holiday calendars per kommun for the "lov" window (default: the bundled ones);
+        each incident uses its own kommun's calendar, found through ``areas``.
 
     Returns
     -------
@@ -1200,7 +1210,7 @@ def compare_zones(
         )
     buffer_m = _check_positive("buffer_m", buffer_m)
     zone_frame = prepare_zones(zones)
-    events = _filter(incidents, categories, window)
+    events = _filter(incidents, categories, window, areas=areas, lov_calendars=lov_calendars)
     in_before, in_after = _period_masks(events[schema.OCCURRED_AT], before, after)
     points = events.geometry.to_numpy()
     control_frame = None if control is None else _to_metric(control, "control areas")
@@ -1350,7 +1360,7 @@ def change_grid(
     from geo.grid import make_grid  # lazy: keeps this module importable on its own
 
     cell_size_m = _check_positive("cell_size_m", cell_size_m)
-    events = _filter(incidents, categories, window)
+    events = _filter(incidents, categories, window, areas=areas)
     in_before, in_after = _period_masks(events[schema.OCCURRED_AT], before, after)
     cells = make_grid(_to_metric(areas, "areas"), cell_size_m)
     keep = events.loc[in_before | in_after, [schema.GEOMETRY]].copy()

@@ -811,6 +811,7 @@ def plan_zones(
     open_issues: gpd.GeoDataFrame | None = None,
     check_persistence: bool = True,
     who: str | None = None,
+    lov_calendars: object = None,
 ) -> PatrolPlan:
     """Plan helgförstärkning zones: filter, find hotspots, choose, check persistence.
 
@@ -838,6 +839,9 @@ def plan_zones(
         Choose zones on the first half of the period and measure them on the second half.
     who : str, optional
         Who made the plan; recorded in ``params``.
+    lov_calendars : geo.timewin.LovCalendars, optional
+        School-holiday calendars per kommun for a window that uses lov (default: the bundled
+        ones); each incident uses its own kommun's calendar.
 
     Returns
     -------
@@ -879,7 +883,7 @@ def plan_zones(
         raise InputError(
             f"Det finns inga incidenter ({cats}) i perioden {start} – {end} i valt område."
         )
-    win = filter_incidents(base, window=window_obj)
+    win = filter_incidents(base, window=window_obj, areas=areas, lov_calendars=lov_calendars)
     if not len(win):
         raise InputError(
             f"Det finns inga incidenter ({cats}) i tidsfönstret {window_obj.label} "

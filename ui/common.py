@@ -162,7 +162,8 @@ def _demo_frames() -> dict:
     dialogue = io.load_dialogue(paths["dialogue"])
     gazetteer = io.load_gazetteer(paths["gazetteer"])
     return {
-        "incidents": incidents.frame,
+        # flagged on the whole file, before any filter: a stack is judged by all its points
+        "incidents": io.flag_centre_points(incidents.frame, areas.frame),
         "areas": areas.frame,
         "dialogue": dialogue.frame,
         "gazetteer": gazetteer.frame,
@@ -172,6 +173,13 @@ def _demo_frames() -> dict:
             "areas": areas.to_json_dict(),
         },
     }
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _flag_centre_points(key: str, _incidents, _areas):
+    from geo.io import flag_centre_points
+
+    return flag_centre_points(_incidents, _areas)
 
 
 def get_data() -> Data:
@@ -187,6 +195,7 @@ def get_data() -> Data:
         frames.update({k: v for k, v in upload["frames"].items() if v is not None})
         key = "upload-" + upload["key"]
         label = "uppladdade filer (" + ", ".join(upload["frames"]) + ")"
+        frames["incidents"] = _flag_centre_points(key, frames["incidents"], frames["areas"])
     return Data(
         key=key,
         label=label,

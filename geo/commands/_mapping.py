@@ -285,7 +285,7 @@ def load_inputs(args: argparse.Namespace) -> Inputs:
     InputError
         A structural error in any file, or an incident file of which no row could be loaded.
     """
-    from geo.io import load_dialogue, load_gazetteer, load_incidents
+    from geo.io import flag_centre_points, load_dialogue, load_gazetteer, load_incidents
 
     incidents = report_load(
         load_incidents(args.incidents, **loader_options(args)), args.incidents, args.command
@@ -295,6 +295,9 @@ def load_inputs(args: argparse.Namespace) -> Inputs:
     areas = load_polygons(
         args, args.boundaries, id_col=args.area_id_col, name_col=args.area_name_col
     )
+    if areas is not None:
+        # on the whole file, before any filter: a stack is judged by all its points
+        incidents = flag_centre_points(incidents, areas)
     places = {}
     for name, loader in (("dialogue", load_dialogue), ("gazetteer", load_gazetteer)):
         path = getattr(args, name, None)

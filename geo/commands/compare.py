@@ -15,6 +15,7 @@ from geo.commands._mapping import (
     input_errors,
     load_inputs,
     load_polygons,
+    lov_calendars_from_args,
     split_list,
 )
 from geo.compare import Period
@@ -101,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
             categories=categories,
             window=args.window,
             zones_source="before_hotspots" if args.zones_from_before else "file",
+            lov_calendars=lov_calendars_from_args(args),
         )
     if args.out is not None:
         if args.out.suffix.lower() == ".csv":

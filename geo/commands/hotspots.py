@@ -21,6 +21,7 @@ from geo.commands._mapping import (
     check_out,
     input_errors,
     load_inputs,
+    lov_calendars_from_args,
     split_list,
 )
 
@@ -103,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
             end=args.end,
             categories=split_list(args.categories),
             window=args.window,
+            areas=inputs.areas,
+            lov_calendars=lov_calendars_from_args(args),
         )
     areas = inputs.areas if inputs.areas is not None else study_area(incidents, buffer_m=250)
     with input_errors():

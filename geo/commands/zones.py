@@ -19,6 +19,7 @@ from geo.commands._mapping import (
     add_selection_arguments,
     check_out,
     load_inputs,
+    lov_calendars_from_args,
     split_list,
 )
 from geo.errors import InputError
@@ -114,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         budget_km2=args.budget_km2,
         check_persistence=not args.no_persistence,
         who=args.who,
+        lov_calendars=lov_calendars_from_args(args),
     )
     export_zones(
         plan.zones,
