@@ -1614,6 +1614,12 @@ ACTIVITY_COLOURS = dict(zip(ACTIVITY_TYPES, (
     "#777777",
 ), strict=True))  # fmt: skip
 PROPOSAL_COLOUR = "#c51b7d"
+# A pink diamond drawn with CSS: a DivIcon needs no plugin script (RegularPolygonMarker loads
+# one from a CDN, and offline the whole map stays blank).
+_PROPOSAL_ICON = (
+    '<div style="width:10px;height:10px;transform:rotate(45deg);opacity:0.9;'
+    f'background:{PROPOSAL_COLOUR};border:1.5px solid #222222"></div>'
+)
 
 
 def activities_layer(
@@ -1663,7 +1669,9 @@ def activities_layer(
 def proposals_layer(
     proposals: gpd.GeoDataFrame, *, name: str = "Förslag (polis för en dag)", show: bool = True
 ) -> folium.FeatureGroup:
-    """Residents' proposals as pink markers with the escaped text in the tooltip.
+    """Residents' proposals as pink diamonds with the escaped text in the tooltip.
+
+    The diamond is a CSS ``DivIcon``: no plugin script, so the map also works offline.
 
     Examples
     --------
@@ -1680,9 +1688,10 @@ def proposals_layer(
         return group
     wgs = placed.to_crs(schema.CRS_WGS84)
     for rec, pt in zip(wgs.to_dict("records"), wgs.geometry, strict=True):
-        folium.RegularPolygonMarker(
-            location=[pt.y, pt.x], number_of_sides=4, radius=7, rotation=45, weight=1.5,
-            color="#222222", fill=True, fill_color=PROPOSAL_COLOUR, fill_opacity=0.9,
+        folium.Marker(
+            location=[pt.y, pt.x], icon=folium.DivIcon(
+                html=_PROPOSAL_ICON, icon_size=(12, 12), icon_anchor=(6, 6), class_name=""
+            ),
             tooltip=folium.Tooltip(
                 f"<b>Förslag</b> ({escape_text(rec.get('status'))}): {escape_text(rec.get('text'))}"
             ),

@@ -87,6 +87,21 @@ def _remote_asset_urls(page: str) -> list[str]:
     return [u for u in srcs + hrefs if re.match(r"(https?:)?//", u)]
 
 
+def remote_assets_offline(m: folium.Map) -> list[str]:
+    """Render ``m`` as the app does offline (after ``use_local_assets``); its remote URLs.
+
+    Every page's map goes through this (tests/test_pages.py feeds it what ``st_folium``
+    receives), so one check covers all map builders. An empty list means the map works
+    without internet.
+    """
+    use_local_assets("/app/static/vendor")
+    try:
+        page = m.get_root().render()
+    finally:
+        use_remote_assets()
+    return _remote_asset_urls(page)
+
+
 def test_offline_map_references_no_remote_asset(areas, zones, cells):
     use_local_assets("/app/static/vendor")
     try:
@@ -222,16 +237,7 @@ def test_heat_data_merges_points_on_the_same_spot():
 
 
 def test_dialogue_reason_escaped_and_in_legend(areas):
-    d = gpd.GeoDataFrame(
-        {
-            schema.REASON: ['mörkt & "otäckt" <img src=x>'],
-            schema.REASON_CATEGORY: ["dålig belysning"],
-            schema.TIME_OF_DAY: ["kväll"],
-            schema.MENTIONS: [4],
-        },
-        geometry=[Point(X0 + 100, Y0 + 100)],
-        crs=schema.CRS_METRIC,
-    )
+    d = _dialogue('mörkt & "otäckt" <img src=x>')
     m = maps.base_map(areas)
     maps.add_dialogue(m, d)
     maps.finish_map(m)
@@ -383,3 +389,80 @@ def test_legend_section_follows_its_layer(areas, cells):
     # the Gi* section starts hidden like its layer, and the script toggles it on overlayadd
     assert 'data-layer=\\"Gi*-celler (signifikans)\\" style=\\"display:none\\"' in page
     assert '"overlayadd"' in page
+
+
+def _dialogue(reason: str = "mörkt") -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            schema.REASON: [reason],
+            schema.REASON_CATEGORY: ["dålig belysning"],
+            schema.TIME_OF_DAY: ["kväll"],
+            schema.MENTIONS: [4],
+        },
+        geometry=[Point(X0 + 100, Y0 + 100)],
+        crs=schema.CRS_METRIC,
+    )
+
+
+def test_medborgarloften_map_works_offline(areas, zones):
+    """Every layer of the Medborgarlöften map, as pages/medborgarloften.py stacks them."""
+    from geo import promises as pr
+
+    acts = gpd.GeoDataFrame(
+        {
+            pr.ACTIVITY_TYPE: ["nattvandring"],
+            pr.STARTS_AT: pd.to_datetime(["2018-03-16 21:00"]).tz_localize("Europe/Stockholm"),
+            pr.PLACE_NAME: ["Torget"],
+        },
+        geometry=[Point(X0 + 1200, Y0 + 1200)],
+        crs=schema.CRS_METRIC,
+    )
+    props = gpd.GeoDataFrame(
+        {"text": ["Mer ljus"], "status": ["ny"]},
+        geometry=[Point(X0 + 2000, Y0 + 2000)],
+        crs=schema.CRS_METRIC,
+    )
+    m = maps.base_map(areas)
+    maps.add_zones(m, zones)
+    maps.add_dialogue(m, _dialogue(), show=False)
+    pr.activities_layer(acts).add_to(m)
+    pr.proposals_layer(props).add_to(m)
+    maps.add_issues(m, _issues())
+    maps.finish_map(m)
+    assert remote_assets_offline(m) == []
+    page = m.get_root().render()
+    assert "L.divIcon" in page and pr.PROPOSAL_COLOUR in page  # the proposal's diamond
+
+
+def test_offline_check_catches_a_plugin_with_a_cdn_script(areas):
+    # RegularPolygonMarker (the old proposal marker) loads leaflet-dvf from a CDN.
+    m = maps.base_map(areas)
+    folium.RegularPolygonMarker(location=[59.3, 17.9]).add_to(m)
+    assert any("leaflet-dvf" in u for u in remote_assets_offline(m))
+
+
+def test_no_module_uses_a_folium_class_whose_assets_stay_remote():
+    """A folium class with CDN files geo.assets cannot localise must not appear in the app."""
+    from pathlib import Path
+
+    from geo import assets
+
+    remote = sorted(
+        cls.__name__
+        for cls in assets._asset_classes()
+        if any(
+            url.startswith(("http:", "https:", "//")) and url not in assets.URL_MAP
+            for _, url in [*vars(cls).get("default_js", []), *vars(cls).get("default_css", [])]
+        )
+    )
+    assert "RegularPolygonMarker" in remote  # the check sees the classes it guards against
+    root = Path(__file__).resolve().parents[1]
+    sources = [p for d in ("geo", "ui", "pages") for p in (root / d).rglob("*.py")]
+    sources.append(root / "app.py")
+    used = {
+        (p.relative_to(root).as_posix(), name)
+        for p in sources
+        for name in remote
+        if re.search(rf"\b{name}\s*\(", p.read_text(encoding="utf-8"))
+    }
+    assert used == set()

@@ -136,3 +136,31 @@ def test_data_page_upload_report(tmp_path):
     at = _app("data")
     assert "demodata" in at.markdown[0].value
     assert at.radio[0].value == "incidents"
+
+
+PAGES_WITH_MAPS = ["karta", "hotspots", "helgforstarkning", "fore_efter", "medborgarloften",
+                   "trygghetsbesiktning"]  # fmt: skip
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_MAPS, ids=str)
+def test_every_page_map_works_offline(page, tmp_path, monkeypatch):
+    """Each map a page hands to st_folium references no script or stylesheet off the machine."""
+    _needs_analysis()
+    from test_maps import remote_assets_offline
+
+    from geo.store import DATA_DIR_ENV, DATABASE_URL_ENV
+
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
+    remote: list[list[str]] = []
+
+    def rendering_st_folium(fig, *_a, **_kw):
+        remote.append(remote_assets_offline(fig))
+        return {}
+
+    monkeypatch.setattr("streamlit_folium.st_folium", rendering_st_folium)
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=300)
+    at.session_state["ml_user"] = "anna"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert remote and all(r == [] for r in remote), remote
