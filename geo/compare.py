@@ -94,6 +94,9 @@ WDD_P = "wdd_p"
 WDD_FORM = "wdd_form"
 VERDICT = "verdict"
 WARNINGS = "warnings"
+#: WDD is read only when the control had at most this many times the zone and ring's
+#: before-count; beyond it a warning says the raw difference is dominated by the control.
+WDD_COMPARABLE_FACTOR = 3
 
 #: Swedish labels for the comparison table (page, CSV and PDF).
 COLUMN_LABELS_SV = {
@@ -1279,6 +1282,15 @@ def compare_zones(
         row.update({WDD: result.wdd, WDD_SE: result.se, WDD_Z: result.z, WDD_P: result.p_value})
         row[WDD_FORM] = result.form
         row[VERDICT], warnings = verdict(row)
+        if c_b > WDD_COMPARABLE_FACTOR * max(r_b + d_b, 1):
+            # WDD differences raw counts (Wheeler & Ratcliffe 2018): with a control much
+            # busier than the zone, the control's own change swamps the figure.
+            warnings.append(
+                f"WDD jämför råa antal och förutsätter ett kontrollområde av ungefär zonens "
+                f"storlek; här hade kontrollområdet {c_b / max(r_b + d_b, 1):.0f} gånger fler "
+                "händelser före, så WDD säger lite om zonen. Läs kvoten och WDQ i stället, "
+                "eller ge ett mindre kontrollområde."
+            )
         if zones_source == "before_hotspots":
             warnings.append(_RTM_WARNING)
         row[WARNINGS] = warnings

@@ -952,3 +952,33 @@ def test_change_grid_counts_and_suppression():
     assert compare_report.CHANGE_COLOURS[0] in html and compare_report.CHANGE_COLOURS[2] in html
     assert compare_report.SUPPRESSED_COLOUR in html
     assert "Stationen" in html and "dashArray" in html
+
+
+def test_wdd_warns_when_the_control_dwarfs_the_zone():
+    # zone: 20 -> 10 incidents; control: 400 -> 400, i.e. 400 / 20 = 20 times the zone's
+    # before-count, far above WDD_COMPARABLE_FACTOR (3), so WDD's raw difference is mostly
+    # the control's and the row says so.
+    from shapely.geometry import Point, box
+
+    zone = gpd.GeoDataFrame({"zone_id": ["z"]}, geometry=[box(0, 0, 100, 100)], crs="EPSG:3006")
+    times_b = pd.Timestamp("2017-06-01 20:00", tz=schema.TZ)
+    times_a = pd.Timestamp("2018-06-01 20:00", tz=schema.TZ)
+    rows = (
+        [(times_b, Point(50, 50))] * 20
+        + [(times_a, Point(50, 50))] * 10
+        + [(times_b, Point(5000, 5000))] * 400
+        + [(times_a, Point(5000, 5000))] * 400
+    )
+    inc = gpd.GeoDataFrame(
+        {"occurred_at": [t for t, _ in rows], "category": "rån"},
+        geometry=[g for _, g in rows],
+        crs="EPSG:3006",
+    )
+    table = compare.compare_zones(
+        inc,
+        zone,
+        before=Period.parse("2017-01-01:2017-12-31"),
+        after=Period.parse("2018-01-01:2018-12-31"),
+    )
+    warnings = table.iloc[0][compare.WARNINGS]
+    assert any("WDD jämför råa antal" in w and "20 gånger" in w for w in warnings)
