@@ -20,6 +20,7 @@ from geo.exports import FORMATS, MIME, export_bytes
 from geo.timewin import DAY_NAMES
 from ui import auth, common
 
+FORWARD_PREFIX = "Framåtkontroll:"  # how geo.patrol starts the forward check's note
 ADJUST = "hf_adjust"  # session_state: {"plan": key, "dropped": [...], "drawn": [(name, json)]}
 FORMAT_LABELS = {
     "geojson": "GeoJSON",
@@ -42,8 +43,27 @@ def _profile(key: str, start, end, categories: tuple, area_ids: tuple, _data):
     return hour_of_week(frame, weights=weights)
 
 
+def _issues_key(issues) -> tuple:
+    """What identifies the open issues for the plan cache: each issue's id and status."""
+    if issues is None or not len(issues):
+        return ()
+    return tuple(map(tuple, issues[["id", "status"]].astype(str).to_numpy()))
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
-def _plan(key: str, window: str, start, end, categories: tuple, area_ids: tuple, k, budget, _data):
+def _plan(
+    key: str,
+    window: str,
+    start,
+    end,
+    categories: tuple,
+    area_ids: tuple,
+    k,
+    budget,
+    issues_key: tuple,
+    _data,
+    _issues,
+):
     return patrol.plan_zones(
         _data.incidents,
         _data.areas,
@@ -56,6 +76,7 @@ def _plan(key: str, window: str, start, end, categories: tuple, area_ids: tuple,
         budget_km2=budget,
         dialogue=_data.dialogue,
         gazetteer=_data.gazetteer,
+        open_issues=_issues,
     )
 
 
@@ -185,16 +206,30 @@ try:
         ),
         use_container_width=True,
     )
+    # open trygghetsbesiktning issues (ny, åtgärd beställd): counted within 150 m of each zone
+    issues = common.open_issues(data)
     with st.spinner("Väljer zoner …"):
         plan = _plan(
-            data.key, window_text, start, end, tuple(categories), tuple(area_ids), k, budget, data
+            data.key,
+            window_text,
+            start,
+            end,
+            tuple(categories),
+            tuple(area_ids),
+            k,
+            budget,
+            _issues_key(issues),
+            data,
+            issues,
         )
 except (InputError, ValueError) as exc:
     common.show_error(exc if isinstance(exc, InputError) else InputError(str(exc)))
     st.stop()
 
+# the forward check has its own place under "Håller hotspotsen?"
 for note in plan.messages:
-    st.info(note)
+    if not note.startswith(FORWARD_PREFIX):
+        st.info(note)
 
 # --- hand adjustments: kept per plan, replayed on the plan's zones through geo.patrol -----
 plan_key = json.dumps(
@@ -205,13 +240,12 @@ if not state or state.get("plan") != plan_key:
     state = {"plan": plan_key, "dropped": [], "drawn": []}
     st.session_state[ADJUST] = state
 zones = plan.zones
+figures = {**plan.figures(), "open_issues": issues}
 try:
     for zone_id in state["dropped"]:
-        zones = patrol.drop_zone(zones, zone_id, plan.window_incidents, **plan.figures())
+        zones = patrol.drop_zone(zones, zone_id, plan.window_incidents, **figures)
     for name, feature in state["drawn"]:
-        zones = patrol.add_drawn_zone(
-            zones, feature, plan.window_incidents, name=name, **plan.figures()
-        )
+        zones = patrol.add_drawn_zone(zones, feature, plan.window_incidents, name=name, **figures)
 except InputError as exc:
     common.show_error(exc)
     state["dropped"], state["drawn"] = [], []
@@ -279,24 +313,45 @@ if state["dropped"] or state["drawn"]:
         state["dropped"], state["drawn"] = [], []
         st.rerun()
 
-st.subheader("Håller hotspotsen?")
-pers = plan.persistence
-if pers is None:
-    st.caption("Beständigheten kunde inte beräknas för valet (se meddelanden ovan).")
-else:
-    st.caption(
-        "Zoner valda på periodens första halva, prövade på den andra: fångar samma platser "
-        "lika stor andel framåt som bakåt är hotspotsen stabila."
-    )
+
+def _shares(check, first: str, second: str) -> None:
+    """Three metrics for a geo.patrol.Persistence: its two shares and the verdict."""
     p1, p2, p3 = st.columns(3)
-    p1.metric("Första halvan (bakåt)", f"{pers.train_share:.0%}")
+    p1.metric(first, f"{check.train_share:.0%}")
     p2.metric(
-        "Andra halvan (framåt)",
-        f"{pers.test_share:.0%}",
-        delta=f"{(pers.test_share - pers.train_share) * 100:.0f} procentenheter",
+        second,
+        f"{check.test_share:.0%}",
+        delta=f"{(check.test_share - check.train_share) * 100:.0f} procentenheter",
     )
-    p3.metric("Bedömning", pers.label)
-    st.write(pers.message)
+    p3.metric("Bedömning", check.label)
+    st.write(check.message)
+
+
+st.subheader("Håller hotspotsen?")
+pers, forward = plan.persistence, plan.forward
+stability, ahead = st.columns(2, gap="medium")
+with stability:
+    st.markdown("**Stabilitetstest**")
+    if pers is None:
+        st.caption("Stabilitetstestet kunde inte göras för valet (se meddelanden ovan).")
+    else:
+        st.caption(
+            "Zoner valda om på periodens första halva (inte de exporterade zonerna), prövade "
+            "på den andra: fångar samma platser lika stor andel på båda halvorna är "
+            "hotspotsen stabila."
+        )
+        _shares(pers, "Första halvan", "Andra halvan")
+with ahead:
+    st.markdown("**Framåtkontroll**")
+    if forward is None:
+        note = next((n for n in plan.messages if n.startswith(FORWARD_PREFIX)), None)
+        st.caption(note or "Framåtkontrollen kunde inte göras för valet.")
+    else:
+        st.caption(
+            "De exporterade zonerna prövade på perioden efter planeringsperioden: "
+            "håller andelen i sig fångar zonerna händelserna även framåt."
+        )
+        _shares(forward, "Planeringsperioden", "Följande period")
 
 st.subheader("Exportera")
 params = {
@@ -320,6 +375,7 @@ for col, fmt in zip(cols, FORMATS, strict=True):
             who=who or None,
             areas=plan.areas,
             persistence=pers,
+            forward=forward,
         ),
         file_name=f"helgforstarkning_{plan.params['start']}_{plan.params['end']}.{fmt}",
         mime=MIME[fmt],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,16 @@ from streamlit.testing.v1 import AppTest
 pytest.importorskip("geo.analysis")
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "helgforstarkning.py")
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """A fresh SQLite database for the open trygghetsbesiktning issues."""
+    from geo.store import DATA_DIR_ENV, DATABASE_URL_ENV
+
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
+    return tmp_path
 
 
 def _run(**before) -> AppTest:
@@ -99,3 +111,78 @@ def test_drawn_zone_is_added_with_figures():
     assert list(table["Zon"])[-1] == "Stationsområdet"
     assert list(table["Källa"])[-1] == "ritad"
     assert len(table) == 3
+
+
+def _station_row(table):
+    """The zone around Jakobsbergs station (the demo's top zone)."""
+    rows = table[table["Zon"].str.contains("Jakobsbergs station")]
+    assert len(rows) == 1, list(table["Zon"])
+    return rows.iloc[0]
+
+
+def test_open_issues_are_counted_near_each_zone(data_dir):
+    from geo import inspections as ins
+    from geo.store import Store
+
+    at = _run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert "Öppna brister" in table.columns  # the demo round's open issues reach the plan
+    before = int(_station_row(table)["Öppna brister"])
+    # two more issues at the station (59.4236 N 17.8336 E): one open, one already fixed
+    store = Store(f"sqlite:///{data_dir / 'lagesbild.db'}")
+    rid = int(ins.issues_frame(store)["round_id"].iloc[0])
+    made = [
+        ins.create_issue(store, round_id=rid, lon=17.8336, lat=59.4236, category="belysning",
+                         severity=2, responsible="kommunen", marked_by="test")
+        for _ in range(2)
+    ]  # fmt: skip
+    ins.set_status(store, made[1], ins.FIXED, expected_version=1, editor="test")
+    at.run()
+    assert not at.exception, at.exception
+    # only the open one counts: before + 1
+    assert int(_station_row(at.dataframe[0].value)["Öppna brister"]) == before + 1
+
+
+def test_forward_check_beside_the_stability_test():
+    # default period = the last 12 months: no data after it, the page says so
+    at = _run()
+    assert not at.exception, at.exception
+    assert {"Stabilitetstest", "Framåtkontroll"} <= {m.value.strip("*") for m in at.markdown}
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("Framåtkontroll: data slutar") for c in captions), captions
+    assert not any(i.value.startswith("Framåtkontroll:") for i in at.info)  # not twice
+    assert any("inte de exporterade zonerna" in c for c in captions)
+    # an earlier period: the exported zones are tested on the following one
+    start, end = at.date_input(key="hf_period").value
+    earlier = (start.replace(year=start.year - 1), end.replace(year=end.year - 1))
+    at.date_input(key="hf_period").set_value(earlier).run()
+    assert not at.exception, at.exception
+    labels = [m.label for m in at.metric]
+    assert {"Planeringsperioden", "Följande period", "Första halvan", "Andra halvan"} <= set(labels)
+    texts = [m.value for m in at.markdown]
+    assert any(t.startswith("Framåtkontroll: de exporterade zonerna fångade") for t in texts)
+    assert any(t.startswith("Stabilitetstest: zoner valda på första halvan") for t in texts)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext missing")
+def test_pdf_export_includes_the_forward_check(monkeypatch):
+    from ui import auth
+
+    builders = {}
+
+    def recording(container, label, data, *, fmt, **kwargs):
+        builders[fmt] = data  # the page's own file builder, called as a click would
+
+    monkeypatch.setattr(auth, "download_button", recording)
+    at = _run()
+    start, end = at.date_input(key="hf_period").value
+    at.date_input(key="hf_period").set_value(
+        (start.replace(year=start.year - 1), end.replace(year=end.year - 1))
+    ).run()
+    assert not at.exception, at.exception
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=builders["pdf"](), capture_output=True, check=True
+    ).stdout.decode()
+    assert "Framåtkontroll: de exporterade zonerna fångade" in " ".join(text.split())
+    assert "Stabilitetstest: zoner valda" in " ".join(text.split())
