@@ -111,11 +111,17 @@ def _report(result) -> None:
     if result.crs:
         st.caption(f"Koordinatsystem i filen: {result.crs}")
     if len(result.rejected):
-        st.download_button(
+        # raw police records: role-checked and audited like every other export
+        auth.download_button(
+            st,
             "Ladda ned avvisade rader (CSV)",
-            result.rejected.to_csv(index=False).encode("utf-8-sig"),
+            lambda: result.rejected.to_csv(index=False).encode("utf-8-sig"),
+            what="rejected_rows",
+            fmt="csv",
+            params={"rows": len(result.rejected)},
             file_name="avvisade_rader.csv",
             mime="text/csv",
+            key="rejected_rows_dl",
         )
 
 

@@ -164,3 +164,64 @@ def test_every_page_map_works_offline(page, tmp_path, monkeypatch):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert remote and all(r == [] for r in remote), remote
+
+
+REJECTING_CSV = (
+    "datum,kategori,lon,lat\n"
+    "2018-03-02 22:00,våld på offentlig plats,17.83,59.42\n"
+    "inte ett datum,våld på offentlig plats,17.83,59.42\n"  # row 3: ogiltig tid
+).encode()
+
+
+@pytest.fixture
+def local_accounts(tmp_path, monkeypatch):
+    """Local login mode with an administratör and a läsare; a fresh SQLite audit log."""
+    from geo import auth as A
+    from geo.store import DATA_DIR_ENV, DATABASE_URL_ENV
+
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "var"))
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    monkeypatch.delenv(A.AUTH_MODE_ENV, raising=False)
+    users = tmp_path / "users.toml"
+    monkeypatch.setenv(A.USERS_FILE_ENV, str(users))
+    A.save_accounts(
+        users,
+        [A.Account(f"u_{r}", r, password_hash=A.hash_password("x" * 12)) for r in A.ROLES],
+    )
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+def test_rejected_rows_download_is_audited_and_refused_to_a_reader(local_accounts, monkeypatch):
+    from geo import audit
+    from geo import auth as A
+    from geo.store import Store
+    from ui import auth
+
+    builds = []
+    real = auth.audited_data
+
+    def capturing(data, **kwargs):
+        builds.append((kwargs["what"], real(data, **kwargs)))
+        return builds[-1][1]
+
+    monkeypatch.setattr(auth, "audited_data", capturing)
+    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=180)
+    at.session_state[auth.IDENTITY] = A.Identity("u_administratör", "administratör", "local")
+    at.run()
+    at.file_uploader[0].set_value(("händelser.csv", REJECTING_CSV, "text/csv"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Ladda ned avvisade rader (CSV)" in [b.label for b in at.get("download_button")]
+    ((what, build),) = builds
+    assert what == "rejected_rows"
+    assert "inte ett datum" in build().decode("utf-8-sig")  # the click builds the file ...
+    log = audit.audit_frame(Store(), actions=["export.rejected_rows"])
+    assert log["actor"].tolist() == ["u_administratör"]  # ... and records who took it
+    # the same session as a läsare: the page refuses before any file or button
+    at.session_state[auth.IDENTITY] = A.Identity("u_läsare", "läsare", "local")
+    at.run()
+    assert any("Rollen läsare får inte importera data" in e.value for e in at.error)
+    assert at.get("download_button") == []
+    assert len(builds) == 1
