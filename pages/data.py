@@ -109,7 +109,7 @@ def _report(result) -> None:
     for n in result.notes:
         st.caption(n)
     if result.crs:
-        st.caption(f"Koordinatsystem i filen: {result.crs}")
+        st.caption(f"Koordinatsystem i filen: {common.md_escape(result.crs)}")
     if len(result.rejected):
         # raw police records: role-checked and audited like every other export
         auth.download_button(
@@ -129,7 +129,7 @@ me = auth.require(A.IMPORT_DATA, page="data")
 st.title("Data")
 data = common.get_data()
 st.write(
-    f"Används nu: **{data.label}** — {len(data.incidents)} händelser, {len(data.areas)} områden."
+    f"Används nu: **{common.md_escape(data.label)}** — {len(data.incidents)} händelser, {len(data.areas)} områden."
 )
 if st.session_state.get(common.UPLOAD) and st.button("Gå tillbaka till demodatan"):
     st.session_state.pop(common.UPLOAD)
@@ -230,4 +230,4 @@ if result.loaded and st.button("Använd filen i den här sessionen", type="prima
     ).hexdigest()[:16]
     st.session_state[common.UPLOAD] = {"frames": frames, "key": digest}
     common.select_zone(None)
-    st.success(f"{KINDS[kind]} från {upload.name} används nu på alla sidor.")
+    st.success(f"{KINDS[kind]} från {common.md_escape(upload.name)} används nu på alla sidor.")

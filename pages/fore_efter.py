@@ -209,15 +209,19 @@ except InputError as exc:
 
 st.subheader("Resultat")
 st.caption(
-    f"{filters.area_name} · {', '.join(filters.categories) or 'alla kategorier'} · "
+    f"{common.md_escape(filters.area_name)} · "
+    f"{', '.join(filters.categories) or 'alla kategorier'} · "
     f"{filters.window_label()}"
 )
 st.dataframe(compare_report.summary_table(table), hide_index=True, width="stretch")
 for rec in table.to_dict("records"):
     if rec[compare.KIND] == "zon" and isinstance(rec.get(compare.WDQ_NOTE), str):
-        st.write(f"**{rec[schema.NAME]}** – {rec[compare.VERDICT]}. {rec[compare.WDQ_NOTE]}")
+        st.write(
+            f"**{common.md_escape(rec[schema.NAME])}** – {rec[compare.VERDICT]}. "
+            f"{common.md_escape(rec[compare.WDQ_NOTE])}"
+        )
 for line in compare_report.warning_lines(table):
-    st.warning(line)
+    st.warning(common.md_escape(line))
 with st.expander("Alla siffror"):
     st.dataframe(table.rename(columns=compare.COLUMN_LABELS_SV), hide_index=True, width="stretch")
 

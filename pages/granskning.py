@@ -127,7 +127,7 @@ with users_tab:
                     new_role=acc.role,
                     password=bool(acc.password_hash),
                 )
-                st.success(f"Kontot {acc.username} ({acc.role}) är sparat.")
+                st.success(f"Kontot {common.md_escape(acc.username)} ({acc.role}) är sparat.")
     if accounts:
         r1, r2 = st.columns([3, 1], vertical_alignment="bottom")
         gone = r1.selectbox("Ta bort konto", list(accounts), key="gr_remove_user")
@@ -141,4 +141,4 @@ with users_tab:
                 audit.record_deletion(
                     store, me.username, me.role, target_type="user", target_id=gone
                 )
-                st.success(f"Kontot {gone} är borttaget.")
+                st.success(f"Kontot {common.md_escape(gone)} är borttaget.")

@@ -19,7 +19,7 @@ if not filters.categories:
 run = common.hotspots(data, filters)
 zones = run.zones
 st.caption(
-    f"{filters.area_name} · {', '.join(filters.categories)} · {filters.window_label()} · "
+    f"{common.md_escape(filters.area_name)} · {', '.join(filters.categories)} · {filters.window_label()} · "
     f"{filters.period_label()}"
 )
 

@@ -14,7 +14,7 @@ common.setup_map_assets()
 data = common.get_data()
 filters = common.sidebar_filters(data)
 st.caption(
-    f"{filters.area_name} · {', '.join(filters.categories) or 'inga kategorier'} · "
+    f"{common.md_escape(filters.area_name)} · {', '.join(filters.categories) or 'inga kategorier'} · "
     f"{filters.window_label()} · {filters.period_label()}"
 )
 if not filters.categories:
@@ -37,7 +37,8 @@ sentences = maps.briefing(
     when=when,
     dialogue=common.dialogue_for(data, filters),
 )
-st.info("\n".join(f"- {s}" for s in sentences))
+# the sentences carry area and zone names from files: literal text, not markdown
+st.info("\n".join(f"- {common.md_escape(s)}" for s in sentences))
 for message in getattr(run, "messages", []) or []:
     st.caption(str(message))
 

@@ -102,8 +102,8 @@ for message in status.messages:
     st.warning(message)
 st.markdown(
     f"**Period:** {start} – {end} · **Områden:** "
-    f"{', '.join(area_names.get(a, a) for a in record['area_ids']) or '–'} · **Parter:** "
-    f"{', '.join(record['partners']) or '–'}"
+    f"{common.md_escape(', '.join(area_names.get(a, a) for a in record['area_ids']) or '–')}"
+    f" · **Parter:** {common.md_escape(', '.join(record['partners']) or '–')}"
 )
 with st.expander("Löftets text"):
     st.text(record["text"] or "–")
@@ -116,10 +116,10 @@ cols = st.columns(len(pr.STATUSES))
 for col, name in zip(cols, pr.STATUSES, strict=True):
     col.metric(name.capitalize(), int(counts.get(name, 0)))
 for row in progress.to_dict("records"):
-    st.markdown(f"**{row[pr.DESCRIPTION]}** — {row[pr.STATUS]}")
-    st.progress(float(row[pr.PROGRESS]), text=row[pr.DETAIL])
+    st.markdown(f"**{common.md_escape(row[pr.DESCRIPTION])}** — {row[pr.STATUS]}")
+    st.progress(float(row[pr.PROGRESS]), text=common.md_escape(row[pr.DETAIL]))
     if row[pr.MISSING]:
-        st.caption("Saknas: " + ", ".join(row[pr.MISSING]))
+        st.caption("Saknas: " + common.md_escape(", ".join(row[pr.MISSING])))
 if progress.empty:
     st.info("Löftet har inga mål ännu. Lägg till dem nedan.")
 
@@ -203,7 +203,7 @@ if zones is not None and len(zones):
     st.caption(
         "Hotspots för våld och narkotika året före löftet, med sina topptimmar: "
         + "; ".join(
-            f"{z[schema.NAME]} ({z.get(schema.PEAK_HOURS) or '–'})"
+            f"{common.md_escape(z[schema.NAME])} ({z.get(schema.PEAK_HOURS) or '–'})"
             for z in zones.sort_values(schema.RANK).head(5).to_dict("records")
         )
     )

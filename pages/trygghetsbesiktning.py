@@ -243,7 +243,8 @@ def _save(action, message: str) -> None:
 
 if bool(row[ins.NEAR_HOTSPOT]):
     st.warning(
-        f"Ligger {row[ins.HOTSPOT_DISTANCE_M]:.0f} m från hotspotzonen {row[ins.HOTSPOT_NAME]}: "
+        f"Ligger {row[ins.HOTSPOT_DISTANCE_M]:.0f} m från hotspotzonen "
+        f"{common.md_escape(row[ins.HOTSPOT_NAME])}: "
         "prioritera åtgärden."
     )
 left, right = st.columns([3, 2], gap="medium")

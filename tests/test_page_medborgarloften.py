@@ -88,3 +88,24 @@ def test_report_button_makes_download_and_audits(data_dir):
             sa.select(AuditEntry).where(AuditEntry.action == "promise.report_export")
         ).all()
     assert [(r.actor, r.params["format"]) for r in rows] == [("anna", "html")]
+
+
+INJECTED = "![x](http://example.invalid/a.png) **fet**"
+
+
+def test_target_description_is_shown_as_literal_text(data_dir):
+    """A description typed into a form is literal text, never a remote image or bold."""
+    from ui.common import md_escape
+
+    assert not _run().exception  # seeds the demo promises
+    store = _store(data_dir)
+    for pid in pr.promises_frame(store)["id"]:
+        pr.add_target(store, int(pid), pr.TargetSpec(pr.TASK, INJECTED, due_on=None), editor="anna")
+    at = _run()
+    assert not at.exception, at.exception
+    texts = [m.value for m in at.markdown]
+    escaped = r"\!\[x\]\(http://example\.invalid/a\.png\) \*\*fet\*\*"
+    assert md_escape(INJECTED) == escaped
+    assert f"**{escaped}** — " in " ".join(texts)
+    shown = texts + [c.value for c in at.caption] + [p.proto.text for p in at.get("progress")]
+    assert not [t for t in map(str, shown) if "![" in t or "**fet" in t]

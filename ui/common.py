@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -130,6 +131,29 @@ class Filters:
             return resolve_window(self.window).label
         except (ValueError, InputError):
             return self.window
+
+
+# --- text from files and forms ---------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def md_escape(text: object) -> str:
+    r"""``text`` as literal markdown: every markdown special character backslash-escaped.
+
+    Streamlit escapes HTML but renders markdown, so a name from a file or a form such as
+    ``![x](http://...)`` would make every viewer's browser fetch a remote image. Use this
+    for every value from a file or a form inside ``st.markdown``, ``st.write``,
+    ``st.caption``, ``st.info`` … and headers.
+
+    Examples
+    --------
+    >>> print(md_escape("![x](http://a.se/b.png) **fet**"))
+    \!\[x\]\(http://a\.se/b\.png\) \*\*fet\*\*
+    >>> md_escape(None)
+    'None'
+    """
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 # --- assets ---------------------------------------------------------------------------------
@@ -236,7 +260,7 @@ def sidebar_filters(data: Data) -> Filters:
     from geo.timewin import WINDOWS, parse_window
 
     sb = st.sidebar
-    sb.caption(f"Data: {data.label}")
+    sb.caption(f"Data: {md_escape(data.label)}")
     choices = top_areas(data.areas)
     labels = {r[schema.AREA_ID]: _area_label(r) for _, r in choices.iterrows()}
     area_id = sb.selectbox(
@@ -593,7 +617,7 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
         gazetteer=data.gazetteer,
     )
     z = d.zone
-    st.subheader(f"{int(z[schema.RANK])}. {z[schema.NAME]}")
+    st.subheader(f"{int(z[schema.RANK])}. {md_escape(z[schema.NAME])}")
     c1, c2, c3 = st.columns(3)
     c1.metric("Händelser", f"{int(z[schema.INCIDENT_COUNT])}")
     share = z.get(schema.SHARE_OF_AREA)
@@ -607,10 +631,12 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
         help="Andel händelser delat med andel yta: 10 betyder tio gånger tätare än snittet.",
     )
     if isinstance(z.get(schema.PEAK_HOURS), str) and z[schema.PEAK_HOURS]:
-        st.markdown(f"**Mest:** {z[schema.PEAK_HOURS]}")
+        st.markdown(f"**Mest:** {md_escape(z[schema.PEAK_HOURS])}")
     if d.nearest:
         name, kind, dist = d.nearest
-        st.markdown(f"**Närmaste namngivna plats:** {name} ({kind}, {dist:.0f} m)")
+        st.markdown(
+            f"**Närmaste namngivna plats:** {md_escape(name)} ({md_escape(kind)}, {dist:.0f} m)"
+        )
     if len(d.by_category):
         st.markdown("**Händelser per kategori**")
         st.dataframe(
