@@ -259,7 +259,14 @@ def check_periods(before: Period, after: Period) -> None:
         )
 
 
-def _shift_years(day: date, years: int) -> date:
+def shift_years(day: date, years: int) -> date:
+    """The same calendar day ``years`` later (28 February for 29 February in other years).
+
+    Examples
+    --------
+    >>> shift_years(date(2020, 2, 29), -1)
+    datetime.date(2019, 2, 28)
+    """
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February in a year without one
@@ -290,8 +297,8 @@ def promise_year_presets(promise_start: date) -> tuple[Period, Period]:
         raise TypeError(
             f"`promise_start` was {type(promise_start).__name__} but is expected to be a date"
         )
-    before = Period(_shift_years(promise_start, -1), promise_start - timedelta(days=1))
-    after = Period(promise_start, _shift_years(promise_start, 1) - timedelta(days=1))
+    before = Period(shift_years(promise_start, -1), promise_start - timedelta(days=1))
+    after = Period(promise_start, shift_years(promise_start, 1) - timedelta(days=1))
     return before, after
 
 
@@ -319,7 +326,7 @@ def same_months_year_apart(start: date, end: date) -> tuple[Period, Period]:
     ['2017-06-01:2017-08-31', '2018-06-01:2018-08-31']
     """
     after = Period(start, end)
-    before = Period(_shift_years(after.start, -1), _shift_years(after.end, -1))
+    before = Period(shift_years(after.start, -1), shift_years(after.end, -1))
     check_periods(before, after)
     return before, after
 

@@ -1045,18 +1045,6 @@ def classify_times(activities: pd.DataFrame, *, lov: Iterable[tuple] | None = No
 
 
 # --- progress (pure) -------------------------------------------------------------------------
-def shift_years(day: dt.date, years: int) -> dt.date:
-    """The same calendar day ``years`` later (28 February for 29 February in other years).
-
-    Examples
-    --------
-    >>> shift_years(dt.date(2020, 2, 29), -1)
-    datetime.date(2019, 2, 28)
-    """
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def elapsed_share(period_start: dt.date, period_end: dt.date, as_of: dt.date) -> float:

@@ -188,7 +188,7 @@ st.header("Var och när")
 focus = [a for a in record["area_ids"] if a in area_names]
 zones = None
 if focus:
-    before_start = pr.shift_years(start, -1)
+    before_start = compare.shift_years(start, -1)
     hot_filters = common.Filters(
         area_id=focus[0], area_name=area_names[focus[0]], start=before_start,
         end=start - dt.timedelta(days=1), categories=(schema.VIOLENCE, "narkotikabrott"),
@@ -371,11 +371,11 @@ draft = st.text_area(
 )
 if st.button("Spara utkastet som ett nytt löfte", key="ml_save_draft"):
     auth.require(A.MANAGE_PROMISES, step="save_draft")
-    next_start = pr.shift_years(start, 1)
+    next_start = compare.shift_years(start, 1)
     try:
         new_id = pr.create_promise(
             store, title=f"Utkast: {record['title']} (nästa år)", period_start=next_start,
-            period_end=pr.shift_years(end, 1), area_ids=record["area_ids"],
+            period_end=compare.shift_years(end, 1), area_ids=record["area_ids"],
             partners=record["partners"], text=draft, created_by=user,
         )  # fmt: skip
         _rerun_with(f"Utkastet är sparat som löfte {new_id}; lägg till mål när det är beslutat.")

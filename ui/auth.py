@@ -38,6 +38,7 @@ from geo import audit
 from geo import auth as A
 from geo.errors import InputError, PermissionDenied
 from geo.store import Store, default_url
+from ui.common import md_escape
 
 IDENTITY = "lagesbild_identity"  # session_state key of the signed-in Identity
 THROTTLE_WINDOW_S = 15 * 60
@@ -178,7 +179,7 @@ def show_user(identity: A.Identity) -> None:
             "eller konfigurera OpenID Connect innan riktiga data läses in."
         )
         return
-    sb.caption(f"Inloggad: {identity.label}")
+    sb.caption(f"Inloggad: {md_escape(identity.label)}")
     sb.button("Logga ut", on_click=_logout, key="lagesbild_logout")
 
 
