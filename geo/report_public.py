@@ -32,6 +32,7 @@ import pandas as pd
 import shapely
 
 from geo import schema
+from geo.compare import shift_years
 from geo.promises import (
     COUNT,
     COVERAGE,
@@ -46,7 +47,6 @@ from geo.promises import (
     PromiseStatus,
     monthly_counts,
     promise_status,
-    shift_years,
 )
 from geo.store import Store, record_audit
 
