@@ -135,6 +135,20 @@ def test_karta_shows_hotspots_and_details_on_click(app_url, browser):
     page = browser.new_page(viewport={"width": 1500, "height": 1100})
     frame, remote = _open_map(page, app_url)
     assert frame.locator(".leaflet-overlay-pane path").count() >= 2
+    # the app's own navigation (st.navigation in app.py) lists every page by its Swedish title
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    for title in (
+        "Karta",
+        "Hotspots",
+        "Helgförstärkning",
+        "Före/efter",
+        "Trygghetsbesiktning",
+        "Medborgarlöften",
+        "Data",
+        "Om",
+        "Granskning",
+    ):
+        assert title in nav, f"{title!r} missing from the navigation: {nav!r}"
     # rank labels and the legend are drawn
     assert frame.locator(".lagesbild-rank").count() >= 1
     legend = frame.locator(".lagesbild-legend").inner_text()
