@@ -106,8 +106,10 @@ def test_changing_the_area_changes_the_focus(spy):
     assert at.info[0].value.startswith("- I Farsta:")
 
 
-def test_map_click_selects_the_zone(spy, monkeypatch):
-    """Feed st_folium a click inside zone 2, as the browser would, and see its details."""
+@pytest.mark.parametrize("field", ["last_object_clicked", "last_clicked"], ids=str)
+def test_map_click_selects_the_zone(spy, monkeypatch, field):
+    """Feed st_folium a click inside zone 2, as the browser would, and see its details —
+    on the zone's polygon, or on the map where a label or cell lies over the zone."""
     import geo.analysis
     from ui import common
 
@@ -122,13 +124,13 @@ def test_map_click_selects_the_zone(spy, monkeypatch):
 
     def fake_st_folium(*_a, **kw):
         captured.update(kw)
-        return {"last_object_clicked": {"lat": pt.y, "lng": pt.x}}
+        return {field: {"lat": pt.y, "lng": pt.x}}
 
     monkeypatch.setattr("streamlit_folium.st_folium", fake_st_folium)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state[common.SELECTED_ZONE] == str(second[schema.ZONE_ID])
-    assert captured["returned_objects"] == ["last_object_clicked"]
+    assert captured["returned_objects"] == ["last_object_clicked", "last_clicked"]
     assert f"{int(second[schema.RANK])}. {second[schema.NAME]}" in [h.value for h in at.subheader]
 
 

@@ -560,7 +560,7 @@ def open_issues(data: Data, zones=None):
 def show_map(data: Data, filters: Filters, run, *, key: str, height: int = 640) -> None:
     """Draw the map; a click inside a zone selects it (found on the server by position).
 
-    Only ``last_object_clicked`` comes back from the browser, so panning and zooming never
+    Only clicks (`CLICK_FIELDS`) come back from the browser, so panning and zooming never
     rerun the page. The selected zone is outlined through ``feature_group_to_add``, which
     highlights it without rebuilding the map (a rebuild would reset the view).
     """
@@ -581,7 +581,7 @@ def show_map(data: Data, filters: Filters, run, *, key: str, height: int = 640) 
         key=key,
         height=height,
         use_container_width=True,
-        returned_objects=["last_object_clicked"],
+        returned_objects=list(CLICK_FIELDS),
         feature_group_to_add=maps.selection_layer(zones, sel) if zones is not None else None,
         center=center,
         zoom=zoom,
@@ -589,18 +589,27 @@ def show_map(data: Data, filters: Filters, run, *, key: str, height: int = 640) 
     handle_click(out, zones, key=key)
 
 
+#: What ``st_folium`` sends back from the zone maps: a click on a zone polygon, and a click
+#: on the map itself. A click can land on a rank label or a cell above the zone rather
+#: than on its polygon; either way the zone is found on the server from the position.
+CLICK_FIELDS = ("last_object_clicked", "last_clicked")
+
+
 def handle_click(out, zones, *, key: str) -> None:
     """Select the zone under a new click (``out`` is what ``st_folium`` returned)."""
     from geo import maps
 
-    click = (out or {}).get("last_object_clicked")
-    if not click or zones is None or click == st.session_state.get(f"{key}_last_click"):
+    if zones is None:
         return
-    st.session_state[f"{key}_last_click"] = click
-    zone_id = maps.zone_at(zones, float(click["lat"]), float(click["lng"]))
-    if zone_id is not None and zone_id != selected_zone():
-        select_zone(zone_id)
-        st.rerun()
+    for kind in CLICK_FIELDS:
+        click = (out or {}).get(kind)
+        if not click or click == st.session_state.get(f"{key}_{kind}"):
+            continue
+        st.session_state[f"{key}_{kind}"] = click
+        zone_id = maps.zone_at(zones, float(click["lat"]), float(click["lng"]))
+        if zone_id is not None and zone_id != selected_zone():
+            select_zone(zone_id)
+            st.rerun()
 
 
 def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
