@@ -489,18 +489,8 @@ def change_map(
         )
     group = folium.FeatureGroup(name="Förändring per ruta")
     if len(drawn):
-        display = gpd.GeoDataFrame(
-            {"colour": colours, "tip": tips}, geometry=drawn.geometry.to_numpy(), crs=drawn.crs
-        ).to_crs(schema.CRS_WGS84)
-        folium.GeoJson(
-            display.to_json(drop_id=True),
-            style_function=lambda f: {
-                "color": f["properties"]["colour"],
-                "weight": 0.4,
-                "fillColor": f["properties"]["colour"],
-                "fillOpacity": 0.7,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        maps.coloured_cells(
+            drawn.geometry, colours, tips, weight=0.4, fill_opacity=0.7
         ).add_to(group)
     group.add_to(m)
     legend = [

@@ -161,6 +161,47 @@ def _to_display(frame: gpd.GeoDataFrame, *, simplify_m: float = 0.0) -> gpd.GeoD
     return out.set_geometry(shapely.set_precision(out.geometry.values, grid))
 
 
+def coloured_cells(
+    geometry: gpd.GeoSeries,
+    colours,
+    tips,
+    *,
+    name: str | None = None,
+    weight: float = 0.5,
+    fill_opacity: float = 0.65,
+) -> folium.GeoJson:
+    """Polygons each filled with its own colour and carrying an HTML tooltip.
+
+    ``tips`` are HTML: escape any user text in them before calling.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoSeries([box(670000, 6580000, 670100, 6580100)], crs="EPSG:3006")
+    >>> layer = coloured_cells(g, ["#d7191c"], ["Ruta 1"], name="Celler")
+    >>> layer.layer_name
+    'Celler'
+    """
+    display = _to_display(
+        gpd.GeoDataFrame(
+            {"colour": list(colours), "tip": list(tips)},
+            geometry=geometry.to_numpy(),
+            crs=geometry.crs,
+        )
+    )
+    return folium.GeoJson(
+        display.to_json(drop_id=True),
+        name=name,
+        style_function=lambda f: {
+            "color": f["properties"]["colour"],
+            "weight": weight,
+            "fillColor": f["properties"]["colour"],
+            "fillOpacity": fill_opacity,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    )
+
+
 def _fmt(value, decimals: int = 0) -> str:
     """Swedish number format: space between thousands, decimal comma."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -572,23 +613,8 @@ def add_cells(m: folium.Map, cells: gpd.GeoDataFrame, *, show: bool = False) -> 
                 strict=True,
             )
         ]
-        display = _to_display(
-            gpd.GeoDataFrame(
-                {"colour": bins.map(GI_BIN_COLOURS).to_numpy(), "tip": tips},
-                geometry=sig.geometry.to_numpy(),
-                crs=cells.crs,
-            )
-        )
-        folium.GeoJson(
-            display.to_json(drop_id=True),
-            name="Gi*-celler",
-            style_function=lambda f: {
-                "color": f["properties"]["colour"],
-                "weight": 0.5,
-                "fillColor": f["properties"]["colour"],
-                "fillOpacity": 0.65,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        coloured_cells(
+            sig.geometry, bins.map(GI_BIN_COLOURS).to_numpy(), tips, name="Gi*-celler"
         ).add_to(group)
     group.add_to(m)
     present = sorted(set(sig[schema.GI_BIN].astype(int)), reverse=True) if not sig.empty else []
