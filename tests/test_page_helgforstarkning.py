@@ -15,16 +15,6 @@ pytest.importorskip("geo.analysis")
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "helgforstarkning.py")
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    """A fresh SQLite database for the open trygghetsbesiktning issues."""
-    from geo.store import DATA_DIR_ENV, DATABASE_URL_ENV
-
-    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
-    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
-    return tmp_path
-
-
 def _run(**before) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=120)
     for key, value in before.items():

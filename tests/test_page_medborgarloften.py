@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from geo import promises as pr
-from geo.store import DATA_DIR_ENV, DATABASE_URL_ENV, AuditEntry, Store
+from geo.store import AuditEntry, Store
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "medborgarloften.py")
 # Beside Jakobsbergs station.
 CLICK = {"lat": 59.4238, "lng": 17.8340}
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
-    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
-    return tmp_path
 
 
 def _store(data_dir) -> Store:

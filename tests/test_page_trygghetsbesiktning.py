@@ -9,19 +9,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo import inspections as ins
-from geo.store import DATA_DIR_ENV, DATABASE_URL_ENV, Store
+from geo.store import Store
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "trygghetsbesiktning.py")
 XSS = "<script>alert('x')</script>"
 # Inside the demo round's 600 m circle around Jakobsbergs station.
 CLICK = {"lat": 59.4238, "lng": 17.8340}
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
-    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
-    return tmp_path
 
 
 def _store(data_dir) -> Store:
