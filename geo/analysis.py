@@ -19,11 +19,13 @@ import shapely
 from geo import clusters as C
 from geo import schema
 from geo import zones as Z
-from geo.grid import Choice, gistar_cells
+from geo.grid import Choice
 from geo.io import CENTRE_TOLERANCE_M, flag_centre_points
 
 METHODS = ("gistar", "dbscan", "hdbscan")
 CLUSTER = "cluster"
+#: Fewest incidents in a zone: the smallest count a public output shows.
+MIN_ZONE_INCIDENTS = 5
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,59 @@ def _cluster_hulls(incidents, labels, buffer_m) -> gpd.GeoDataFrame:
     )
 
 
+def innermost_areas(areas: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """The innermost areas of a file with nested levels (kommun ⊃ kommundel), with a note.
+
+    An area is dropped when it holds the representative point of a smaller area (a larger
+    area may hold a smaller one's point, as a kommun's centre may lie in a kommundel; of
+    two equal areas, such as a kommun and its LPO, the first is kept). One level: unchanged.
+    """
+    if schema.LEVEL not in areas.columns or areas[schema.LEVEL].nunique() <= 1:
+        return areas, []
+    geoms = areas.geometry.values
+    holder, held = shapely.STRtree(shapely.point_on_surface(geoms)).query(
+        geoms, predicate="contains"
+    )
+    size = shapely.area(geoms)
+    same = np.isclose(size[holder], size[held])
+    bigger = (size[holder] > size[held]) & ~same
+    container = np.zeros(len(areas), dtype=bool)
+    container[holder[(holder != held) & (bigger | (same & (holder > held)))]] = True
+    inner = areas[~container]
+    note = (
+        "Områdena har flera nivåer; analysen använder de innersta: "
+        + ", ".join(sorted(set(inner[schema.LEVEL].astype(str))))
+        + "."
+    )
+    return inner, [note]
+
+
+def _recluster(method: str, eps_m: float | None, min_weight: float, min_samples: float):
+    """How an oversized cluster is clustered again on its own points (geo.zones.split_clusters).
+
+    DBSCAN: the same core weight within half the radius (a denser core), halved again each
+    level; HDBSCAN: HDBSCAN on the cluster's own points (its part of the hierarchy).
+    """
+    if method == "dbscan":
+
+        def again(xy, w, depth):
+            eps = float(eps_m) / 2 ** (depth + 1)
+            if eps < C.EPS_RANGE_M[0] / 4:
+                return np.zeros(len(xy), dtype=int)  # no finer scale: cut on the grid
+            return C.dbscan_labels(xy, eps_m=eps, min_weight=min_weight, weights=w)
+
+    else:
+
+        def again(xy, w, depth):
+            if w.sum() < 2 * min_weight:
+                return np.zeros(len(xy), dtype=int)
+            return C.hdbscan_labels(
+                xy, min_cluster_weight=min_weight, min_samples=min_samples, weights=w
+            )
+
+    return again
+
+
 def run_hotspots(
     incidents: gpd.GeoDataFrame,
     areas: gpd.GeoDataFrame,
@@ -158,42 +213,62 @@ def run_hotspots(
     min_samples: float | None = None,
     buffer_m: float | None = None,
     min_bin: int = 2,
+    max_zone_km2: float = Z.DEFAULT_MAX_ZONE_KM2,
+    min_zone_incidents: int = MIN_ZONE_INCIDENTS,
     include_centre_points: bool = False,
     dialogue_weight: float = schema.DEFAULT_DIALOGUE_WEIGHT,
     permutations: int = 0,
     random_state: int | None = None,
+    progress=None,
 ) -> HotspotRun:
     """Hotspot cells, clusters and ranked zones per area, with the parameters used.
+
+    Each area is analysed on its own (:func:`geo.grid.gistar_by_area`): its own grid,
+    cell size and band (or density parameters) chosen from *its* incidents, its own FDR
+    correction; areas with fewer than ``geo.grid.MIN_AREA_INCIDENTS`` incidents and areas
+    without any are not analysed (a message lists them). Zones are places a patrol can
+    cover: at most ``max_zone_km2`` each (a hot region or a cluster larger than that is
+    split around its peaks), with at least ``min_zone_incidents`` incidents, ranked within
+    their area by ``score``.
 
     Parameters
     ----------
     incidents : GeoDataFrame
         Loaded (and filtered) incidents, EPSG:3006.
     areas : GeoDataFrame
-        Study areas with ``area_id`` (and ``area_name``).
+        Study areas with ``area_id`` (and ``area_name``): the areas the user chose, or every
+        area of a boundary file (then only those holding incidents are analysed).
     dialogue, gazetteer : GeoDataFrame, optional
         Dialogue places (weighted by ``dialogue_weight`` per mention) and named places.
     method : {"gistar", "dbscan", "hdbscan"}
-        Zones from merged significant Gi* cells, or from density clusters.
+        Zones from significant Gi* cells, or from density clusters.
     cell_size_m, band_m : float, optional
-        Gi* grid parameters; chosen from the data when omitted.
+        Gi* grid parameters for every area; chosen per area from the data when omitted
+        (patrol scale: cells 50–250 m, bands at most 1 km).
     eps_m, min_weight : float, optional
         DBSCAN radius (metres) and core weight; HDBSCAN uses ``min_weight`` as the minimum
-        cluster weight. Chosen from the data when omitted (``geo.clusters.suggest_density``:
-        ``min_weight`` well above a random background in ``areas``, ``eps_m`` the
-        k-distance knee in 50–250 m).
+        cluster weight. Chosen per area from the data when omitted
+        (``geo.clusters.suggest_density``: ``min_weight`` well above a random background in
+        the area, ``eps_m`` the k-distance knee in 50–250 m).
     min_samples : float, optional
         HDBSCAN core weight (default: ``min_weight``, at most 5).
     buffer_m : float, optional
         Buffer around a cluster's hull, metres (default: half of ``eps_m``, or 50 m).
     min_bin : int
         Cells with ``gi_bin >= min_bin`` form zones (2 = 95 % confidence).
+    max_zone_km2 : float
+        Largest zone, km² (default 0.25: about 500 × 500 m).
+    min_zone_incidents : int
+        Fewest incidents in a zone (default 5, the smallest count a public output shows);
+        places hot only through dialogue mentions are in ``gaps``, not among the zones.
     include_centre_points : bool
         Keep points flagged ``at_area_centre`` (left out by default, with a message).
     dialogue_weight : float
         Weight of one dialogue mention relative to one incident.
     permutations, random_state : int, optional
         Passed to ``geo.grid.gistar_cells``.
+    progress : callable, optional
+        Wraps the iterable of areas (e.g. ``tqdm.tqdm``) for a progress bar.
 
     Returns
     -------
@@ -216,44 +291,34 @@ def run_hotspots(
     ...     geometry=shapely.points(xy), crs=3006)
     >>> run = run_hotspots(inc, areas, cell_size_m=100, band_m=200)
     >>> int(run.zones.loc[0, "rank"]), bool(run.zones.loc[0, "geometry"].contains(
-    ...     shapely.Point(500, 500)))
-    (1, True)
+    ...     shapely.Point(500, 500))), bool(run.zones["area_km2"].max() <= 0.25)
+    (1, True, True)
     """
+    from geo.grid import gistar_by_area
+    from geo.spatial import locate_points
+
     for name, frame in (("incidents", incidents), ("areas", areas)):
         Z._check_gdf(frame, name)
     if method not in METHODS:
         raise ValueError(f"`method` was {method!r} but is expected to be in {METHODS}")
+    Z._check_cap(max_zone_km2)
     # Centre points first, against every level: a stack on a kommun's centre point is not
     # near any kommundel's centre, so checking only the innermost areas would miss it.
     used, messages = _without_centre_points(incidents, areas, include_centre_points)
-    if schema.LEVEL in areas.columns and areas[schema.LEVEL].nunique() > 1:
-        # Nested levels would count each incident once per level: keep the innermost areas
-        # (those that hold no smaller area's representative point; a larger area may hold
-        # a smaller one's point, as a kommun's centre may lie in a kommundel; of two equal
-        # areas, such as a kommun and its LPO, the first is kept).
-        geoms = areas.geometry.values
-        holder, held = shapely.STRtree(shapely.point_on_surface(geoms)).query(
-            geoms, predicate="contains"
-        )
-        size = shapely.area(geoms)
-        same = np.isclose(size[holder], size[held])
-        bigger = (size[holder] > size[held]) & ~same
-        container = np.zeros(len(areas), dtype=bool)
-        container[holder[(holder != held) & (bigger | (same & (holder > held)))]] = True
-        areas = areas[~container]
-        messages.append(
-            "Områdena har flera nivåer; analysen använder de innersta: "
-            + ", ".join(sorted(set(areas[schema.LEVEL].astype(str))))
-            + "."
-        )
+    # Nested levels would count each incident once per level: keep the innermost areas.
+    areas, notes = innermost_areas(areas)
+    messages += notes
     # The caller's area_id may be of another level: place the points in these areas.
-    placed = Z._incident_area_ids(used.drop(columns=schema.AREA_ID, errors="ignore"), areas)
+    x, y = Z._point_xy(used)
+    where = locate_points(x, y, areas.geometry.values)
+    ids = areas[schema.AREA_ID].astype(str).to_numpy(dtype=object)
+    placed = np.where(where >= 0, ids[np.maximum(where, 0)], None)
     used = used.assign(**{schema.AREA_ID: placed})
-    outside = int(pd.isna(used[schema.AREA_ID]).sum())
+    outside = int((where < 0).sum())
     if outside:
         messages.append(f"{outside} händelser ligger utanför de valda områdena och räknas inte.")
-        used = used[pd.notna(used[schema.AREA_ID])]
-    grid = gistar_cells(
+        used = used[where >= 0]
+    grid = gistar_by_area(
         used,
         areas,
         cell_size_m=cell_size_m,
@@ -262,41 +327,120 @@ def run_hotspots(
         dialogue_weight=dialogue_weight,
         permutations=permutations,
         random_state=random_state,
+        progress=progress,
     )
     choices = list(grid.choices)
     messages += list(grid.messages)
+    analysed = set(grid.cells[schema.AREA_ID].astype(str))
+    zone_rules = [
+        Choice(
+            "max_zone_km2",
+            float(max_zone_km2),
+            f"en zon är högst {max_zone_km2:g} km² (ungefär "
+            f"{1000 * max_zone_km2**0.5:.0f} × {1000 * max_zone_km2**0.5:.0f} m), en plats "
+            "en patrull kan täcka; större heta områden delas kring sina toppar",
+        ),
+        Choice(
+            "min_zone_incidents",
+            float(min_zone_incidents),
+            f"en zon rymmer minst {min_zone_incidents} händelser; platser som bara är heta "
+            "genom dialogomnämnanden står i listan över upplevd otrygghet",
+        ),
+    ]
     clusters = None
     if method == "gistar":
         zones = Z.zones_from_cells(
-            grid.cells, used, areas, dialogue=dialogue, gazetteer=gazetteer, min_bin=min_bin
+            grid.cells,
+            used,
+            areas,
+            dialogue=dialogue,
+            gazetteer=gazetteer,
+            min_bin=min_bin,
+            max_zone_km2=max_zone_km2,
+            min_incidents=min_zone_incidents,
+            dialogue_weight=dialogue_weight,
         )
         choices.append(
             Choice("min_bin", float(min_bin), f"celler med gi_bin ≥ {min_bin} bildar zoner")
         )
     else:
-        xy, w = _density_input(used, dialogue, dialogue_weight)
+        zones, clusters, more = _density_zones(
+            used,
+            areas[areas[schema.AREA_ID].astype(str).isin(analysed)],
+            method=method,
+            dialogue=dialogue,
+            gazetteer=gazetteer,
+            eps_m=eps_m,
+            min_weight=min_weight,
+            min_samples=min_samples,
+            buffer_m=buffer_m,
+            max_zone_km2=max_zone_km2,
+            min_zone_incidents=min_zone_incidents,
+            dialogue_weight=dialogue_weight,
+        )
+        choices += more
+    choices += zone_rules
+    if zones.empty:
+        messages.append("Inga zoner: inget område har en signifikant koncentration av händelser.")
+    gaps = Z.perception_gap(grid.cells, gazetteer=gazetteer, zones=zones)
+    return HotspotRun(grid.cells, zones, clusters, choices, messages, gaps)
+
+
+def _density_zones(
+    used,
+    areas,
+    *,
+    method,
+    dialogue,
+    gazetteer,
+    eps_m,
+    min_weight,
+    min_samples,
+    buffer_m,
+    max_zone_km2,
+    min_zone_incidents,
+    dialogue_weight,
+):
+    """DBSCAN / HDBSCAN zones, area by area, each with its own automatic parameters."""
+    from geo.spatial import locate_points
+
+    zone_parts, hull_parts, choices = [], [], []
+    d_where = None
+    if dialogue is not None and len(dialogue):
+        dia = dialogue.to_crs(used.crs) if dialogue.crs != used.crs else dialogue
+        dx, dy = Z._point_xy(dia)
+        d_where = locate_points(dx, dy, areas.geometry.values)
+    area_of = used[schema.AREA_ID].astype(str).to_numpy()
+    for i, aid in enumerate(areas[schema.AREA_ID].astype(str)):
+        area = areas.iloc[[i]]
+        inc = used[area_of == aid]
+        dia = None if d_where is None else dialogue.iloc[np.flatnonzero(d_where == i)]
+        xy, w = _density_input(inc, dia, dialogue_weight)
         fixed_eps = eps_m if method == "dbscan" else None
-        if min_weight is None:
-            area_m2 = float(shapely.area(areas.geometry.values).sum())
-            auto = C.suggest_density(xy, area_m2=area_m2, weights=w, eps_m=fixed_eps)
-            min_weight, why = auto.min_weight, auto.min_weight_reason
+        mw, auto = min_weight, None
+        if mw is None:
+            auto = C.suggest_density(
+                xy, area_m2=float(area.geometry.area.iloc[0]), weights=w, eps_m=fixed_eps
+            )
+            mw, why = auto.min_weight, auto.min_weight_reason
         else:
-            auto, why = None, "angiven"
-        choices.append(Choice("min_weight", float(min_weight), why))
-        n = len(used)
+            why = "angiven"
+        choices.append(Choice("min_weight", float(mw), why, aid))
+        n = len(inc)
+        eps, ms = None, None
         if method == "dbscan":
             if eps_m is None:
-                eps_m, reason = (
+                eps, reason = (
                     (auto.eps_m, auto.eps_reason)
                     if auto is not None
-                    else C.suggest_eps_m(xy, min_weight=min_weight)
+                    else C.suggest_eps_m(xy, min_weight=mw)
                 )
             else:
-                reason = "angiven"
-            choices.append(Choice("eps_m", float(eps_m), reason))
-            labels = C.dbscan_labels(xy, eps_m=eps_m, min_weight=min_weight, weights=w)[:n]
+                eps, reason = eps_m, "angiven"
+            choices.append(Choice("eps_m", float(eps), reason, aid))
+            labels = C.dbscan_labels(xy, eps_m=eps, min_weight=mw, weights=w)[:n]
         else:
-            ms = min(min_weight, C.MIN_WEIGHT_FLOOR) if min_samples is None else min_samples
+            ms = min(mw, C.MIN_WEIGHT_FLOOR) if min_samples is None else min_samples
             choices.append(
                 Choice(
                     "min_samples",
@@ -305,23 +449,50 @@ def run_hotspots(
                     if min_samples
                     else f"min_weight, högst {C.MIN_WEIGHT_FLOOR:.0f}: lite utjämning, så "
                     "klustren behåller sin form; min_weight avgör vad som är en koncentration",
+                    aid,
                 )
             )
-            labels = C.hdbscan_labels(xy, min_cluster_weight=min_weight, min_samples=ms, weights=w)[
-                :n
-            ]
-        if buffer_m is None:
-            buffer_m = float(eps_m) / 2 if method == "dbscan" else Z.DEFAULT_BUFFER_M
-            choices.append(
-                Choice("buffer_m", buffer_m, "halva eps_m" if method == "dbscan" else "standard")
-            )
+            labels = C.hdbscan_labels(xy, min_cluster_weight=mw, min_samples=ms, weights=w)[:n]
+        buf = buffer_m
+        if buf is None:
+            buf = float(eps) / 2 if method == "dbscan" else Z.DEFAULT_BUFFER_M
+            why_buf = "halva eps_m" if method == "dbscan" else "standard"
         else:
-            choices.append(Choice("buffer_m", float(buffer_m), "angiven"))
-        clusters = _cluster_hulls(used, labels, buffer_m)
-        zones = Z.zones_from_labels(
-            used, labels, areas, buffer_m=buffer_m, dialogue=dialogue, gazetteer=gazetteer
+            why_buf = "angiven"
+        choices.append(Choice("buffer_m", float(buf), why_buf, aid))
+        ix, iy = Z._point_xy(inc)
+        labels = Z.split_clusters(
+            np.column_stack([ix, iy]),
+            labels,
+            w[:n],
+            buffer_m=buf,
+            max_zone_km2=max_zone_km2,
+            recluster=_recluster(method, eps, mw, ms if ms is not None else mw),
         )
-    if zones.empty:
-        messages.append("Inga zoner: inget område har en signifikant koncentration av händelser.")
-    gaps = Z.perception_gap(grid.cells, gazetteer=gazetteer)
-    return HotspotRun(grid.cells, zones, clusters, choices, messages, gaps)
+        hull_parts.append(_cluster_hulls(inc, labels, buf).assign(**{schema.AREA_ID: aid}))
+        zone_parts.append(
+            Z.zones_from_labels(
+                inc,
+                labels,
+                area,
+                buffer_m=buf,
+                dialogue=dia,
+                gazetteer=gazetteer,
+                max_zone_km2=max_zone_km2,
+                min_incidents=min_zone_incidents,
+                dialogue_weight=dialogue_weight,
+            )
+        )
+    crs = used.crs
+    zone_parts = [z for z in zone_parts if len(z)]
+    zones = (
+        gpd.GeoDataFrame(pd.concat(zone_parts, ignore_index=True), geometry="geometry", crs=crs)
+        if zone_parts
+        else Z._empty_zones(crs)
+    )
+    clusters = (
+        gpd.GeoDataFrame(pd.concat(hull_parts, ignore_index=True), geometry="geometry", crs=crs)
+        if hull_parts
+        else _cluster_hulls(used.iloc[:0], np.zeros(0, int), 1.0)
+    )
+    return zones, clusters, choices

@@ -29,10 +29,20 @@ from scipy import ndimage, signal, stats
 
 from geo import schema
 
-#: No automatic grid gets more cells than this; the cell size grows until it fits.
-MAX_AUTO_CELLS = 250_000
-#: The automatic cell size is never below this (geocoding is not more precise than that).
-MIN_AUTO_CELL_M = 25.0
+#: Automatic cell sizes stay in this range (metres): patrol scale. Below 50 m a cell is one
+#: address (geocoding is not more precise than that); above 250 m it spans several blocks.
+AUTO_CELL_RANGE_M = (50.0, 250.0)
+#: An automatic grid for one area gets at most this many cells; only when the largest
+#: patrol-scale cell still gives more (an area the size of a county analysed as one) is the
+#: cell enlarged past ``AUTO_CELL_RANGE_M``, with a note.
+MAX_AUTO_CELLS = 1_000_000
+#: The automatic distance band is at most this (metres): a patrol's neighbourhood.
+MAX_AUTO_BAND_M = 1000.0
+#: Without a peak of Moran's I, the band is the distance within which a typical incident
+#: location has this many other incident locations (see :func:`choose_band`).
+FALLBACK_BAND_NEIGHBOURS = 10
+#: Automatic bands are never narrower than this many cell widths (12 neighbours + itself).
+MIN_AUTO_BAND_CELLS = 2
 #: Conditional permutations are offered up to this many cells (they cost n × permutations).
 MAX_PERMUTATION_CELLS = 50_000
 #: Radii (in cells) tried when the band is chosen automatically.
@@ -57,11 +67,15 @@ class Choice:
         The value used.
     reason : str
         Swedish text for users: why this value (given by the user, or how it was chosen).
+    area_id : str, optional
+        The area the value was chosen for, when each area is analysed on its own
+        (:func:`gistar_by_area`); None when it holds for the whole analysis.
     """
 
     name: str
     value: float
     reason: str
+    area_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -370,9 +384,10 @@ def _lattice_for(bounds: tuple[float, ...], cell_size_m: float, origin) -> _Latt
 
 
 def _grid_cells(
-    areas: gpd.GeoDataFrame, cell_size_m: float, origin=None
-) -> tuple[_Lattice, np.ndarray, gpd.GeoDataFrame]:
-    """Lattice, mask and the clipped cells (in lattice order: row-major, south first)."""
+    areas: gpd.GeoDataFrame, cell_size_m: float, origin=None, study=None
+) -> tuple[_Lattice, np.ndarray, gpd.GeoDataFrame, np.ndarray]:
+    """Lattice, mask, the clipped cells (in lattice order: row-major, south first) and the
+    mask of edge cells (those the study area's boundary cuts)."""
     if not (
         isinstance(cell_size_m, int | float) and cell_size_m > 0 and math.isfinite(cell_size_m)
     ):
@@ -381,7 +396,8 @@ def _grid_cells(
         )
     if len(areas) == 0:
         raise ValueError("`areas` is empty: a grid needs a study area.")
-    study = shapely.union_all(areas.geometry.values)
+    if study is None:
+        study = _study_area(areas)
     lattice = _lattice_for(study.bounds, cell_size_m, origin)
     total = lattice.nrows * lattice.ncols
     if total > 5_000_000:
@@ -404,6 +420,7 @@ def _grid_cells(
     keep = inside.copy()
     keep[edge] = ~shapely.is_empty(clipped)
     mask = keep.reshape(lattice.nrows, lattice.ncols)
+    edge_mask = (keep & edge).reshape(lattice.nrows, lattice.ncols)
     cells = gpd.GeoDataFrame(
         {
             schema.CELL_ID: _cell_ids(x[keep], y[keep]),
@@ -414,7 +431,13 @@ def _grid_cells(
         crs=schema.CRS_METRIC,
     )
     cells[schema.AREA_ID] = _cell_areas(cells, areas, lattice)
-    return lattice, mask, cells
+    return lattice, mask, cells, edge_mask
+
+
+def _study_area(areas: gpd.GeoDataFrame):
+    """The union of the areas (one area: its own geometry, no union needed)."""
+    geoms = areas.geometry.values
+    return geoms[0] if len(geoms) == 1 else shapely.union_all(geoms)
 
 
 def _cell_ids(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -499,7 +522,7 @@ def make_grid(
     (3, 25000)
     """
     areas = _check_frame(areas, "areas", need=(schema.AREA_ID,))
-    _, _, cells = _grid_cells(areas, cell_size_m, origin)
+    _, _, cells, _ = _grid_cells(areas, cell_size_m, origin)
     return cells[[schema.CELL_ID, schema.AREA_ID, LATTICE_ROW, LATTICE_COL, "geometry"]]
 
 
@@ -509,9 +532,14 @@ _NICE_STEPS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5)
 
 
 def _nice_metres(value: float) -> float:
-    """Round up to 25, 50, 75, 100, 125, 150, 200, 250, 300, 400, 500, ... metres."""
-    if value <= MIN_AUTO_CELL_M:
-        return MIN_AUTO_CELL_M
+    """Round up to 50, 75, 100, 125, 150, 200, 250, 300, 400, 500, ... metres.
+
+    Examples
+    --------
+    >>> [_nice_metres(v) for v in (32, 62, 101, 180, 251)]
+    [50.0, 75.0, 125.0, 200.0, 300.0]
+    """
+    value = max(float(value), AUTO_CELL_RANGE_M[0])
     magnitude = 10 ** math.floor(math.log10(value))
     for step in (*_NICE_STEPS, 10.0):
         if step * magnitude >= value - 1e-9:
@@ -539,55 +567,71 @@ def _distinct_rows(xy: np.ndarray) -> np.ndarray:
     return xy[new]
 
 
-def choose_cell_size(
-    xy: np.ndarray, study_bounds: tuple[float, ...], study_area_m2: float
-) -> Choice:
-    """Cell size from the incidents' spacing, as ArcGIS Optimized Hot Spot Analysis does.
+def _kth_neighbour_median(distinct: np.ndarray, k: int) -> float:
+    """Median distance from each distinct location to its k-th nearest other one (metres)."""
+    from scipy.spatial import cKDTree
 
-    The median distance from each distinct incident location to its nearest other one,
-    kept between the shorter side of the area's bounding box / 200 and / 20, rounded up to
-    a "nice" number of metres (never below 25 m), then enlarged until the grid has at most
-    250 000 cells.
+    tree = cKDTree(distinct, balanced_tree=False, compact_nodes=False)
+    # Queried in the tree's own leaf order (neighbouring queries share nodes: faster); the
+    # median does not depend on the order.
+    dist, _ = tree.query(distinct[tree.indices], k=k + 1, workers=-1)
+    return float(np.median(dist[:, k]))
+
+
+def choose_cell_size(xy: np.ndarray, study_area_m2: float) -> Choice:
+    """Cell size at patrol scale from the spacing of the incidents in the area analysed.
+
+    The median distance from each distinct incident location to its nearest other one (as
+    ArcGIS Optimized Hot Spot Analysis starts from), kept within ``AUTO_CELL_RANGE_M``
+    (50–250 m: a cell is a block, not an address and not a district) and rounded up to a
+    "nice" number of metres. Only the incidents matter, never the extent of a boundary
+    file. If the area would get more than ``MAX_AUTO_CELLS`` cells even at 250 m, the cell
+    is enlarged until it fits, with a note.
+
+    Parameters
+    ----------
+    xy : (n, 2) array of float
+        Incident coordinates (metres) inside the area analysed.
+    study_area_m2 : float
+        Area of the study area in m² (only for the cell cap).
+
+    Returns
+    -------
+    Choice
 
     Examples
     --------
     >>> xy = np.array([[0, 0], [60, 0], [0, 60], [60, 60], [2000, 2000]], float)
-    >>> c = choose_cell_size(xy, (0, 0, 2000, 2000), 4e6)
-    >>> c.value  # median nearest-neighbour distance 60 m → 75 m
+    >>> choose_cell_size(xy, 4e6).value  # median nearest-neighbour distance 60 m → 75 m
     75.0
+    >>> choose_cell_size(xy / 10, 4e6).value  # 6 m apart: never below 50 m
+    50.0
     """
-    from scipy.spatial import cKDTree
-
-    minx, miny, maxx, maxy = study_bounds
-    short_side = max(min(maxx - minx, maxy - miny), 1.0)
-    distinct = _distinct_rows(np.asarray(xy, dtype=float))
+    low, high = AUTO_CELL_RANGE_M
+    distinct = _distinct_rows(np.asarray(xy, dtype=float).reshape(-1, 2))
     if len(distinct) >= 2:
-        tree = cKDTree(distinct, balanced_tree=False, compact_nodes=False)
-        # Queried in the tree's own leaf order (neighbouring queries share nodes: faster);
-        # the median does not depend on the order.
-        dist, _ = tree.query(distinct[tree.indices], k=2, workers=-1)
-        nn = float(np.median(dist[:, 1]))
+        nn = _kth_neighbour_median(distinct, 1)
         basis = f"medianavståndet till närmaste annan händelseplats är {nn:.0f} m"
-    else:
-        nn = short_side / 50
-        basis = (
-            "för få olika händelseplatser för att mäta avstånd; utgår från områdets kortsida / 50 "
-            f"({nn:.0f} m)"
+        raw = min(max(nn, low), high)
+        bounds_note = (
+            f", hållet inom patrullskalan {low:.0f}–{high:.0f} m ({raw:.0f} m)" if raw != nn else ""
         )
-    raw = min(max(nn, short_side / 200), short_side / 20)
-    size = _nice_metres(raw)
-    bounds_note = ""
-    if raw != nn:
-        bounds_note = f", begränsat till mellan kortsidan/200 och kortsidan/20 ({raw:.0f} m)"
+    else:
+        raw = 100.0
+        basis = "för få olika händelseplatser för att mäta avstånd; 100 m (ett kvarter)"
+        bounds_note = ""
+    size = min(_nice_metres(raw), high)
     cap_note = ""
     while study_area_m2 / size**2 > MAX_AUTO_CELLS:
         size = _nice_metres(size * 1.01)
-        cap_note = f"; förstorad så att rutnätet får högst {MAX_AUTO_CELLS:,} rutor".replace(
-            ",", " "
-        )
+        cap_note = (
+            f"; förstorad över {high:.0f} m så att rutnätet får högst "
+            f"{MAX_AUTO_CELLS:,} rutor (området är mycket stort: välj mindre områden för "
+            "patrullskala)"
+        ).replace(",", " ")
     reason = (
-        f"Automatisk rutstorlek {size:g} m: {basis}{bounds_note}, avrundat uppåt till jämna meter"
-        f"{cap_note}."
+        f"Automatisk rutstorlek {size:g} m: {basis}{bounds_note}, avrundat uppåt till jämna "
+        f"meter{cap_note}."
     )
     return Choice("cell_size_m", float(size), reason)
 
@@ -615,15 +659,40 @@ def choose_band(
     values: np.ndarray,
     mask: np.ndarray,
     cell_size_m: float,
-    radii: tuple[int, ...] = AUTO_BAND_RADII,
+    *,
+    xy: np.ndarray | None = None,
+    max_band_m: float = MAX_AUTO_BAND_M,
 ) -> Choice:
-    """Distance band at the first peak of spatial autocorrelation (ArcGIS's approach).
+    """Distance band at the first peak of spatial autocorrelation, within patrol scale.
 
-    Global Moran's I (binary weights) is computed for bands of 1, 2, ... 15 cell widths;
-    the band is the first distance where its z-score peaks (higher than at the bands on
-    either side) and is significant (z > 1.96). Without such a peak, 2 cell widths
-    (12 neighbours plus the cell itself), a local scale that suits street-level hotspots.
-    Bands wider than half the area's shorter side are not tried.
+    Global Moran's I (binary weights) is computed for bands of 1, 2, ... cell widths up to
+    ``max_band_m`` (1 km: a patrol's neighbourhood, never the district) and at most half the
+    area's shorter side; the band is the first distance where its z-score **peaks**: higher
+    than at the band before and at the band after, and significant (z > 1.96), as ArcGIS's
+    Incremental Spatial Autocorrelation reads it. The last band tried is never a peak (there
+    is nothing after it to compare with).
+
+    On real incident data Moran's I usually keeps rising with distance (clustering at every
+    scale), so there is no peak. Then the band is the **median distance from each incident
+    location to its 10th nearest other location** (``FALLBACK_BAND_NEIGHBOURS``): the
+    distance within which a typical incident has ten others, i.e. the local scale of the
+    pattern itself. It is rounded to whole cells and kept between 2 cell widths and
+    ``max_band_m``. Without ``xy`` (or with too few locations) the fallback is 2 cell widths.
+
+    Parameters
+    ----------
+    values, mask : 2-D arrays
+        Cell values and the cells inside the study area.
+    cell_size_m : float
+    xy : (n, 2) array of float, optional
+        Incident coordinates, for the fallback.
+    max_band_m : float
+        Widest band tried (metres).
+
+    Returns
+    -------
+    Choice
+        ``band_m`` with a Swedish reason that says whether a peak was found.
 
     Examples
     --------
@@ -631,8 +700,8 @@ def choose_band(
     >>> v = rng.poisson(0.2, (40, 40)).astype(float)
     >>> v[10:14, 10:14] += 6  # one 4 × 4 hot block: autocorrelation peaks at a short band
     >>> c = choose_band(v, np.ones((40, 40), bool), 100.0)
-    >>> c.value <= 400
-    True
+    >>> c.value <= 400, "första topp" in c.reason
+    (True, True)
     """
     mask = np.asarray(mask, dtype=bool)
     rows = np.flatnonzero(mask.any(axis=1))
@@ -640,29 +709,46 @@ def choose_band(
     if rows.size == 0:
         raise ValueError("The grid has no cells inside the study area.")
     short = min(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
-    tried = [r for r in radii if r <= max(short / 2, 1)]
+    widest = max(int(math.floor(max_band_m / cell_size_m + 1e-9)), MIN_AUTO_BAND_CELLS)
+    tried = [r for r in range(1, widest + 1) if r <= max(short / 2, MIN_AUTO_BAND_CELLS)]
     zs = [_moran_z(values, mask, disk_kernel(r)) for r in tried]
     peak = None
-    for i, z in enumerate(zs):
+    for i in range(len(zs) - 1):  # the last band has no band after it: never a peak
         before = zs[i - 1] if i > 0 else -np.inf
-        after = zs[i + 1] if i + 1 < len(zs) else -np.inf
-        if np.isfinite(z) and z > 1.96 and z > before and z >= after:
+        if np.isfinite(zs[i]) and zs[i] > 1.96 and zs[i] > before and zs[i] > zs[i + 1]:
             peak = i
             break
+    span = f"1–{tried[-1]} rutor ({cell_size_m:g}–{tried[-1] * cell_size_m:g} m)"
     if peak is not None:
         radius = tried[peak]
         reason = (
             f"Automatiskt avståndsband {radius * cell_size_m:g} m ({radius} rutor): där den "
             f"rumsliga autokorrelationen (Morans I, z = {zs[peak]:.1f}) har sin första topp bland "
-            f"band på 1–{tried[-1]} rutor."
+            f"band på {span}."
+        )
+        return Choice("band_m", float(radius * cell_size_m), reason)
+    if all(np.isfinite(z) for z in zs) and len(zs) > 1 and all(np.diff(zs) > 0):
+        shape = "stiger med avståndet utan topp (klustring på alla skalor, vanligt för brott)"
+    else:
+        shape = "har ingen tydlig topp"
+    distinct = None if xy is None else _distinct_rows(np.asarray(xy, float).reshape(-1, 2))
+    k = FALLBACK_BAND_NEIGHBOURS
+    if distinct is not None and len(distinct) > k:
+        reach = _kth_neighbour_median(distinct, k)
+        radius = int(round(reach / cell_size_m))
+        radius = min(max(radius, MIN_AUTO_BAND_CELLS), widest)
+        basis = (
+            f"avståndet inom vilket en typisk händelseplats har {k} andra ({reach:.0f} m), "
+            f"avrundat till hela rutor och hållet mellan {MIN_AUTO_BAND_CELLS} rutor och "
+            f"{widest * cell_size_m:g} m"
         )
     else:
-        radius = 2
-        reason = (
-            f"Automatiskt avståndsband {radius * cell_size_m:g} m (2 rutor, 12 grannar och rutan "
-            f"själv): ingen tydlig topp i rumslig autokorrelation (Morans I) bland band på "
-            f"1–{tried[-1] if tried else 1} rutor."
-        )
+        radius = MIN_AUTO_BAND_CELLS
+        basis = f"{MIN_AUTO_BAND_CELLS} rutor (12 grannar och rutan själv)"
+    reason = (
+        f"Automatiskt avståndsband {radius * cell_size_m:g} m ({radius} rutor): den rumsliga "
+        f"autokorrelationen (Morans I) {shape} bland band på {span}, så bandet är {basis}."
+    )
     return Choice("band_m", float(radius * cell_size_m), reason)
 
 
@@ -690,8 +776,14 @@ def _bin(
     study,
     xy: np.ndarray,
     weights: np.ndarray,
+    edge: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Count and sum points per lattice cell; returns (counts, sums, points outside)."""
+    """Count and sum points per lattice cell; returns (counts, sums, points outside).
+
+    A point counts only where the study area holds it: in an ``edge`` cell (one the area's
+    boundary cuts) a point in the part of the square outside the area is outside, not in
+    the clipped cell.
+    """
     counts = np.zeros(mask.shape)
     sums = np.zeros(mask.shape)
     if len(xy) == 0:
@@ -703,6 +795,12 @@ def _bin(
     on_grid = located & (row >= 0) & (row < lattice.nrows) & (col >= 0) & (col < lattice.ncols)
     ok = on_grid.copy()
     ok[on_grid] = mask[row[on_grid], col[on_grid]]
+    if edge is not None and ok.any():
+        at_edge = np.flatnonzero(ok)
+        at_edge = at_edge[edge[row[at_edge], col[at_edge]]]
+        if at_edge.size:
+            shapely.prepare(study)
+            ok[at_edge] = shapely.intersects_xy(study, xy[at_edge, 0], xy[at_edge, 1])
     # A point exactly on the area's outer (top/right) edge lands in the cell beyond it: move
     # it to the cell below/left when the area covers it.
     lost = np.flatnonzero(~ok)
@@ -843,7 +941,7 @@ def gistar_cells(
     if len(areas) == 0:
         raise ValueError("`areas` is empty: a grid needs a study area.")
 
-    study = shapely.union_all(areas.geometry.values)
+    study = _study_area(areas)
     xy = _point_xy(incidents)
     weights = (
         incidents[schema.WEIGHT].to_numpy(dtype=float)
@@ -853,11 +951,15 @@ def gistar_cells(
     choices: list[Choice] = []
     messages: list[str] = []
 
-    if cell_size_m is None:
+    inside = None
+    if cell_size_m is None or band_m is None:
         shapely.prepare(study)
         # For a point, "intersects" is "covers"; the _xy form builds no point objects.
-        inside = shapely.intersects_xy(study, xy[:, 0], xy[:, 1]) if len(xy) else np.zeros(0, bool)
-        choice = choose_cell_size(xy[inside], study.bounds, study.area)
+        located = np.isfinite(xy).all(axis=1) if len(xy) else np.zeros(0, bool)
+        inside = np.zeros(len(xy), bool)
+        inside[located] = shapely.intersects_xy(study, xy[located, 0], xy[located, 1])
+    if cell_size_m is None:
+        choice = choose_cell_size(xy[inside], study.area)
     else:
         choice = Choice(
             "cell_size_m", float(cell_size_m), f"Rutstorlek {cell_size_m:g} m, vald av användaren."
@@ -865,8 +967,8 @@ def gistar_cells(
     choices.append(choice)
     size = choice.value
 
-    lattice, mask, cells = _grid_cells(areas, size, origin)
-    counts, sums, outside = _bin(lattice, mask, study, xy, weights)
+    lattice, mask, cells, edge = _grid_cells(areas, size, origin, study)
+    counts, sums, outside = _bin(lattice, mask, study, xy, weights, edge)
     if outside:
         messages.append(
             f"{outside} händelse(r) ligger utanför analysområdet eller saknar plats och ingår inte "
@@ -879,7 +981,9 @@ def gistar_cells(
             if schema.MENTIONS in dialogue.columns
             else np.ones(len(dialogue))
         )
-        _, dialogue_grid, d_outside = _bin(lattice, mask, study, _point_xy(dialogue), mentions)
+        _, dialogue_grid, d_outside = _bin(
+            lattice, mask, study, _point_xy(dialogue), mentions, edge
+        )
         if d_outside:
             messages.append(
                 f"{d_outside} dialogplats(er) ligger utanför analysområdet eller saknar plats."
@@ -887,7 +991,7 @@ def gistar_cells(
     values = sums + dialogue_weight * dialogue_grid
 
     if band_m is None:
-        band_choice = choose_band(values, mask, size)
+        band_choice = choose_band(values, mask, size, xy=xy[inside])
     else:
         if not (isinstance(band_m, int | float) and band_m >= size):
             raise ValueError(
@@ -950,3 +1054,140 @@ def gistar_cells(
             "rutor lika): de visas utan z-värde och som ej signifikanta."
         )
     return GridResult(out, choices, messages)
+
+
+#: An area with fewer incidents than this is not analysed on its own (too few for a
+#: hotspot analysis: ArcGIS's Optimized Hot Spot Analysis asks for at least 30 as well).
+MIN_AREA_INCIDENTS = 30
+
+
+def gistar_by_area(
+    incidents: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    cell_size_m: float | None = None,
+    band_m: float | None = None,
+    dialogue: gpd.GeoDataFrame | None = None,
+    dialogue_weight: float = schema.DEFAULT_DIALOGUE_WEIGHT,
+    permutations: int = 0,
+    random_state: int | np.random.Generator | None = None,
+    fdr: bool = True,
+    alpha_levels: tuple[float, ...] = (0.10, 0.05, 0.01),
+    min_incidents: int = MIN_AREA_INCIDENTS,
+    progress=None,
+) -> GridResult:
+    """Gi* for each area on its own grid, at its own scale, with its own FDR correction.
+
+    Each area that holds at least ``min_incidents`` incidents gets :func:`gistar_cells`
+    over that area alone: the cell size and band are chosen from *its* incidents (unless
+    given), and the confidence bins are corrected over *its* cells. An incident belongs to
+    the first area in ``areas`` that covers it (:func:`geo.spatial.locate_points`), so pass
+    non-overlapping areas (one level). Areas with fewer incidents are listed in a message,
+    not analysed.
+
+    Parameters
+    ----------
+    incidents, areas, cell_size_m, band_m, dialogue, dialogue_weight, permutations,
+    random_state, fdr, alpha_levels
+        As :func:`gistar_cells`; ``cell_size_m`` and ``band_m``, when given, apply to every
+        area.
+    min_incidents : int
+        Fewest incidents for an area to be analysed (default ``MIN_AREA_INCIDENTS``).
+    progress : callable, optional
+        Wraps the iterable of areas (e.g. ``tqdm.tqdm``) for a progress bar.
+
+    Returns
+    -------
+    GridResult
+        The cells of every analysed area (``area_id`` set), each area's ``cell_size_m`` and
+        ``band_m`` choices with their ``area_id``, and the notes.
+
+    Examples
+    --------
+    >>> areas = gpd.GeoDataFrame({"area_id": ["a", "b"], "area_name": ["A", "B"]},
+    ...     geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(5000, 0, 6000, 1000)],
+    ...     crs="EPSG:3006")
+    >>> rng = np.random.default_rng(1)
+    >>> xy = np.vstack([rng.normal(300, 20, (40, 2)), rng.uniform(0, 1000, (20, 2)),
+    ...                 [[5500, 500]] * 3])  # 60 incidents in A, 3 in B
+    >>> pts = gpd.GeoDataFrame(geometry=shapely.points(xy), crs="EPSG:3006")
+    >>> r = gistar_by_area(pts, areas)
+    >>> sorted(set(r.cells["area_id"])), [c.area_id for c in r.choices][:2]
+    (['a'], ['a', 'a'])
+    >>> print(r.messages[0])
+    1 område har färre än 30 händelser i urvalet och analyseras inte: B (3).
+    """
+    from geo.spatial import locate_points
+
+    incidents = _check_frame(incidents, "incidents")
+    areas = _check_frame(areas, "areas", need=(schema.AREA_ID,))
+    if dialogue is not None:
+        dialogue = _check_frame(dialogue, "dialogue")
+    if not (isinstance(min_incidents, int | np.integer) and min_incidents >= 1):
+        raise ValueError(f"`min_incidents` was {min_incidents!r}; expected an integer ≥ 1.")
+    if len(areas) == 0:
+        raise ValueError("`areas` is empty: a grid needs a study area.")
+    geoms = areas.geometry.values
+    xy = _point_xy(incidents)
+    where = locate_points(xy[:, 0], xy[:, 1], geoms)
+    d_where = None
+    if dialogue is not None and len(dialogue):
+        dxy = _point_xy(dialogue)
+        d_where = locate_points(dxy[:, 0], dxy[:, 1], geoms)
+    held = np.bincount(where[where >= 0], minlength=len(areas))
+    names = (
+        areas[schema.AREA_NAME] if schema.AREA_NAME in areas.columns else areas[schema.AREA_ID]
+    ).astype(str)
+    few = [i for i in range(len(areas)) if 0 < held[i] < min_incidents]
+    todo = [i for i in range(len(areas)) if held[i] >= min_incidents]
+    rng = np.random.default_rng(random_state) if permutations else None
+    parts, choices, messages = [], [], []
+    steps = progress(todo) if progress is not None else todo
+    for i in steps:
+        area = areas.iloc[[i]]
+        aid = str(area[schema.AREA_ID].iloc[0])
+        result = gistar_cells(
+            incidents.iloc[np.flatnonzero(where == i)],
+            area,
+            cell_size_m=cell_size_m,
+            band_m=band_m,
+            dialogue=None if d_where is None else dialogue.iloc[np.flatnonzero(d_where == i)],
+            dialogue_weight=dialogue_weight,
+            permutations=permutations,
+            random_state=rng,
+            fdr=fdr,
+            alpha_levels=alpha_levels,
+        )
+        parts.append(result.cells.assign(**{schema.AREA_ID: aid}))
+        for c in result.choices:
+            if c.name in ("cell_size_m", "band_m"):
+                choices.append(Choice(c.name, c.value, c.reason, aid))
+            elif not any(o.name == c.name for o in choices):
+                choices.append(c)
+        if len(todo) > 1:
+            messages += [f"{names.iloc[i]}: {m}" for m in result.messages]
+        else:
+            messages += list(result.messages)
+    if few:
+        listed = ", ".join(f"{names.iloc[i]} ({held[i]})" for i in few[:10])
+        more = f" och {len(few) - 10} till" if len(few) > 10 else ""
+        word = "område har" if len(few) == 1 else "områden har"
+        messages.insert(
+            0,
+            f"{len(few)} {word} färre än {min_incidents} händelser i urvalet och analyseras "
+            f"inte: {listed}{more}.",
+        )
+    outside = int((where < 0).sum())
+    if outside:
+        messages.append(
+            f"{outside} händelse(r) ligger utanför områdena eller saknar plats och ingår inte "
+            "i rutnäten."
+        )
+    if parts:
+        cells = pd.concat(parts, ignore_index=True)
+        cells = gpd.GeoDataFrame(cells, geometry="geometry", crs=schema.CRS_METRIC)
+    else:
+        cells = gistar_cells(
+            incidents.iloc[:0], areas.iloc[[0]], cell_size_m=cell_size_m or 100.0, band_m=band_m
+        ).cells.iloc[:0]
+    return GridResult(cells, choices, messages)

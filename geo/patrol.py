@@ -6,9 +6,10 @@ window (the peak 2–4 hour block per zone), *how stable* are those places (pers
 look back, then forward), and the hand adjustments before export (drop a zone, draw one).
 
 Candidates are the hotspot zones of `geo.analysis.run_hotspots` on the window-filtered
-incidents; when that run gives fewer than ``MIN_ZONES`` zones, its significant hot Gi* cells
-(``gi_bin >= 2``, 95 % after FDR) are used instead, each named after its cell (see
-`candidates_from_run`). The method is documented in docs/patrol.md.
+incidents: places a patrol can cover (at most 0.25 km² by default, with at least five
+incidents), analysed within the areas chosen or, without a choice, the areas that hold the
+window's incidents (also the A of PAI). With too few incidents for zones that hold, the plan
+says so in ``warning`` (see `candidates_from_run`). The method is documented in docs/patrol.md.
 
 Data caveats: incidents flagged ``at_area_centre`` (a geocoding fallback on an area's centre
 point) are not places anyone can patrol and are left out of coverage; their number is
@@ -30,12 +31,10 @@ from shapely.geometry import shape
 
 from geo import schema as S
 from geo.errors import InputError
-from geo.timewin import hour_of_week, peak_hours
+from geo.timewin import date_only_note, has_clock_times, hour_of_week, peak_hours
 
 #: Number of zones chosen when neither K nor a budget is given.
 DEFAULT_K = 3
-#: Below this many hotspot zones, hot Gi* cells become the candidates.
-MIN_ZONES = 3
 #: Open inspection issues are counted within this distance of a zone.
 ISSUES_WITHIN_M = 150.0
 #: Persistence labels: test share / training share at or above STABLE is "stabila", at or
@@ -211,8 +210,8 @@ def recommended_hours(incidents: gpd.GeoDataFrame, *, window: object | None = No
     >>> recommended_hours(gpd.GeoDataFrame(geometry=[], crs="EPSG:3006"))
     '–'
     """
-    if not len(incidents):
-        return "–"
+    if not len(incidents) or not has_clock_times(incidents[S.OCCURRED_AT]):
+        return "–"  # nothing, or dates only: no hours to recommend
     weights = S.WEIGHT if S.WEIGHT in incidents.columns else None
     text = peak_hours(hour_of_week(incidents, weights=weights), window=window)
     return text or "–"
@@ -341,53 +340,44 @@ def choose_zones(
     )
 
 
-def candidates_from_run(run: object, *, min_zones: int = MIN_ZONES) -> gpd.GeoDataFrame:
-    """Candidate polygons from a `geo.analysis.HotspotRun`.
+def candidates_from_run(run: object) -> gpd.GeoDataFrame:
+    """Candidate zones from a `geo.analysis.HotspotRun`: its zones, best ranked first.
 
-    The run's zones when there are at least ``min_zones`` of them; otherwise the hot Gi*
-    cells (``gi_bin >= 2``) ordered by ``gi_z``, named ``"Ruta <cell_id>"``. The column
-    ``source`` says which ("zon" or "cell").
+    The run's zones are already places a patrol can cover (each at most the zone cap, with
+    at least `geo.analysis.MIN_ZONE_INCIDENTS` incidents); single grid cells are never
+    offered as targets. The column ``source`` is ``"zon"``.
 
     Raises
     ------
     InputError
-        If the run has neither zones nor hot cells.
+        If the run has no zones, with what to try instead.
 
     Examples
     --------
     >>> import geopandas as gpd
     >>> from types import SimpleNamespace
     >>> from shapely.geometry import box
-    >>> cells = gpd.GeoDataFrame({"cell_id": ["c1", "c2"], "gi_bin": [3, 0], "gi_z": [3.1, 0.2]},
+    >>> zones = gpd.GeoDataFrame({"name": ["B", "A"], "rank": [2, 1]},
     ...     geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs="EPSG:3006")
-    >>> zones = gpd.GeoDataFrame(geometry=[], crs="EPSG:3006")
-    >>> list(candidates_from_run(SimpleNamespace(zones=zones, cells=cells))["name"])
-    ['Ruta c1']
+    >>> list(candidates_from_run(SimpleNamespace(zones=zones))["name"])
+    ['A', 'B']
     """
     zones = run.zones
-    if zones is not None and len(zones) >= min_zones:
-        out = zones.copy()
-        if S.RANK in out.columns:
-            out = out.sort_values(S.RANK, kind="stable")
-        out[SOURCE] = "zon"
-        return out.reset_index(drop=True)
-    cells = run.cells
-    hot = cells[cells[S.GI_BIN] >= 2] if cells is not None and len(cells) else cells
-    if hot is None or not len(hot):
-        if zones is not None and len(zones):
-            out = zones.copy()
-            out[SOURCE] = "zon"
-            return out.reset_index(drop=True)
+    if zones is None or not len(zones):
         raise InputError(
-            "Området har inga hotspots för vald period, kategorier och tidsfönster "
-            "(varken zoner eller signifikanta heta rutor)."
+            "Det finns inga hotspotzoner för vald period, kategorier och tidsfönster: "
+            "händelserna är för få eller för utspridda för att peka ut platser. Välj en längre "
+            "period, fler brottskategorier, ett bredare tidsfönster eller ett större område."
         )
-    out = hot.sort_values(S.GI_Z, ascending=False, kind="stable").copy()
-    out[S.ZONE_ID] = out[S.CELL_ID].astype(str)
-    out[S.NAME] = "Ruta " + out[S.CELL_ID].astype(str)
-    if S.DIALOGUE_COUNT in out.columns:
-        out[S.DIALOGUE_MENTIONS] = out[S.DIALOGUE_COUNT]
-    out[SOURCE] = "cell"
+    out = zones.copy()
+    sort = [c for c in (S.AREA_ID, S.RANK) if c in out.columns]
+    if S.RANK in out.columns:
+        # Best ranked of every area first (rank 1s, then rank 2s, ...), then by score.
+        keys = [S.RANK] + ([S.SCORE] if S.SCORE in out.columns else [])
+        out = out.sort_values(keys, ascending=[True] + [False] * (len(keys) - 1), kind="stable")
+    elif sort:
+        out = out.sort_values(sort, kind="stable")
+    out[SOURCE] = "zon"
     return out.reset_index(drop=True)
 
 
@@ -685,9 +675,14 @@ class PatrolPlan:
     messages : list of str
         Swedish notes for the user (automatic choices, what was left out).
     study_area_km2 : float
-        A in PAI.
+        A in PAI: the areas analysed (the chosen ones, or those holding the window's
+        incidents), never a whole boundary file.
     window : geo.timewin.TimeWindow
         The window used.
+    warning : str or None
+        A plain-Swedish warning when the zones should not be used as they are (too few
+        incidents in the window for zones that hold: the stability test says they move),
+        with what to change.
     """
 
     zones: gpd.GeoDataFrame
@@ -701,6 +696,7 @@ class PatrolPlan:
     study_area_km2: float
     window: object = None
     forward: Persistence | None = None
+    warning: str | None = None
 
     def figures(self) -> dict:
         """Keyword arguments for `zone_figures`, `drop_zone` and `add_drawn_zone`."""
@@ -710,19 +706,26 @@ class PatrolPlan:
 def default_period(incidents: pd.DataFrame, *, months: int = DEFAULT_MONTHS):
     """(start, end) dates: the last ``months`` months of the data, both ends inclusive.
 
+    Never before the first incident: six months of data give a six-month period (so its
+    halves, for the stability test, both hold data).
+
     Examples
     --------
-    >>> f = pd.DataFrame({"occurred_at": pd.to_datetime(["2024-05-01 12:00",
+    >>> f = pd.DataFrame({"occurred_at": pd.to_datetime(["2024-03-01 12:00",
     ...     "2025-03-31 23:00"]).tz_localize("Europe/Stockholm")})
     >>> default_period(f)
     (datetime.date(2024, 4, 1), datetime.date(2025, 3, 31))
+    >>> default_period(pd.DataFrame({"occurred_at": pd.to_datetime(["2024-10-05",
+    ...     "2025-03-31"]).tz_localize("Europe/Stockholm")}))
+    (datetime.date(2024, 10, 5), datetime.date(2025, 3, 31))
     """
     if not len(incidents):
         raise InputError("Filen innehåller inga incidenter.")
-    newest = incidents[S.OCCURRED_AT].max().tz_convert(S.TZ)
-    end = newest.date()
+    times = incidents[S.OCCURRED_AT]
+    end = times.max().tz_convert(S.TZ).date()
+    first = times.min().tz_convert(S.TZ).date()
     start = (pd.Timestamp(end) - pd.DateOffset(months=months) + pd.Timedelta(days=1)).date()
-    return start, end
+    return max(start, first), end
 
 
 def study_area(incidents: gpd.GeoDataFrame, *, buffer_m: float = HULL_BUFFER_M):
@@ -738,7 +741,13 @@ def study_area(incidents: gpd.GeoDataFrame, *, buffer_m: float = HULL_BUFFER_M):
     >>> study_area(pts)["area_name"].iloc[0]
     'Studieområde (incidenternas utbredning)'
     """
-    hull = shapely.convex_hull(shapely.union_all(incidents.geometry.values))
+    geoms = incidents.geometry.values
+    if (shapely.get_type_id(geoms) == 0).all():
+        # From the coordinates: no union of a million points.
+        xy = shapely.get_coordinates(geoms)
+        hull = shapely.convex_hull(shapely.multipoints(xy))
+    else:
+        hull = shapely.convex_hull(shapely.union_all(geoms))
     return gpd.GeoDataFrame(
         {
             S.AREA_ID: ["studieomrade"],
@@ -751,34 +760,6 @@ def study_area(incidents: gpd.GeoDataFrame, *, buffer_m: float = HULL_BUFFER_M):
     )
 
 
-def distinct_names(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Zones named only after their area get "Zon <rank> – <area>" so each name is its own.
-
-    A zone whose ``name`` is its ``area_name`` (no gazetteer place was near, or no gazetteer
-    was given: `geo.zones` then falls back to the innermost area's name) is renamed with its
-    ``rank`` within the area (else its order in the frame); place names stay. A new frame.
-
-    Examples
-    --------
-    >>> from shapely.geometry import box
-    >>> z = gpd.GeoDataFrame({"area_name": ["Jakobsberg", "Jakobsberg", "Farsta"],
-    ...     "name": ["Jakobsberg", "Jakobsbergs station", "Farsta"], "rank": [2, 1, 1]},
-    ...     geometry=[box(0, 0, 1, 1)] * 3, crs="EPSG:3006")
-    >>> distinct_names(z)["name"].tolist()
-    ['Zon 2 – Jakobsberg', 'Jakobsbergs station', 'Zon 1 – Farsta']
-    """
-    if S.AREA_NAME not in zones.columns or S.NAME not in zones.columns:
-        return zones.copy()
-    out = zones.copy()
-    area = out[S.AREA_NAME].astype(str)
-    plain = out[S.NAME].astype(str).eq(area)
-    ranks = out[S.RANK] if S.RANK in out.columns else out.groupby(area).cumcount() + 1
-    out.loc[plain, S.NAME] = [
-        f"Zon {int(r)} – {a}" for r, a in zip(ranks[plain], area[plain], strict=True)
-    ]
-    return out
-
-
 def _as_window(window):
     from geo.timewin import resolve_window
 
@@ -788,10 +769,17 @@ def _as_window(window):
         raise InputError(str(exc)) from None
 
 
-def _candidates_for(incidents, areas, dialogue, gazetteer):
+def _candidates_for(incidents, areas, dialogue, gazetteer, max_zone_km2=None):
     from geo.analysis import run_hotspots
+    from geo.zones import DEFAULT_MAX_ZONE_KM2
 
-    run = run_hotspots(incidents, areas, dialogue=dialogue, gazetteer=gazetteer)
+    run = run_hotspots(
+        incidents,
+        areas,
+        dialogue=dialogue,
+        gazetteer=gazetteer,
+        max_zone_km2=DEFAULT_MAX_ZONE_KM2 if max_zone_km2 is None else max_zone_km2,
+    )
     return candidates_from_run(run), list(getattr(run, "messages", []) or [])
 
 
@@ -812,6 +800,7 @@ def plan_zones(
     check_persistence: bool = True,
     who: str | None = None,
     lov_calendars: object = None,
+    max_zone_km2: float | None = None,
 ) -> PatrolPlan:
     """Plan helgförstärkning zones: filter, find hotspots, choose, check persistence.
 
@@ -842,6 +831,8 @@ def plan_zones(
     lov_calendars : geo.timewin.LovCalendars, optional
         School-holiday calendars per kommun for a window that uses lov (default: the bundled
         ones); each incident uses its own kommun's calendar.
+    max_zone_km2 : float, optional
+        Largest zone (default `geo.zones.DEFAULT_MAX_ZONE_KM2`, 0.25 km²).
 
     Returns
     -------
@@ -891,23 +882,30 @@ def plan_zones(
         )
     if areas is None:
         areas = study_area(base)
-    study_km2 = float(shapely.union_all(areas.geometry.values).area / 1e6)
+    elif not area_ids:
+        areas = _areas_holding(areas, win)
+    from geo.analysis import innermost_areas
+
+    inner, _ = innermost_areas(areas)
+    study_km2 = float(shapely.area(inner.geometry.values).sum() / 1e6)
     weights = S.WEIGHT if S.WEIGHT in base.columns else None
     profile = hour_of_week(base, weights=weights)
-    candidates, messages = _candidates_for(win, areas, dialogue, gazetteer)
-    source = candidates[SOURCE].iloc[0]
-    if source == "zon":
-        candidates = distinct_names(candidates)
-        if gazetteer is None:
-            messages.append(
-                'Zonerna har inga platsnamn och heter därför "Zon N – område"; en ortslista '
-                "(--gazetteer FIL på kommandoraden) namnger dem efter närmaste plats, "
-                't.ex. "Jakobsbergs station".'
-            )
-    if source == "cell":
+    candidates, messages = _candidates_for(win, areas, dialogue, gazetteer, max_zone_km2)
+    if gazetteer is None:
         messages.append(
-            f"Färre än {MIN_ZONES} hotspotzoner: heta rutor (Gi* 95 %) används som kandidater."
+            'Zonerna har inga platsnamn och heter därför "Zon N – område"; en ortslista '
+            "(--gazetteer FIL på kommandoraden) namnger dem efter närmaste plats, "
+            't.ex. "Jakobsbergs station".'
         )
+    if k is not None and k > len(candidates):
+        messages.append(
+            f"Bara {len(candidates)} hotspotzon{'er' if len(candidates) != 1 else ''} i valet, "
+            f"färre än K = {k}: alla väljs."
+        )
+        k = len(candidates)
+    undated = date_only_note(base[S.OCCURRED_AT], window_obj)
+    if undated:
+        messages.append(undated)
     zones = choose_zones(
         candidates,
         win,
@@ -928,6 +926,7 @@ def plan_zones(
             budget_km2=budget_km2,
             dialogue=dialogue,
             gazetteer=gazetteer,
+            max_zone_km2=max_zone_km2,
         )
         if note:
             messages.append(note)
@@ -937,15 +936,17 @@ def plan_zones(
             zones, win, incidents, areas, start, end, categories=categories, window=window_obj
         )
         messages.append(note)
+    warning = _unreliable(pers, len(win), cats) if check_persistence else None
+    area_text = _area_text(inner, study_km2)
     params = {
         "window": window_obj.label,
         "categories": list(categories) if categories else list(S.CATEGORIES),
         "start": str(start),
         "end": str(end),
-        "areas": ", ".join(areas[S.AREA_NAME].astype(str)) if S.AREA_NAME in areas else "",
+        "areas": area_text,
         "k": k,
         "budget_km2": budget_km2,
-        "candidates": f"{len(candidates)} {'zoner' if source == 'zon' else 'heta rutor'}",
+        "candidates": f"{len(candidates)} zoner",
         "window_incidents": int(len(win)),
         "study_area_km2": round(study_km2, 3),
         "method": "girig maximal täckning (greedy maximal coverage)",
@@ -964,6 +965,50 @@ def plan_zones(
         study_area_km2=study_km2,
         window=window_obj,
         forward=forward,
+        warning=warning,
+    )
+
+
+def _areas_holding(areas: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The areas that hold at least one of ``incidents`` (a national file: a few kommuner)."""
+    from geo.spatial import locate_points
+
+    xy = shapely.get_coordinates(incidents.geometry.values)
+    geoms = areas.geometry.values
+    held = np.zeros(len(areas), dtype=bool)
+    where = locate_points(xy[:, 0], xy[:, 1], geoms)
+    held[np.unique(where[where >= 0])] = True
+    # Nested levels: an enclosing area holds them too (locate_points gives the first).
+    inner = np.flatnonzero(held)
+    if len(inner):
+        hits = shapely.STRtree(geoms).query(
+            shapely.point_on_surface(geoms[inner]), predicate="within"
+        )[1]
+        held[hits] = True
+    return areas[held]
+
+
+def _area_text(areas: gpd.GeoDataFrame, km2: float) -> str:
+    """ "54 km² i Järfälla" (names shortened past four)."""
+    names = (areas[S.AREA_NAME] if S.AREA_NAME in areas else areas[S.AREA_ID]).astype(str)
+    shown = ", ".join(names.iloc[:4]) + (f" och {len(names) - 4} till" if len(names) > 4 else "")
+    return f"{km2:.1f} km² i {shown}".replace(".", ",")
+
+
+def _unreliable(pers: Persistence | None, n_window: int, cats: str) -> str | None:
+    """The plan's plain warning when its zones would not hold, else None."""
+    if pers is not None and pers.label != "rörliga":
+        return None
+    why = (
+        f"zoner valda på periodens första halva fångade {_pct(pers.test_share)} av andra "
+        f"halvans händelser mot {_pct(pers.train_share)} av första halvans"
+        if pers is not None
+        else "stabilitetstestet kunde inte göras"
+    )
+    return (
+        f"Underlaget räcker inte för zoner som håller: {n_window} händelser i tidsfönstret "
+        f"({cats}), och {why}. Använd zonerna med försiktighet; välj en längre period, fler "
+        "brottskategorier eller ett bredare tidsfönster för ett säkrare val."
     )
 
 
@@ -1012,7 +1057,9 @@ def _forward_check(zones, win, incidents, areas, start, end, *, categories, wind
     return replace(pers, message=message), message
 
 
-def _split_persistence(win, areas, start, end, *, k, budget_km2, dialogue, gazetteer):
+def _split_persistence(
+    win, areas, start, end, *, k, budget_km2, dialogue, gazetteer, max_zone_km2=None
+):
     """Zones chosen on the first half of [start, end], measured on the second half."""
     lo = pd.Timestamp(str(start)).tz_localize(S.TZ)
     hi = pd.Timestamp(str(end)).tz_localize(S.TZ) + pd.Timedelta(days=1)
@@ -1021,7 +1068,7 @@ def _split_persistence(win, areas, start, end, *, k, budget_km2, dialogue, gazet
     try:
         if not len(first):
             raise InputError("inga incidenter i periodens första halva")
-        cand, _ = _candidates_for(first, areas, dialogue, gazetteer)
+        cand, _ = _candidates_for(first, areas, dialogue, gazetteer, max_zone_km2)
         k_half = None if k is None else min(k, len(cand))
         zones = choose_zones(cand, first, k=k_half, budget_km2=budget_km2)
         pers = persistence(zones, win, train=(lo, mid), test=(mid, hi))
@@ -1043,7 +1090,6 @@ __all__: Sequence[str] = (
     "DEFAULT_WINDOW",
     "PatrolPlan",
     "default_period",
-    "distinct_names",
     "plan_zones",
     "study_area",
     "Persistence",

@@ -711,9 +711,15 @@ class TimeWindow:
             If the times have no time zone.
         """
         wall = _local_wall(times)
-        evenings = _evening_dates_wall(wall)
-        keep = self.hour_mask[np.asarray(evenings.day_of_week), np.asarray(wall.hour)]
-        days = evenings.values.astype("datetime64[D]")
+        if _all_midnight(wall):
+            # Dates without clock times: no hour can be tested, so the window keeps the
+            # days it has evenings on (by calendar date); see date_only_note.
+            days = wall.normalize().tz_localize(None).values.astype("datetime64[D]")
+            keep = self.hour_mask.any(axis=1)[np.asarray(wall.day_of_week)]
+        else:
+            evenings = _evening_dates_wall(wall)
+            keep = self.hour_mask[np.asarray(evenings.day_of_week), np.asarray(wall.hour)]
+            days = evenings.values.astype("datetime64[D]")
         if self.holidays != "any":
             on_holiday = _is_holiday(days)
             keep &= on_holiday if self.holidays == "only" else ~on_holiday
@@ -726,6 +732,54 @@ class TimeWindow:
                 )
             keep &= np.asarray(in_lov, dtype=bool)
         return keep
+
+
+def _all_midnight(wall: pd.DatetimeIndex) -> bool:
+    return bool(len(wall)) and bool(
+        ((wall.hour == 0) & (wall.minute == 0) & (wall.second == 0)).all()
+    )
+
+
+def has_clock_times(times: pd.Series | pd.DatetimeIndex | Sequence) -> bool:
+    """False when every time is 00:00 local: the data has dates only, no time of day.
+
+    Files that store only a date (a DBF date field, an export without the hour) give
+    00:00 for every incident; hour-of-week profiles, peak hours and time windows then say
+    nothing about the hour, and Lägesbild does not pretend they do.
+
+    Examples
+    --------
+    >>> t = pd.to_datetime(["2012-07-01", "2012-07-02"]).tz_localize("Europe/Stockholm")
+    >>> has_clock_times(t), has_clock_times(t + pd.Timedelta(hours=22))
+    (False, True)
+    """
+    if not len(times):
+        return True
+    return not _all_midnight(_local_wall(times))
+
+
+def date_only_note(times, window: TimeWindow | str | None) -> str | None:
+    """Swedish note when ``window`` limits hours but the data has dates only (else None).
+
+    Examples
+    --------
+    >>> t = pd.to_datetime(["2012-07-06"]).tz_localize("Europe/Stockholm")
+    >>> print(date_only_note(t, "fre,lör 18-03"))
+    Filen har bara datum (alla tider är 00:00), så tidsfönstret fre–lör 18–03 väljer bara dagarna (fre, lör), inte timmarna, och inga timmar rekommenderas.
+    >>> date_only_note(t, "alla") is None
+    True
+    """
+    if window is None or has_clock_times(times):
+        return None
+    win = resolve_window(window)
+    mask = win.hour_mask
+    if mask.all(axis=1)[mask.any(axis=1)].all():
+        return None  # whole days only: nothing is lost
+    days = [DAY_NAMES[d] for d in np.flatnonzero(mask.any(axis=1))]
+    return (
+        f"Filen har bara datum (alla tider är 00:00), så tidsfönstret {win.label} väljer bara "
+        f"dagarna ({', '.join(days)}), inte timmarna, och inga timmar rekommenderas."
+    )
 
 
 def _span_mask(days: Iterable[int], start_hour: int, end_hour: int) -> np.ndarray:
@@ -1233,16 +1287,32 @@ def peak_hours(
         raise ValueError(
             f"`block_hours` was {block_hours}; expected (shortest, longest) within 1..24."
         )
+    inside = np.ones(168, dtype=bool)
     if window is not None:
-        values = np.where(resolve_window(window).calendar_mask(), values, 0.0)
+        inside = resolve_window(window).calendar_mask().ravel()
+        values = np.where(inside.reshape(7, 24), values, 0.0)
     flat = values.ravel()
     if not np.any(flat > 0):
         return ""
     cyclic = np.concatenate([flat, flat[:longest]])
     cumulative = np.concatenate([[0.0], np.cumsum(cyclic)])
+    cyclic_in = np.concatenate([inside, inside[:longest]]).astype(float)
+    cumulative_in = np.concatenate([[0.0], np.cumsum(cyclic_in)])
 
     def block_sums(length: int) -> np.ndarray:
-        return cumulative[length : length + 168] - cumulative[:168]
+        # A block lies wholly inside the window, or it is not a block ("fre 17–20" is not
+        # a recommendation for a window that starts at 18).
+        sums = cumulative[length : length + 168] - cumulative[:168]
+        fits = cumulative_in[length : length + 168] - cumulative_in[:168] == length
+        return np.where(fits, sums, -np.inf)
+
+    def fits(length: int) -> bool:
+        return bool(np.isfinite(block_sums(length)).any())
+
+    while shortest > 1 and not fits(shortest):
+        shortest -= 1  # a window shorter than the shortest block
+    while longest > shortest and not fits(longest):
+        longest -= 1
 
     best_long = block_sums(longest).max()
     length = next(
@@ -1253,7 +1323,7 @@ def peak_hours(
     blocks: list[tuple[int, int]] = []  # (start hour of week, length)
     top = sums.max()
     for start in np.argsort(-sums, kind="stable"):
-        if len(blocks) >= max_blocks or sums[start] <= 0 or sums[start] < min_share * top:
+        if len(blocks) >= max_blocks or not sums[start] > 0 or sums[start] < min_share * top:
             break
         cover = (start + np.arange(length)) % 168
         if taken[cover].any():

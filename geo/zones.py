@@ -21,6 +21,8 @@ Incidents are counted by point in polygon (a point on a zone's edge counts in it
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -28,12 +30,21 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo import schema
-from geo.timewin import DAY_NAMES, hour_of_week, peak_hours
+from geo.grid import LATTICE_COL, LATTICE_ROW
+from geo.timewin import DAY_NAMES, has_clock_times, hour_of_week, peak_hours
 
 #: A gazetteer place within this distance (metres) of a zone names it outright.
 NAME_WITHIN_M = 400.0
-#: Beyond NAME_WITHIN_M but within this distance the name is "nära <place>".
+#: Beyond NAME_WITHIN_M but within this distance the name says how far and which way from
+#: the place ("700 m nordost om Riddarplatsen").
 NEAR_WITHIN_M = 1500.0
+#: Largest zone by default (km²): about 500 × 500 m, what one patrol can cover.
+DEFAULT_MAX_ZONE_KM2 = 0.25
+#: A zone reaches at most this factor × the side of a square of the largest zone area from
+#: the cell it grew from, so a zone stays compact rather than snaking along a street.
+REACH_FACTOR = 1.0
+#: Compass words (Swedish) for the eight directions, starting north, clockwise.
+COMPASS = ("norr", "nordost", "öster", "sydost", "söder", "sydväst", "väster", "nordväst")
 #: Default buffer around a cluster's hull (metres).
 DEFAULT_BUFFER_M = 50.0
 #: Up to this many areas, points are placed area by area on coordinates; beyond, by STRtree.
@@ -82,8 +93,19 @@ def _check_gdf(frame, name: str, need: tuple[str, ...] = ()) -> gpd.GeoDataFrame
     return frame
 
 
+_INT_COLUMNS = {schema.RANK, schema.INCIDENT_COUNT, schema.DIALOGUE_MENTIONS} | {
+    f"n_{c}" for c in schema.CATEGORIES
+}
+_FLOAT_COLUMNS = {schema.SCORE, schema.SHARE_OF_AREA, schema.HIT_RATE, schema.PAI, schema.AREA_KM2}
+
+
 def _empty_zones(crs) -> gpd.GeoDataFrame:
-    cols = {c: pd.Series(dtype=object) for c in ZONE_COLUMNS}
+    cols = {
+        c: pd.Series(
+            dtype="int64" if c in _INT_COLUMNS else "float64" if c in _FLOAT_COLUMNS else object
+        )
+        for c in ZONE_COLUMNS
+    }
     return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
 
 
@@ -203,26 +225,115 @@ def _point_xy(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     return shapely.get_x(pts), shapely.get_y(pts)
 
 
-def _names(zones: gpd.GeoDataFrame, gazetteer: gpd.GeoDataFrame | None, centres=None) -> list[str]:
-    """Place nearest the zone's centre within NAME_WITHIN_M; else "nära <place>"; else area.
+def _compass(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Swedish compass word (8 directions) of each vector (dx east, dy north).
 
-    ``centres`` (points) default to each zone's representative point.
+    Examples
+    --------
+    >>> _compass(np.array([0.0, 10, 0, -5]), np.array([10.0, 10, -3, 0])).tolist()
+    ['norr', 'nordost', 'söder', 'väster']
     """
-    names = zones[schema.AREA_NAME].fillna(zones[schema.AREA_ID]).astype(str).tolist()
-    if gazetteer is None or gazetteer.empty:
-        return names
-    gaz = gazetteer.to_crs(zones.crs) if gazetteer.crs != zones.crs else gazetteer
-    tree = shapely.STRtree(gaz.geometry.values)
-    geoms = shapely.point_on_surface(zones.geometry.values) if centres is None else centres
-    idx = tree.query_nearest(geoms, return_distance=True, all_matches=False)
-    (zi, gi), dist = idx
-    place = gaz[schema.PLACE_NAME].astype(str).to_numpy()
-    for z, g, d in zip(zi, gi, dist, strict=True):
-        if d <= NAME_WITHIN_M:
-            names[z] = place[g]
-        elif d <= NEAR_WITHIN_M:
-            names[z] = f"nära {place[g]}"
+    bearing = np.degrees(np.arctan2(dx, dy)) % 360
+    return np.array(COMPASS, dtype=object)[np.round(bearing / 45).astype(int) % 8]
+
+
+def _nearest_places(centres: np.ndarray, gazetteer: gpd.GeoDataFrame | None, crs):
+    """(place name or None, distance m, dx, dy) of the nearest gazetteer place per centre."""
+    n = len(centres)
+    place = np.full(n, None, dtype=object)
+    dist = np.full(n, np.inf)
+    dx = np.zeros(n)
+    dy = np.zeros(n)
+    if gazetteer is None or gazetteer.empty or not n:
+        return place, dist, dx, dy
+    gaz = gazetteer.to_crs(crs) if gazetteer.crs != crs else gazetteer
+    geoms = gaz.geometry.values
+    (zi, gi), d = shapely.STRtree(geoms).query_nearest(
+        centres, return_distance=True, all_matches=False
+    )
+    names = gaz[schema.PLACE_NAME].astype(str).to_numpy()
+    place[zi] = names[gi]
+    dist[zi] = d
+    dx[zi] = shapely.get_x(centres[zi]) - shapely.get_x(geoms[gi])
+    dy[zi] = shapely.get_y(centres[zi]) - shapely.get_y(geoms[gi])
+    return place, dist, dx, dy
+
+
+def zone_names(
+    centres: np.ndarray,
+    area_ids: np.ndarray,
+    area_names: np.ndarray,
+    ranks: np.ndarray,
+    gazetteer: gpd.GeoDataFrame | None,
+    crs,
+) -> list[str]:
+    """Names that tell a police area's zones apart, from the nearest named places.
+
+    * A place within ``NAME_WITHIN_M`` of the zone's centre names it: "Jakobsbergs station".
+    * Within ``NEAR_WITHIN_M``: the distance and direction from the place,
+      "700 m nordost om Riddarplatsen".
+    * Otherwise (or without a gazetteer): "Zon <rank> – <area>".
+
+    Two zones of one area never share a name: of zones that would, the best ranked keeps
+    it; the others get their direction from the place ("norr om Jakobsbergs station"), and
+    if that is still taken, their rank ("norr om Jakobsbergs station, zon 4").
+
+    Parameters
+    ----------
+    centres : array of shapely Points
+        Each zone's centre (incident-weighted), in ``crs``.
+    area_ids, area_names, ranks : arrays
+        Per zone.
+    gazetteer : GeoDataFrame, optional
+        Named places (``name``).
+    crs
+        The CRS of ``centres``.
+
+    Examples
+    --------
+    >>> gaz = gpd.GeoDataFrame({"name": ["Torget"]}, geometry=[shapely.Point(0, 0)], crs=3006)
+    >>> c = shapely.points([10, 30, 700, 5000], [0, 300, 700, 0])
+    >>> zone_names(c, np.array(["a"] * 4), np.array(["A"] * 4), np.arange(1, 5), gaz, 3006)
+    ['Torget', 'norr om Torget', '1000 m nordost om Torget', 'Zon 4 – A']
+    """
+    n = len(centres)
+    place, dist, dx, dy = _nearest_places(np.asarray(centres, dtype=object), gazetteer, crs)
+    names: list[str] = []
+    for k in range(n):
+        if place[k] is not None and dist[k] <= NAME_WITHIN_M:
+            names.append(str(place[k]))
+        elif place[k] is not None and dist[k] <= NEAR_WITHIN_M:
+            metres = int(round(dist[k] / 100.0) * 100)
+            names.append(f"{metres} m {_compass(dx[k : k + 1], dy[k : k + 1])[0]} om {place[k]}")
+        else:
+            names.append(f"Zon {int(ranks[k])} – {area_names[k]}")
+    taken: set[tuple[str, str]] = set()
+    for k in np.lexsort((np.asarray(ranks), np.asarray(area_ids, dtype=str))).tolist():
+        aid = str(area_ids[k])
+        if (aid, names[k]) in taken and place[k] is not None and dist[k] <= NAME_WITHIN_M:
+            names[k] = f"{_compass(dx[k : k + 1], dy[k : k + 1])[0]} om {place[k]}"
+        if (aid, names[k]) in taken:
+            names[k] = f"{names[k]}, zon {int(ranks[k])}"
+        taken.add((aid, names[k]))
     return names
+
+
+def _place_labels(frame: gpd.GeoDataFrame, gazetteer: gpd.GeoDataFrame | None) -> list[str]:
+    """Where a cell lies, in words: the named place within ``NAME_WITHIN_M``, the distance
+    and direction from one within ``NEAR_WITHIN_M``, else the area id."""
+    centres = shapely.point_on_surface(frame.geometry.values)
+    place, dist, dx, dy = _nearest_places(centres, gazetteer, frame.crs)
+    way = _compass(dx, dy)
+    fallback = frame[schema.AREA_ID].astype(str).to_numpy()
+    out = []
+    for k in range(len(frame)):
+        if place[k] is not None and dist[k] <= NAME_WITHIN_M:
+            out.append(str(place[k]))
+        elif place[k] is not None and dist[k] <= NEAR_WITHIN_M:
+            out.append(f"{int(round(dist[k] / 100.0) * 100)} m {way[k]} om {place[k]}")
+        else:
+            out.append(fallback[k])
+    return out
 
 
 def _area_lookup(areas: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -273,6 +384,7 @@ def describe_zones(
     dialogue: gpd.GeoDataFrame | None = None,
     gazetteer: gpd.GeoDataFrame | None = None,
     dialogue_weight: float = schema.DEFAULT_DIALOGUE_WEIGHT,
+    min_incidents: int = 1,
 ) -> gpd.GeoDataFrame:
     """Zones in the ``geo.zones`` layout from polygons with an ``area_id`` each.
 
@@ -286,11 +398,17 @@ def describe_zones(
         Dialogue places (``mentions``) and named places (``name``).
     dialogue_weight : float
         Weight of one mention in ``score``.
+    min_incidents : int
+        Polygons holding fewer incidents are not zones (default 1: a place that is hot only
+        through dialogue mentions belongs to :func:`perception_gap`, not the incident
+        ranking).
 
     Returns
     -------
     GeoDataFrame
-        Columns ``ZONE_COLUMNS`` + geometry, sorted by area and rank.
+        Columns ``ZONE_COLUMNS`` + geometry, sorted by area and rank (1 = highest
+        ``score``). ``hit_rate`` is cumulative over the union of zones 1..rank (an incident
+        inside two overlapping zones counts once).
 
     Examples
     --------
@@ -304,7 +422,7 @@ def describe_zones(
     ...     geometry=[shapely.box(0, 0, 100, 100)], crs=3006), inc, areas)
     >>> # 2 of 3 incidents on 0.01 of 1 km²: PAI = (2/3) / 0.01 = 66.7
     >>> z.loc[0, "name"], int(z.loc[0, "incident_count"]), round(float(z.loc[0, "pai"]), 1)
-    ('A', 2, 66.7)
+    ('Zon 1 – A', 2, 66.7)
     """
     _check_gdf(polygons, "polygons", (schema.AREA_ID,))
     _check_gdf(incidents, "incidents", (schema.OCCURRED_AT, schema.CATEGORY))
@@ -379,28 +497,329 @@ def describe_zones(
         columns[_category_column(c)] = by_cat[:, j].astype(np.int64)
     # Hour-of-week profiles of all zones at once: one bincount over (zone, hour of week).
     profiles = _profiles(inc[schema.OCCURRED_AT].iloc[member], mw, zone_of, k_zones)
+    # Dates without clock times (all 00:00) have no peak hours to tell.
+    timed = has_clock_times(inc[schema.OCCURRED_AT])
     columns[schema.PEAK_HOURS] = [
-        peak_hours(profiles[k]) if sizes[k] else "" for k in range(k_zones)
+        peak_hours(profiles[k]) if sizes[k] and timed else "" for k in range(k_zones)
     ]
+    columns["_k"] = np.arange(k_zones)
     rows = pd.DataFrame(columns)
     out = gpd.GeoDataFrame(rows, geometry=list(polys), crs=polygons.crs)
+    out = out[out[schema.INCIDENT_COUNT] >= max(int(min_incidents), 1)]
     out = out.sort_values(
         [schema.AREA_ID, schema.SCORE, schema.INCIDENT_COUNT],
         ascending=[True, False, False],
         kind="stable",
     ).reset_index(drop=True)
+    if out.empty:
+        return _empty_zones(polygons.crs)
     out[schema.RANK] = out.groupby(schema.AREA_ID).cumcount() + 1
-    cum = out.groupby(schema.AREA_ID)["_weight"].cumsum()
-    out[schema.HIT_RATE] = np.where(
-        out["_total"] > 0, cum / out["_total"].where(out["_total"] > 0, 1), 0.0
-    )
+    out[schema.HIT_RATE] = _cumulative_hit_rate(out, members, w)
     out[schema.ZONE_ID] = out[schema.AREA_ID] + "-" + out[schema.RANK].astype(str)
-    out[schema.NAME] = _names(out, gazetteer, out["_centre"].to_numpy())
+    out[schema.NAME] = zone_names(
+        out["_centre"].to_numpy(),
+        out[schema.AREA_ID].to_numpy(),
+        out[schema.AREA_NAME].to_numpy(),
+        out[schema.RANK].to_numpy(),
+        gazetteer,
+        polygons.crs,
+    )
     return out[[*ZONE_COLUMNS, "geometry"]]
+
+
+def _cumulative_hit_rate(out: pd.DataFrame, members: list[np.ndarray], w: np.ndarray):
+    """Share of the area's incidents inside the union of its zones ranked 1..rank."""
+    hit = np.zeros(len(out))
+    covered = np.zeros(len(w), dtype=bool)
+    area = out[schema.AREA_ID].to_numpy()
+    for pos, (k, total) in enumerate(zip(out["_k"], out["_total"], strict=True)):
+        if pos == 0 or area[pos] != area[pos - 1]:
+            covered[:] = False
+        covered[members[k]] = True
+        hit[pos] = float(w[covered].sum()) / total if total > 0 else 0.0
+    return hit
+
+
+def _lattice_neighbours(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index lookups of the 4 and the 8 lattice neighbours of each cell (-1 where none).
+
+    Returns ``(four, eight)`` of shapes (n, 4) and (n, 8).
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    width = int(cols.max() - cols.min()) + 3
+    key = (rows - rows.min() + 1) * width + (cols - cols.min() + 1)
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    steps8 = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
+    eight = np.full((len(rows), 8), -1, dtype=np.intp)
+    for j, (dr, dc) in enumerate(steps8):
+        want = key + dr * width + dc
+        pos = np.minimum(np.searchsorted(sorted_key, want), len(sorted_key) - 1)
+        hit = sorted_key[pos] == want
+        eight[hit, j] = order[pos[hit]]
+    four = eight[:, [1, 3, 4, 6]]
+    return four, eight
+
+
+def split_hot_cells(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    value: np.ndarray,
+    cell_km2: np.ndarray,
+    *,
+    cell_size_m: float,
+    max_zone_km2: float = DEFAULT_MAX_ZONE_KM2,
+) -> np.ndarray:
+    """Group hot cells into zones no larger than ``max_zone_km2``, grown around local peaks.
+
+    A zone starts at the highest cell not yet taken — local peaks (no higher cell among
+    the 8 around it) first, from the highest down — and grows over edge-sharing hot cells,
+    always taking the highest cell on its rim next, while the zone stays within
+    ``max_zone_km2`` and within ``REACH_FACTOR`` × the side of a square of that area from
+    the cell it started at (so it stays compact). A hot region smaller than the cap becomes
+    one zone; a larger one is split around its peaks into several.
+
+    Parameters
+    ----------
+    rows, cols : arrays of int
+        Lattice positions of the hot cells (of one area).
+    value : array of float
+        What peaks are read from (the Gi* z-score).
+    cell_km2 : array of float
+        Each cell's area (clipped cells are smaller).
+    cell_size_m : float
+        The lattice's cell width (metres).
+    max_zone_km2 : float
+        Largest zone.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        A zone label 0, 1, ... per cell, in the order the zones were started.
+
+    Examples
+    --------
+    >>> # A 1 × 6 strip of 100 m cells with peaks at both ends; cap 0.04 km² (4 cells, reach
+    >>> # 200 m = 2 cells from the start): cells 0–2 grow from the 9, cells 3–5 from the 8.
+    >>> split_hot_cells(np.zeros(6, int), np.arange(6), np.array([9., 5, 1, 2, 6, 8]),
+    ...     np.full(6, 0.01), cell_size_m=100, max_zone_km2=0.04).tolist()
+    [0, 0, 0, 1, 1, 1]
+    """
+    import heapq
+
+    n = len(rows)
+    labels = np.full(n, -1, dtype=np.intp)
+    if n == 0:
+        return labels
+    if not max_zone_km2 > 0:
+        raise ValueError(f"`max_zone_km2` was {max_zone_km2!r} but is expected to be > 0")
+    v = np.where(np.isfinite(value), np.asarray(value, float), -np.inf)
+    four, eight = _lattice_neighbours(rows, cols)
+    around = np.where(eight >= 0, v[np.maximum(eight, 0)], -np.inf)
+    peak = v >= around.max(axis=1)
+    by_value = np.argsort(-v, kind="stable")
+    seeds = np.concatenate([by_value[peak[by_value]], by_value[~peak[by_value]]])
+    reach = REACH_FACTOR * math.sqrt(max_zone_km2 * 1e6) / float(cell_size_m)
+    reach2 = max(reach, 1.0) ** 2
+    r = np.asarray(rows, dtype=np.int64)
+    c = np.asarray(cols, dtype=np.int64)
+    label = 0
+    for seed in seeds.tolist():
+        if labels[seed] >= 0:
+            continue
+        area = 0.0
+        heap = [(-v[seed], seed)]
+        while heap:
+            _, i = heapq.heappop(heap)
+            if labels[i] >= 0:
+                continue
+            if area > 0 and area + cell_km2[i] > max_zone_km2 + 1e-12:
+                continue
+            if (r[i] - r[seed]) ** 2 + (c[i] - c[seed]) ** 2 > reach2:
+                continue
+            labels[i] = label
+            area += cell_km2[i]
+            for j in four[i]:
+                if j >= 0 and labels[j] < 0:
+                    heapq.heappush(heap, (-v[j], int(j)))
+        label += 1
+    return labels
+
+
+def cap_polygon(poly, centre, max_zone_km2: float = DEFAULT_MAX_ZONE_KM2):
+    """``poly`` cut to a disk around ``centre`` so that it is at most ``max_zone_km2``.
+
+    A polygon within the cap comes back unchanged. Otherwise the disk's radius is found by
+    bisection (the part of the polygon nearest its centre, usually the densest, is kept).
+
+    Examples
+    --------
+    >>> p = cap_polygon(shapely.box(0, 0, 1000, 1000), shapely.Point(500, 500), 0.25)
+    >>> 0.24 < p.area / 1e6 <= 0.25
+    True
+    """
+    cap = max_zone_km2 * 1e6
+    if poly.area <= cap:
+        return poly
+    lo, hi = 0.0, math.sqrt(cap / math.pi) * 4
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        if shapely.intersection(poly, centre.buffer(mid, quad_segs=16)).area <= cap:
+            lo = mid
+        else:
+            hi = mid
+    return shapely.intersection(poly, centre.buffer(lo, quad_segs=16))
+
+
+def split_clusters(
+    xy: np.ndarray,
+    labels: np.ndarray,
+    weights: np.ndarray | None = None,
+    *,
+    buffer_m: float,
+    max_zone_km2: float = DEFAULT_MAX_ZONE_KM2,
+    recluster=None,
+    max_depth: int = 4,
+) -> np.ndarray:
+    """Split every cluster whose zone (buffered hull) exceeds ``max_zone_km2`` at its peaks.
+
+    Density clusters chain: at the density of a city centre a DBSCAN radius links block to
+    block until one cluster covers a district. A cluster whose zone would be larger than the
+    cap is clustered again on its own points by ``recluster(xy, weights, depth)`` (a
+    smaller radius, or HDBSCAN within the cluster: its subtree), recursively, so each dense
+    core becomes its own cluster and the thin links between them become noise. A cluster
+    that still does not split is cut into parts around its peaks on a fine grid
+    (:func:`split_hot_cells`); any remaining excess is cut later by :func:`cap_polygon`.
+
+    Parameters
+    ----------
+    xy : (n, 2) array of float
+    labels : (n,) array of int
+        Cluster labels, -1 noise.
+    weights : (n,) array of float, optional
+    buffer_m : float
+        The buffer the zones get around their hulls (counted in the zone's area).
+    max_zone_km2 : float
+    recluster : callable, optional
+        ``recluster(xy, weights, depth) -> labels``; without it only the grid cut is used.
+    max_depth : int
+        Deepest recursion of ``recluster``.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        New labels 0..k-1 (-1 noise).
+
+    Examples
+    --------
+    >>> xy = np.array([[0, 0], [10, 0], [2000, 0], [2010, 0]], float)
+    >>> split_clusters(xy, np.zeros(4, int), buffer_m=10, max_zone_km2=0.01,
+    ...     recluster=lambda p, w, d: (p[:, 0] > 1000).astype(int)).tolist()
+    [0, 0, 1, 1]
+    """
+    xy = np.asarray(xy, dtype=float)
+    labels = np.asarray(labels)
+    w = np.ones(len(xy)) if weights is None else np.asarray(weights, float)
+    out = np.full(len(xy), -1, dtype=np.intp)
+    todo = [(np.flatnonzero(labels == k), 0) for k in np.unique(labels[labels >= 0])]
+    next_label = 0
+    while todo:
+        idx, depth = todo.pop(0)
+        if not idx.size:
+            continue
+        if _zone_km2(xy[idx], buffer_m) <= max_zone_km2 + 1e-12:
+            out[idx] = next_label
+            next_label += 1
+            continue
+        sub = None
+        if recluster is not None and depth < max_depth:
+            sub = np.asarray(recluster(xy[idx], w[idx], depth))
+            kinds = np.unique(sub[sub >= 0])
+            if not len(kinds) or (len(kinds) == 1 and (sub >= 0).all()):
+                sub = None  # nothing new: no density peak inside at this scale
+        if sub is None:
+            sub = _grid_cut(xy[idx], w[idx], buffer_m, max_zone_km2)
+            for k in np.unique(sub[sub >= 0]):
+                out[idx[sub == k]] = next_label
+                next_label += 1
+            continue
+        for k in np.unique(sub[sub >= 0]):
+            todo.append((idx[sub == k], depth + 1))
+    return out
+
+
+def _disjoint(polys: np.ndarray, weight: np.ndarray, area_ids: np.ndarray) -> np.ndarray:
+    """Zones of one area made disjoint: the heavier zone keeps an overlap.
+
+    Buffered hulls of neighbouring clusters overlap; counted in both, one incident would
+    make two zones. In order of weight, each zone loses what heavier zones of its area
+    already cover (a zone left with nothing is empty and dropped later).
+
+    Examples
+    --------
+    >>> p = _disjoint(np.array([shapely.box(0, 0, 2, 2), shapely.box(1, 0, 3, 2)]),
+    ...     np.array([1.0, 5.0]), np.array(["a", "a"]))
+    >>> [g.area for g in p]  # the heavier second box keeps the overlap
+    [2.0, 4.0]
+    """
+    out = polys.copy()
+    for aid in np.unique(area_ids.astype(str)):
+        idx = np.flatnonzero(area_ids.astype(str) == aid)
+        taken = None
+        for k in idx[np.argsort(-weight[idx], kind="stable")]:
+            if taken is not None and shapely.intersects(out[k], taken):
+                out[k] = shapely.difference(out[k], taken)
+            taken = out[k] if taken is None else shapely.union(taken, out[k])
+    return out
+
+
+def _zone_km2(xy: np.ndarray, buffer_m: float) -> float:
+    hull = shapely.convex_hull(shapely.multipoints(xy))
+    return float(shapely.area(shapely.buffer(hull, max(buffer_m, 1.0))) / 1e6)
+
+
+def _grid_cut(xy: np.ndarray, w: np.ndarray, buffer_m: float, max_zone_km2: float) -> np.ndarray:
+    """Parts of one point cluster around its density peaks, each about ``max_zone_km2``."""
+    from scipy import ndimage
+
+    side = math.sqrt(max_zone_km2 * 1e6)
+    cell = max(side / 10, 10.0)
+    # Room for the buffer: a square part of side L gets a zone of about (L + 2·buffer)².
+    inner = max(side - 2 * buffer_m, cell)
+    col = np.floor((xy[:, 0] - xy[:, 0].min()) / cell).astype(np.int64)
+    row = np.floor((xy[:, 1] - xy[:, 1].min()) / cell).astype(np.int64)
+    grid = np.zeros((row.max() + 1, col.max() + 1))
+    np.add.at(grid, (row, col), w)
+    smooth = ndimage.uniform_filter(grid, size=3, mode="constant") * 9
+    occupied = np.unique(np.column_stack([row, col]), axis=0)
+    parts = split_hot_cells(
+        occupied[:, 0],
+        occupied[:, 1],
+        smooth[occupied[:, 0], occupied[:, 1]],
+        np.full(len(occupied), cell * cell / 1e6),
+        cell_size_m=cell,
+        max_zone_km2=inner * inner / 1e6,
+    )
+    lookup = np.full(grid.shape, -1, dtype=np.intp)
+    lookup[occupied[:, 0], occupied[:, 1]] = parts
+    return lookup[row, col]
 
 
 def _polygon_parts(geom) -> list:
     return [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon" and not g.is_empty]
+
+
+def _cell_lattice(cells: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, float]:
+    """Lattice rows, columns and the cell width of one area's cells."""
+    bounds = shapely.bounds(cells.geometry.values)
+    size = float(max(np.max(bounds[:, 2] - bounds[:, 0]), np.max(bounds[:, 3] - bounds[:, 1])))
+    if LATTICE_ROW in cells.columns and LATTICE_COL in cells.columns:
+        return cells[LATTICE_ROW].to_numpy(), cells[LATTICE_COL].to_numpy(), size
+    centre = shapely.centroid(cells.geometry.values)
+    cols = np.floor(shapely.get_x(centre) / size).astype(np.int64)
+    rows = np.floor(shapely.get_y(centre) / size).astype(np.int64)
+    return rows, cols, size
 
 
 def zones_from_cells(
@@ -411,38 +830,79 @@ def zones_from_cells(
     dialogue: gpd.GeoDataFrame | None = None,
     gazetteer: gpd.GeoDataFrame | None = None,
     min_bin: int = 2,
+    max_zone_km2: float = DEFAULT_MAX_ZONE_KM2,
+    min_incidents: int = 1,
+    dialogue_weight: float = schema.DEFAULT_DIALOGUE_WEIGHT,
 ) -> gpd.GeoDataFrame:
-    """Zones from significant hot cells: edge-touching cells with ``gi_bin >= min_bin`` merge.
+    """Zones from significant hot cells (``gi_bin >= min_bin``), each at most ``max_zone_km2``.
 
-    Cells merge only within their area; the zone polygon is the union of its cells.
-    See :func:`describe_zones` for the columns.
+    Within each area, edge-sharing hot cells are grouped by :func:`split_hot_cells`: a hot
+    region smaller than the cap is one zone, a larger one is split around its Gi* peaks.
+    The zone polygon is the union of its cells. Zones with fewer than ``min_incidents``
+    incidents are left out (see :func:`describe_zones`).
 
     Examples
     --------
     >>> import pandas as pd
     >>> areas = gpd.GeoDataFrame({"area_id": ["a"], "area_name": ["A"]},
     ...     geometry=[shapely.box(0, 0, 300, 100)], crs=3006)
-    >>> cells = gpd.GeoDataFrame({"area_id": ["a"] * 3, "gi_bin": [3, 2, 0]},
-    ...     geometry=[shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100),
-    ...               shapely.box(200, 0, 300, 100)], crs=3006)
+    >>> cells = gpd.GeoDataFrame({"area_id": ["a"] * 3, "gi_bin": [3, 2, 0],
+    ...     "gi_z": [3.5, 2.2, 0.1]}, geometry=[shapely.box(0, 0, 100, 100),
+    ...     shapely.box(100, 0, 200, 100), shapely.box(200, 0, 300, 100)], crs=3006)
     >>> inc = gpd.GeoDataFrame({"category": ["rån"], "weight": [1.0],
     ...     "occurred_at": pd.to_datetime(["2018-03-16 23:00"]).tz_localize("Europe/Stockholm")},
     ...     geometry=shapely.points([50], [50]), crs=3006)
     >>> z = zones_from_cells(cells, inc, areas)
     >>> len(z), float(z.loc[0, "area_km2"])   # the two hot cells: one zone of 0.02 km²
     (1, 0.02)
+    >>> len(zones_from_cells(cells, inc, areas, max_zone_km2=0.01))  # capped: the empty
+    1
     """
     _check_gdf(cells, "cells", (schema.AREA_ID, schema.GI_BIN))
     if not isinstance(min_bin, int | np.integer) or not 1 <= min_bin <= 3:
         raise ValueError(f"`min_bin` was {min_bin!r} but is expected to be 1, 2 or 3")
+    _check_cap(max_zone_km2)
     hot = cells[cells[schema.GI_BIN] >= min_bin]
     recs_area, recs_geom = [], []
     for aid, group in hot.groupby(hot[schema.AREA_ID].astype(str), sort=True):
-        for part in _polygon_parts(shapely.union_all(group.geometry.values)):
-            recs_area.append(aid)
-            recs_geom.append(part)
+        rows, cols, size = _cell_lattice(group)
+        z = (
+            group[schema.GI_Z].to_numpy(float)
+            if schema.GI_Z in group
+            else group[schema.GI_BIN].to_numpy(float)
+        )
+        labels = split_hot_cells(
+            rows,
+            cols,
+            z,
+            shapely.area(group.geometry.values) / 1e6,
+            cell_size_m=size,
+            max_zone_km2=max_zone_km2,
+        )
+        geoms = group.geometry.values
+        for k in range(labels.max() + 1):
+            for part in _polygon_parts(shapely.union_all(geoms[labels == k])):
+                recs_area.append(aid)
+                recs_geom.append(part)
     polygons = gpd.GeoDataFrame({schema.AREA_ID: recs_area}, geometry=recs_geom, crs=cells.crs)
-    return describe_zones(polygons, incidents, areas, dialogue=dialogue, gazetteer=gazetteer)
+    return describe_zones(
+        polygons,
+        incidents,
+        areas,
+        dialogue=dialogue,
+        gazetteer=gazetteer,
+        dialogue_weight=dialogue_weight,
+        min_incidents=min_incidents,
+    )
+
+
+def _check_cap(max_zone_km2) -> None:
+    if isinstance(max_zone_km2, bool) or not isinstance(max_zone_km2, int | float):
+        raise TypeError(
+            f"`max_zone_km2` was {type(max_zone_km2).__name__} but is expected to be a number"
+        )
+    if not (math.isfinite(max_zone_km2) and max_zone_km2 > 0):
+        raise ValueError(f"`max_zone_km2` was {max_zone_km2!r} but is expected to be > 0")
 
 
 def zones_from_labels(
@@ -453,10 +913,17 @@ def zones_from_labels(
     buffer_m: float = DEFAULT_BUFFER_M,
     dialogue: gpd.GeoDataFrame | None = None,
     gazetteer: gpd.GeoDataFrame | None = None,
+    max_zone_km2: float = DEFAULT_MAX_ZONE_KM2,
+    recluster=None,
+    min_incidents: int = 1,
+    dialogue_weight: float = schema.DEFAULT_DIALOGUE_WEIGHT,
 ) -> gpd.GeoDataFrame:
-    """Zones from cluster labels: per cluster and area, the buffered convex hull.
+    """Zones from cluster labels: per cluster and area, the buffered convex hull, capped.
 
-    A cluster that spans two areas gives one zone in each (clipped to the area).
+    A cluster that spans two areas gives one zone in each (clipped to the area). A cluster
+    whose zone would exceed ``max_zone_km2`` is split at its density peaks
+    (:func:`split_clusters` with ``recluster``), and any zone still larger is cut to the
+    cap around its densest part (:func:`cap_polygon`).
 
     Examples
     --------
@@ -472,6 +939,7 @@ def zones_from_labels(
     """
     _check_gdf(incidents, "incidents")
     _check_gdf(areas, "areas", (schema.AREA_ID,))
+    _check_cap(max_zone_km2)
     lab = np.asarray(labels)
     if lab.shape != (len(incidents),):
         raise ValueError(
@@ -483,20 +951,49 @@ def zones_from_labels(
     area_geom = dict(zip(areas[schema.AREA_ID].astype(str), areas.geometry.values, strict=True))
     keep = (lab >= 0) & pd.notna(inc_area)
     x, y = _point_xy(incidents[keep] if not keep.all() else incidents)
+    w = incidents[schema.WEIGHT].to_numpy(float)[keep] if schema.WEIGHT in incidents else None
     frame = pd.DataFrame({"lab": lab[keep], "area": inc_area[keep].astype(str)})
     group = frame.groupby(["lab", "area"], sort=True).ngroup().to_numpy()
-    group_area = frame.groupby(["lab", "area"], sort=True)["area"].first().to_numpy()
+    group = split_clusters(
+        np.column_stack([x, y]),
+        group,
+        w,
+        buffer_m=buffer_m,
+        max_zone_km2=max_zone_km2,
+        recluster=recluster,
+    )
+    clustered = group >= 0
+    x, y, group = x[clustered], y[clustered], group[clustered]
+    group_area = pd.Series(frame["area"].to_numpy()[clustered]).groupby(group).first()
     hulls = _group_hulls(x, y, group, len(group_area))
     polys = shapely.buffer(hulls, max(buffer_m, 1.0))
-    recs_area, recs_geom = [], []
-    for aid, poly in zip(group_area, polys, strict=True):
+    wk = np.ones(len(x)) if w is None else w[clustered]
+    cw = np.bincount(group, weights=wk, minlength=len(group_area)) + 1e-12
+    centres = shapely.points(
+        np.bincount(group, weights=x * wk, minlength=len(group_area)) / cw,
+        np.bincount(group, weights=y * wk, minlength=len(group_area)) / cw,
+    )
+    capped = []
+    for aid, poly, centre in zip(group_area.to_numpy(), polys, centres, strict=True):
         if aid in area_geom:
             poly = shapely.intersection(poly, area_geom[aid])
+        capped.append(cap_polygon(poly, centre, max_zone_km2))
+    capped = _disjoint(np.array(capped, dtype=object), cw, group_area.to_numpy())
+    recs_area, recs_geom = [], []
+    for aid, poly in zip(group_area.to_numpy(), capped, strict=True):
         for part in _polygon_parts(poly):
             recs_area.append(aid)
             recs_geom.append(part)
     polygons = gpd.GeoDataFrame({schema.AREA_ID: recs_area}, geometry=recs_geom, crs=incidents.crs)
-    return describe_zones(polygons, incidents, areas, dialogue=dialogue, gazetteer=gazetteer)
+    return describe_zones(
+        polygons,
+        incidents,
+        areas,
+        dialogue=dialogue,
+        gazetteer=gazetteer,
+        dialogue_weight=dialogue_weight,
+        min_incidents=min_incidents,
+    )
 
 
 def evaluate_zones(
@@ -628,6 +1125,7 @@ def perception_gap(
     cells: gpd.GeoDataFrame,
     *,
     gazetteer: gpd.GeoDataFrame | None = None,
+    zones: gpd.GeoDataFrame | None = None,
     min_mentions: int = 2,
     quiet_quantile: float = 0.5,
     named_within_m: float = GAP_NAMED_WITHIN_M,
@@ -636,7 +1134,9 @@ def perception_gap(
 
     * **upplevt otryggt, få brott**: cells with at least ``min_mentions`` dialogue mentions
       whose incident count is at most the ``quiet_quantile`` of the area's non-empty cells
-      and that are not significant hot spots (``gi_bin <= 0``).
+      and that lie in no incident zone of ``zones`` (without ``zones``: that are not
+      significant hot spots, ``gi_bin <= 0``). A place hot only through what residents
+      said belongs here, not in the incident ranking.
     * **många brott, ingen nämnde platsen**: significant hot cells (``gi_bin >= 2``) with no
       dialogue mention within ``named_within_m`` of the cell's centre.
 
@@ -674,7 +1174,18 @@ def perception_gap(
         quiet_quantile
     )
     limit = cells[schema.AREA_ID].astype(str).map(quiet_limit).fillna(0).to_numpy()
-    felt = (dcount >= min_mentions) & (count <= limit) & (cells[schema.GI_BIN].to_numpy() <= 0)
+    if zones is None:
+        outside_zones = cells[schema.GI_BIN].to_numpy() <= 0
+    else:
+        outside_zones = np.ones(len(cells), dtype=bool)
+        if len(zones):
+            zg = zones.to_crs(cells.crs).geometry.values if zones.crs != cells.crs else None
+            zg = zones.geometry.values if zg is None else zg
+            hit = shapely.STRtree(zg).query(
+                shapely.point_on_surface(cells.geometry.values), predicate="intersects"
+            )[0]
+            outside_zones[hit] = False
+    felt = (dcount >= min_mentions) & (count <= limit) & outside_zones
     cx, cy = _point_xy(gpd.GeoDataFrame(geometry=cells.geometry.centroid, crs=cells.crs))
     hot = cells[schema.GI_BIN].to_numpy() >= 2
     named = np.zeros(len(cells), dtype=bool)
@@ -693,8 +1204,7 @@ def perception_gap(
     )
     out = out.drop(columns=schema.GI_BIN).reset_index(drop=True)
     if len(out):
-        with_names = out.assign(**{schema.AREA_NAME: out[schema.AREA_ID]})
-        out[schema.NAME] = _names(with_names, gazetteer)
+        out[schema.NAME] = _place_labels(out, gazetteer)
     else:
         out[schema.NAME] = pd.Series(dtype=object)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=cells.crs)

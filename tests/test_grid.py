@@ -335,9 +335,9 @@ def test_rows_without_a_place_are_reported_not_misaligned():
 def test_automatic_parameters_without_incidents():
     result = gistar_cells(points(np.zeros((0, 2))), square(0, 0, 2000, 2000))
     size, band = result.choices[0], result.choices[1]
-    # No spacing to measure: shorter side / 50 = 40 m → nice 40 m; band falls back to 2 cells.
-    assert size.value == 40 and "för få olika händelseplatser" in size.reason
-    assert band.value == 80 and "ingen tydlig topp" in band.reason
+    # No spacing to measure: 100 m (a block); band falls back to 2 cells.
+    assert size.value == 100 and "för få olika händelseplatser" in size.reason
+    assert band.value == 200 and "ingen tydlig topp" in band.reason
     assert (result.cells[schema.GI_BIN] == 0).all()
 
 
@@ -483,15 +483,31 @@ def test_automatic_choices_have_reasons():
     assert isinstance(result, GridResult)
 
 
-def test_choose_cell_size_caps_cells():
-    # 2 points 1 m apart in a 100 km square: nn 1 m → at least shorter side/200 = 500 m;
-    # 100 km² ... (1e10 m²) / 500² = 40 000 cells ≤ 250 000, so 500 m stays.
-    c = choose_cell_size(np.array([[0, 0], [1, 0]], float), (0, 0, 100_000, 100_000), 1e10)
-    assert c.value == 500 and "kortsidan/200" in c.reason
-    # An elongated area: shorter side 1 km → /200 = 5 m → 25 m floor, but 1000 km × 1 km at
-    # 25 m is 1.6 M cells → enlarged to the first nice size with ≤ 250 000 cells: 75 m (177 778).
-    c = choose_cell_size(np.array([[0, 0], [1, 0]], float), (0, 0, 1_000_000, 1_000), 1e9)
-    assert c.value == 75 and "högst 250 000 rutor" in c.reason
+def test_choose_cell_size_stays_at_patrol_scale():
+    # 2 points 1 m apart: nn 1 m → the 50 m floor (a boundary file's extent never sets the
+    # cell size; 100 km² at 50 m is 40 000 cells).
+    c = choose_cell_size(np.array([[0, 0], [1, 0]], float), 1e8)
+    assert c.value == 50 and "patrullskalan 50–250 m" in c.reason
+    # Points 2 km apart: nn 2000 m → the 250 m ceiling.
+    c = choose_cell_size(np.array([[0, 0], [2000, 0], [4000, 0]], float), 1e8)
+    assert c.value == 250
+    # A county as one area (100 000 km²): 250 m gives 1.6 M cells > 1 000 000, so the cell
+    # grows past patrol scale, with the reason.
+    c = choose_cell_size(np.array([[0, 0], [2000, 0], [4000, 0]], float), 1e11)
+    assert c.value == 400 and "högst 1 000 000 rutor" in c.reason
+
+
+def test_choose_band_never_reports_the_range_edge_as_a_peak():
+    # Moran's I rising with distance at every band (clustering at every scale): a smooth
+    # hill much wider than the 1 km range. The last band tried is not a peak.
+    rows, cols = np.indices((80, 80))
+    values = np.exp(-((rows - 40) ** 2 + (cols - 40) ** 2) / (2 * 25.0**2)) * 10
+    xy = np.column_stack([cols.ravel() * 50.0, rows.ravel() * 50.0])
+    choice = choose_band(values, np.ones(values.shape, bool), 50, xy=xy)
+    assert "första topp" not in choice.reason and "stiger med avståndet" in choice.reason
+    # fallback: the 10th nearest of a 50 m lattice is 100 m away → 2 cells
+    assert choice.value == 100
+    assert 100 <= choice.value <= 1000
 
 
 @pytest.mark.parametrize(

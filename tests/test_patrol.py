@@ -188,28 +188,16 @@ def test_no_incidents_and_no_candidates():
         choose_zones(pd.DataFrame(), incidents(POINTS))
 
 
-def test_candidates_from_run_zones_or_hot_cells():
-    cells = gpd.GeoDataFrame(
-        {
-            S.CELL_ID: ["c1", "c2", "c3"],
-            S.GI_BIN: [2, 3, 1],
-            S.GI_Z: [2.1, 3.3, 1.7],
-            S.DIALOGUE_COUNT: [0, 4, 0],
-        },
-        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)],
-        crs=S.CRS_METRIC,
-    )
+def test_candidates_from_run_are_the_zones_never_cells():
     zones = candidates().assign(**{S.RANK: [2, 1, 3, 4]})
-    from_zones = candidates_from_run(SimpleNamespace(zones=zones, cells=cells))
+    from_zones = candidates_from_run(SimpleNamespace(zones=zones))
     assert from_zones[S.NAME].tolist() == ["B", "A", "C", "D"]
     assert set(from_zones["source"]) == {"zon"}
-    # only 2 zones (< 3): hot cells with gi_bin >= 2, hottest first
-    few = candidates_from_run(SimpleNamespace(zones=zones.iloc[:2], cells=cells))
-    assert few[S.NAME].tolist() == ["Ruta c2", "Ruta c1"]
-    assert few[S.DIALOGUE_MENTIONS].tolist() == [4, 0]
-    cold = cells.assign(**{S.GI_BIN: [0, 1, -2]})
-    with pytest.raises(InputError, match="inga hotspots"):
-        candidates_from_run(SimpleNamespace(zones=zones.iloc[:0], cells=cold))
+    # two zones stay two zones: single grid cells are never offered as patrol targets
+    few = candidates_from_run(SimpleNamespace(zones=zones.iloc[:2]))
+    assert few[S.NAME].tolist() == ["B", "A"]
+    with pytest.raises(InputError, match="inga hotspotzoner.*längre period"):
+        candidates_from_run(SimpleNamespace(zones=zones.iloc[:0]))
 
 
 def _two_periods() -> gpd.GeoDataFrame:

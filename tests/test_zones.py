@@ -87,11 +87,11 @@ def test_names_from_gazetteer():
     z = zones_from_cells(_cells([3]), _incidents([50], [50]), _areas(), gazetteer=gaz)
     assert z[schema.NAME].tolist() == ["Torget"]
     far = gaz.assign(geometry=shapely.points([1000, 3000], [1000, 3000]))
-    # ~1345 m from the incident centre (50, 50): within 1500 m -> "nära"
+    # ~1345 m from the incident centre (50, 50): within 1500 m -> distance and direction
     z = zones_from_cells(_cells([3]), _incidents([50], [50]), _areas(), gazetteer=far)
-    assert z[schema.NAME].tolist() == ["nära Torget"]
+    assert z[schema.NAME].tolist() == ["1300 m sydväst om Torget"]
     z = zones_from_cells(_cells([3]), _incidents([50], [50]), _areas())
-    assert z[schema.NAME].tolist() == ["Norr"]
+    assert z[schema.NAME].tolist() == ["Zon 1 – Norr"]
 
 
 def test_dialogue_counts_apart_and_in_score():

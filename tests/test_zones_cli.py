@@ -109,10 +109,15 @@ def test_k_larger_than_candidates(tmp_path, capsys):
     pytest.importorskip("geo.analysis")
     inc, bnd = _write_inputs(tmp_path)
     out = tmp_path / "z.csv"
-    code, _, err = _run(capsys, "--incidents", inc, "--boundaries", bnd, "--k", 500, "--out", out)
-    assert code == 2
-    assert "K = 500" in err and "det finns bara" in err
-    assert not out.exists()
+    code, stdout, err = _run(
+        capsys, "--incidents", inc, "--boundaries", bnd, "--k", 500, "--out", out, "--json"
+    )
+    assert code == 0, err
+    info = json.loads(stdout)
+    note = next(m for m in info["messages"] if "K = 500" in m)
+    n = len(info["zones"])
+    assert note.startswith(f"Bara {n} hotspotzoner") and "alla väljs" in note
+    assert out.exists()
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "kml", "gpkg", "csv", "pdf"])

@@ -115,6 +115,28 @@ def add_selection_arguments(
     )  # fmt: skip
 
 
+def _positive_km2(text: str) -> float:
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"väntade ett tal i km², fick {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"måste vara större än 0 km², fick {text}")
+    return value
+
+
+def add_zone_cap_argument(parser) -> None:
+    """``--max-zone-km2``: the largest zone (default 0.25 km², about 500 × 500 m)."""
+    parser.add_argument(
+        "--max-zone-km2",
+        type=_positive_km2,
+        default=0.25,
+        metavar="X",
+        help="largest zone in km² (default 0.25: about 500 x 500 m, what a patrol covers); "
+        "larger hot regions are split around their peaks",
+    )
+
+
 def lov_calendars_from_args(args: argparse.Namespace):
     """The `geo.timewin.LovCalendars` named by ``--lov-calendar`` (None: not given).
 

@@ -18,6 +18,7 @@ from geo import schema
 from geo.commands._mapping import (
     add_input_arguments,
     add_selection_arguments,
+    add_zone_cap_argument,
     check_out,
     input_errors,
     load_inputs,
@@ -43,12 +44,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a = p.add_argument_group("analysis (chosen from the data and reported when not given)")
     a.add_argument("--method", choices=METHODS, default="gistar", help="default gistar")
     a.add_argument("--cell-size", type=float, dest="cell_size_m", metavar="M",
-                   help="Gi* cell size, metres")  # fmt: skip
+                   help="Gi* cell size, metres (default: per area, 50-250 m)")  # fmt: skip
     a.add_argument("--band", type=float, dest="band_m", metavar="M",
-                   help="Gi* distance band, metres")  # fmt: skip
+                   help="Gi* distance band, metres (default: per area, at most 1000 m)")  # fmt: skip
     a.add_argument("--eps", type=float, dest="eps_m", metavar="M", help="DBSCAN radius, metres")
     a.add_argument("--min-weight", type=float, metavar="W",
                    help="DBSCAN/HDBSCAN core or cluster weight")  # fmt: skip
+    add_zone_cap_argument(a)
     a.add_argument("--include-centre-points", action="store_true",
                    help="keep points stacked on an area's centre point")  # fmt: skip
     p.add_argument("--out", required=True, type=Path, metavar="FILE.gpkg",
@@ -57,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def summary(run, loaded: int, used: int) -> dict:
+def summary(run, loaded: int, used: int, notes: list[str] | None = None) -> dict:
     """The ``--json`` object: parameters with reasons, counts, top zones per area, notes."""
     zones = run.zones
     top = {}
@@ -75,7 +77,10 @@ def summary(run, loaded: int, used: int) -> dict:
             for _, r in grp.nsmallest(TOP_ZONES, schema.RANK).iterrows()
         ]
     return {
-        "parameters": [{"name": c.name, "value": c.value, "reason": c.reason} for c in run.choices],
+        "parameters": [
+            {"name": c.name, "value": c.value, "reason": c.reason, "area_id": c.area_id}
+            for c in run.choices
+        ],
         "counts": {
             "incidents_loaded": loaded,
             "incidents_selected": used,
@@ -85,7 +90,7 @@ def summary(run, loaded: int, used: int) -> dict:
             "clusters": None if run.clusters is None else len(run.clusters),
         },
         "top_zones": top,
-        "messages": list(run.messages),
+        "messages": list(notes or []) + list(run.messages),
     }
 
 
@@ -120,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
             eps_m=args.eps_m,
             min_weight=args.min_weight,
             include_centre_points=args.include_centre_points,
+            max_zone_km2=args.max_zone_km2,
         )
     tmp = args.out.with_name(args.out.name + ".tmp.gpkg")
     tmp.unlink(missing_ok=True)
@@ -128,7 +134,9 @@ def run(args: argparse.Namespace) -> int:
     if hot.clusters is not None:
         hot.clusters.to_file(tmp, layer="clusters", driver="GPKG")
     os.replace(tmp, args.out)
-    info = summary(hot, len(incidents), len(chosen))
+    undated = timewin.date_only_note(chosen[schema.OCCURRED_AT], args.window)
+    notes = [undated] if undated else []
+    info = summary(hot, len(incidents), len(chosen), notes)
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=2))
     else:
@@ -136,6 +144,6 @@ def run(args: argparse.Namespace) -> int:
             f"{info['counts']['zones']} zoner, {info['counts']['hot_cells']} heta celler av "
             f"{info['counts']['cells']} ({len(chosen)} av {len(incidents)} händelser) -> {args.out}"
         )
-        for note in hot.messages:
+        for note in info["messages"]:
             print(f"  {note}")
     return 0

@@ -17,6 +17,7 @@ from geo import schema as S
 from geo.commands._mapping import (
     add_input_arguments,
     add_selection_arguments,
+    add_zone_cap_argument,
     check_out,
     load_inputs,
     lov_calendars_from_args,
@@ -52,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     size.add_argument("--k", type=int, metavar="N",
                       help="number of zones (default 3, or fewer when there are fewer candidates)")  # fmt: skip
     size.add_argument("--budget-km2", type=float, metavar="X", help="total zone area in km²")
+    add_zone_cap_argument(parser)
     parser.add_argument("--no-persistence", action="store_true", help="skip the persistence check")
     parser.add_argument("--who", metavar="NAME",
                         help="name recorded in the export metadata (default: OS user)")  # fmt: skip
@@ -71,6 +73,7 @@ def summary(plan, out: Path) -> dict:
         "out": str(out),
         "zones": zones,
         "parameters": metadata(plan.params),
+        "warning": plan.warning,
         "persistence": _check(plan.persistence),
         "forward": _check(plan.forward),
         "messages": plan.messages,
@@ -116,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         check_persistence=not args.no_persistence,
         who=args.who,
         lov_calendars=lov_calendars_from_args(args),
+        max_zone_km2=args.max_zone_km2,
     )
     export_zones(
         plan.zones,
@@ -131,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(info, ensure_ascii=False, indent=1))
         return 0
     checks = [c.message for c in (plan.forward, plan.persistence) if c is not None]
+    if plan.warning:
+        print(f"VARNING: {plan.warning}", file=sys.stderr)
     for note in plan.messages:
         if note not in checks:  # printed below, on stdout
             print(f"OBS: {note}", file=sys.stderr)
