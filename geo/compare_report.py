@@ -51,6 +51,17 @@ def _number(value: Any, digits: int = 2) -> str:
     return text.replace("-", "−")
 
 
+def number_text(value: Any, digits: int = 2) -> str:
+    """A number as Swedish text (decimal comma, "−", "–" for missing, "∞").
+
+    Examples
+    --------
+    >>> number_text(-0.4), number_text(float("nan")), number_text(12)
+    ('−0,40', '–', '12')
+    """
+    return _number(value, digits)
+
+
 def _p_text(p: Any) -> str:
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "–"
@@ -104,6 +115,62 @@ def summary_table(table: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS.values()))
+
+
+#: The numbers behind one verdict, in the order a reader asks for them (counts first).
+FIGURES = {
+    compare.BEFORE_COUNT: "Antal före",
+    compare.AFTER_COUNT: "Antal efter",
+    compare.BEFORE_DAYS: "Dagar med data före",
+    compare.AFTER_DAYS: "Dagar med data efter",
+    compare.BEFORE_RATE: "Per 30 dagar före",
+    compare.AFTER_RATE: "Per 30 dagar efter",
+    compare.RATE_RATIO: "Kvot efter/före",
+    compare.P_VALUE: "p-värde",
+    compare.P_ADJ: "p-värde justerat (Holm)",
+    compare.BUFFER_BEFORE: "Närområde före",
+    compare.BUFFER_AFTER: "Närområde efter",
+    compare.CONTROL_BEFORE: "Kontroll före",
+    compare.CONTROL_AFTER: "Kontroll efter",
+    compare.CONTROL_STATE: "Kontrollområdets storlek",
+    compare.SUCCESS: "Success",
+    compare.BUFFER_TERM: "Buffer",
+    compare.BUFFER_P_ADJ: "p-värde närområde mot kontroll, justerat",
+    compare.WDQ: "WDQ",
+    compare.WDD: "WDD",
+    compare.WDD_SE: "WDD medelfel",
+    compare.NET_TEST: "Nettotest",
+    compare.NET_P_ADJ: "p-värde netto, justerat",
+}
+_COUNTS = {compare.BEFORE_COUNT, compare.AFTER_COUNT, compare.BEFORE_DAYS, compare.AFTER_DAYS,
+           compare.BUFFER_BEFORE, compare.BUFFER_AFTER, compare.CONTROL_BEFORE,
+           compare.CONTROL_AFTER}  # fmt: skip
+
+
+def figures(rec: Mapping[str, Any]) -> pd.DataFrame:
+    """The numbers behind one row's verdict as Swedish text ("Mått", "Värde").
+
+    Examples
+    --------
+    >>> figures({"before_count": 40.0, "after_count": 10, "p_value": 0.0002, "wdq": float("nan"),
+    ...     "net_test": "WDD"}).values.tolist()
+    [['Antal före', '40'], ['Antal efter', '10'], ['p-värde', '<0,001'], ['Nettotest', 'WDD']]
+    """
+    rows = []
+    for col, label in FIGURES.items():
+        value = rec.get(col)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        if isinstance(value, str):
+            text = value
+        elif col in _COUNTS:
+            text = str(int(value))
+        elif "p_value" in col:
+            text = _p_text(float(value))
+        else:
+            text = _number(float(value))
+        rows.append({"Mått": label, "Värde": text})
+    return pd.DataFrame(rows, columns=["Mått", "Värde"])
 
 
 def _with_periods(
