@@ -129,3 +129,12 @@ def test_custom_after_period_past_the_data_is_cut_and_said():
     assert "enligt användaren" in text
     assert any("245 av 306 dagar" in w.value for w in at.warning)
     assert _frame(at, "Närområde före")["Dagar efter"].iloc[0] == 245
+
+
+def test_om_explains_the_measures_with_the_worked_examples():
+    at = AppTest.from_file(str(Path(PAGE).with_name("om.py")), default_timeout=60).run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    for expected in ("WDQ = 0,02 / −0,05 = −0,4", "√370 ≈ 19,2", "Holms metod", "Success",
+                     "Buffer", "Närområde (buffert)", "dolt"):  # fmt: skip
+        assert expected in text, expected
