@@ -1845,7 +1845,8 @@ def change_grid(
     from geo.grid import make_grid  # lazy: keeps this module importable on its own
 
     cell_size_m = _check_positive("cell_size_m", cell_size_m)
-    events = _filter(incidents, categories, window, areas=areas)
+    # lov notes are compare_zones' to give (its rows' warnings): not repeated here
+    events = _filter(incidents, categories, window, areas=areas, notes=[])
     in_before, in_after = _period_masks(events[schema.OCCURRED_AT], before, after)
     cells = make_grid(_to_metric(areas, "areas"), cell_size_m)
     keep = events.loc[in_before | in_after, [schema.GEOMETRY]].copy()
@@ -1931,7 +1932,7 @@ def trend(
     if coverage is not None:
         start = coverage.first if start is None else max(start, coverage.first)
         end = coverage.last if end is None else min(end, coverage.last)
-    events = _filter(incidents, categories, window)
+    events = _filter(incidents, categories, window, notes=[])
     local = events[schema.OCCURRED_AT].dt.tz_convert(schema.TZ).dt.tz_localize(None)
     keep = np.ones(len(local), dtype=bool)
     if start is not None:

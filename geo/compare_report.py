@@ -359,18 +359,27 @@ def trend_chart_png(
 
 
 def warning_lines(table: pd.DataFrame) -> list[str]:
-    """Every warning once, prefixed with its zone's name (the regression warning stands alone).
+    """Every warning once: those that every row shares (periods cut to the data, lov
+    coverage) and the regression warning stand alone; the rest carry their row's name.
 
     Examples
     --------
-    >>> t = pd.DataFrame({"name": ["A", "B"], "warnings": [["För få", "Regression x"],
-    ...     ["Regression x"]]})
+    >>> t = pd.DataFrame({"name": ["A", "B"], "warnings": [["Datan slutar", "För få"],
+    ...     ["Datan slutar"]]})
     >>> warning_lines(t)
-    ['A: För få', 'Regression x']
+    ['Datan slutar', 'A: För få']
     """
+    records = table.to_dict("records")
+    lists = [list(rec.get(compare.WARNINGS) or []) for rec in records]
+    shared = set.intersection(*(set(w) for w in lists)) if len(lists) > 1 else set()
     lines: list[str] = []
-    for rec in table.to_dict("records"):
-        for warning in rec.get(compare.WARNINGS) or []:
+    for warning in (w for ws in lists for w in ws):
+        if warning in shared and warning not in lines:
+            lines.append(warning)
+    for rec, warnings in zip(records, lists, strict=True):
+        for warning in warnings:
+            if warning in shared:
+                continue
             line = warning if warning.startswith("Regression") else f"{rec[schema.NAME]}: {warning}"
             if line not in lines:
                 lines.append(line)
@@ -836,8 +845,11 @@ def period_maps(
                 drawn.geometry, colours, tips, weight=0.4, fill_opacity=0.75
             ).add_to(group)
         group.add_to(m)
-        _outline_zones(m, zones, buffer_m)
-        m.lagesbild_legend = m.lagesbild_legend + [(label, legend)]
+        zone_legend = _outline_zones(m, zones, buffer_m)
+        if side == "before":  # one scale for both: the full legend only once, on the right
+            m.lagesbild_legend = [(label, [])]
+        else:
+            m.lagesbild_legend = [(label, legend + zone_legend)]
         maps.finish_map(m)
     return dual
 

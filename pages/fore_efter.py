@@ -277,7 +277,7 @@ st.markdown(f"**Före** ({before.start} – {before.end}) · **Efter** ({after.s
 st_folium(
     compare_report.period_maps(cells, area, zones=zones, buffer_m=buffer_m, tiles=filters.tiles),
     key="fe_period_maps",
-    height=460,
+    height=540,
     use_container_width=True,
     returned_objects=[],
 )
