@@ -108,6 +108,7 @@ PACKAGES: tuple[AssetPackage, ...] = (
             "dist/images/": "images/",
         },
     ),
+    AssetPackage("leaflet.sync@0.2.4", "leaflet-sync", {"L.Map.Sync.js": "L.Map.Sync.js"}),
     AssetPackage(
         "@fortawesome/fontawesome-free@6.2.0",
         "fontawesome",
@@ -157,6 +158,10 @@ URL_MAP: dict[str, str | None] = {
     ),
     "https://cdnjs.cloudflare.com/ajax/libs/leaflet.draw/1.0.2/leaflet.draw.css": (
         "leaflet-draw/leaflet.draw.css"
+    ),
+    # folium's DualMap (the before/after maps side by side)
+    "https://cdn.jsdelivr.net/gh/jieter/Leaflet.Sync/L.Map.Sync.min.js": (
+        "leaflet-sync/L.Map.Sync.js"
     ),
 }
 

@@ -53,16 +53,38 @@ DEFAULT_BUFFER_M = 250.0
 # Where the zones came from; "before_hotspots" triggers the regression-to-the-mean warning.
 ZONE_SOURCES = ("before_hotspots", "file", "drawn", "other")
 
-# --- verdicts (Swedish, shown as they are) ----------------------------------------------
+#: A control with fewer incidents than this in either period cannot show the general trend.
+MIN_CONTROL_COUNT = 10
+#: How p-values are adjusted across the zones of one comparison (Holm 1979).
+CORRECTION = "holm"
+
+# --- verdicts (Swedish headlines, shown as they are) -------------------------------------
 DECREASE = "minskning"
 INCREASE = "ökning"
 DISPLACEMENT = "förskjutning till närområdet"
 DIFFUSION = "spridning av positiva effekter"
 NO_CHANGE = "ingen säker förändring"
-VERDICTS = (DECREASE, INCREASE, DISPLACEMENT, DIFFUSION, NO_CHANGE)
+NO_NET = "ingen säker nettoeffekt"
+TOO_FEW = "för få händelser"
+UNCONTROLLED = "minskning utan jämförelse"
+VERDICTS = (DECREASE, INCREASE, DISPLACEMENT, DIFFUSION, NO_CHANGE, NO_NET, TOO_FEW, UNCONTROLLED)
+
+#: Plural nouns for the verdict sentence when one category is compared.
+CATEGORY_NOUNS = {
+    schema.VIOLENCE: "våldsbrott",
+    "rån": "rån",
+    "narkotikabrott": "narkotikabrott",
+    "skadegörelse": "fall av skadegörelse",
+    "inbrott": "inbrott",
+    "stöld": "stölder",
+    "ordningsstörning": "ordningsstörningar",
+    "trafikbrott": "trafikbrott",
+}
 
 # --- output columns ---------------------------------------------------------------------
 KIND = "kind"  # "zon" or "område"
+BEFORE_PERIOD = "before_period"  # the days with data that were compared, "START:END"
+AFTER_PERIOD = "after_period"
 BEFORE_COUNT = "before_count"
 AFTER_COUNT = "after_count"
 BEFORE_DAYS = "before_days"
@@ -74,6 +96,7 @@ RATE_RATIO = "rate_ratio"
 RR_CI_LOW = "rr_ci_low"
 RR_CI_HIGH = "rr_ci_high"
 P_VALUE = "p_value"
+P_ADJ = "p_value_adj"  # Holm-adjusted across the zones
 BUFFER_BEFORE = "buffer_before"
 BUFFER_AFTER = "buffer_after"
 CONTROL_BEFORE = "control_before"
@@ -87,12 +110,21 @@ WDQ = "wdq"
 WDQ_NOTE = "wdq_note"
 NET_EFFECT = "net_effect"
 BUFFER_P = "buffer_p_value"
+BUFFER_P_ADJ = "buffer_p_value_adj"
+SUCCESS_P = "success_p_value"  # did the zone change differently from the control?
+SUCCESS_P_ADJ = "success_p_value_adj"
+NET_RATIO = "net_ratio"  # (zone + ring) after/before divided by the control's after/before
+NET_P = "net_p_value"
+NET_P_ADJ = "net_p_value_adj"
+NET_TEST = "net_test"  # "WDD" or "kvottest": which test stands behind the net verdict
+CONTROL_STATE = "control_state"  # "ok", "för litet", "stort"
 WDD = "wdd"
 WDD_SE = "wdd_se"
 WDD_Z = "wdd_z"
 WDD_P = "wdd_p"
 WDD_FORM = "wdd_form"
 VERDICT = "verdict"
+VERDICT_TEXT = "verdict_text"
 WARNINGS = "warnings"
 #: WDD is read only when the control had at most this many times the zone and ring's
 #: before-count; beyond it a warning says the raw difference is dominated by the control.
@@ -103,6 +135,8 @@ COLUMN_LABELS_SV = {
     schema.ZONE_ID: "Zon-id",
     schema.NAME: "Namn",
     KIND: "Typ",
+    BEFORE_PERIOD: "Före (dagar med data)",
+    AFTER_PERIOD: "Efter (dagar med data)",
     BEFORE_COUNT: "Antal före",
     AFTER_COUNT: "Antal efter",
     BEFORE_DAYS: "Dagar före",
@@ -114,6 +148,7 @@ COLUMN_LABELS_SV = {
     RR_CI_LOW: "Kvot 95 % KI låg",
     RR_CI_HIGH: "Kvot 95 % KI hög",
     P_VALUE: "p-värde",
+    P_ADJ: "p-värde justerat (Holm)",
     BUFFER_BEFORE: "Närområde före",
     BUFFER_AFTER: "Närområde efter",
     CONTROL_BEFORE: "Kontroll före",
@@ -127,12 +162,21 @@ COLUMN_LABELS_SV = {
     WDQ_NOTE: "WDQ-kommentar",
     NET_EFFECT: "Nettoeffekt (händelser)",
     BUFFER_P: "p-värde närområde mot kontroll",
+    BUFFER_P_ADJ: "p-värde närområde mot kontroll, justerat",
+    SUCCESS_P: "p-värde zon mot kontroll",
+    SUCCESS_P_ADJ: "p-värde zon mot kontroll, justerat",
+    CONTROL_STATE: "Kontrollområdets storlek",
+    NET_RATIO: "Nettokvot (zon + närområde mot kontroll)",
+    NET_TEST: "Nettotest",
+    NET_P: "p-värde netto",
+    NET_P_ADJ: "p-värde netto, justerat",
     WDD: "WDD",
     WDD_SE: "WDD medelfel",
     WDD_Z: "WDD z",
     WDD_P: "WDD p-värde",
     WDD_FORM: "WDD-formel",
     VERDICT: "Bedömning",
+    VERDICT_TEXT: "Bedömning i klartext",
     WARNINGS: "Varningar",
 }
 
@@ -273,13 +317,169 @@ def shift_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def promise_year_presets(promise_start: date) -> tuple[Period, Period]:
-    """The year before the promise and the promise year.
+@dataclass(frozen=True)
+class Coverage:
+    """The days the incident data covers: ``first`` … ``last``, both included.
+
+    ``source`` says where ``last`` comes from: ``"data"`` (the last incident in the file) or
+    ``"user"`` (a "data t.o.m." date the user set, e.g. the day the extract was taken).
+
+    Examples
+    --------
+    >>> str(Coverage(date(2017, 1, 1), date(2018, 12, 31)))
+    '2017-01-01 – 2018-12-31'
+    """
+
+    first: date
+    last: date
+    source: str = "data"
+
+    def __post_init__(self) -> None:
+        if self.last < self.first:
+            raise InputError(
+                f"Datan t.o.m. {self.last.isoformat()} ligger före första händelsen "
+                f"({self.first.isoformat()}); ange ett senare datum."
+            )
+
+    def __str__(self) -> str:
+        return f"{self.first.isoformat()} – {self.last.isoformat()}"
+
+    def describe(self) -> str:
+        """ "data 2017-01-01 – 2018-12-31 (första och sista händelsen i filen)"."""
+        why = (
+            "första händelsen och datan t.o.m. enligt användaren"
+            if self.source == "user"
+            else "första och sista händelsen i filen"
+        )
+        return f"data {self} ({why})"
+
+
+def data_coverage(incidents: pd.DataFrame, *, until: date | None = None) -> Coverage:
+    """The data's coverage: first and last incident date (local), or ``until`` as the end.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        With ``occurred_at`` (tz-aware): the whole loaded file, before any filter.
+    until : datetime.date, optional
+        The user's "data t.o.m." date; replaces the last incident's date.
+
+    Raises
+    ------
+    InputError
+        If there are no incidents, or ``until`` is before the first incident.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"occurred_at": pd.to_datetime(["2018-03-01 00:30", "2018-12-31 23:59"])
+    ...     .tz_localize(schema.TZ)})
+    >>> str(data_coverage(f)), str(data_coverage(f, until=date(2019, 1, 31)))
+    ('2018-03-01 – 2018-12-31', '2018-03-01 – 2019-01-31')
+    """
+    if schema.OCCURRED_AT not in incidents.columns:
+        raise InputError(
+            f"Händelserna saknar kolumnen `{schema.OCCURRED_AT}`; läs in dem med geo.io."
+        )
+    times = incidents[schema.OCCURRED_AT].dropna()
+    if times.empty:
+        raise InputError("Händelsefilen har inga händelser med tid; det finns inget att jämföra.")
+    local = times.dt.tz_convert(schema.TZ)
+    first, last = local.min().date(), local.max().date()
+    if until is not None:
+        if not isinstance(until, date):
+            raise TypeError(f"`until` was {type(until).__name__} but is expected to be a date")
+        until = until.date() if isinstance(until, pd.Timestamp) else until
+        return Coverage(first, until, "user")
+    return Coverage(first, last, "data")
+
+
+@dataclass(frozen=True)
+class CoveredPeriods:
+    """The periods asked for, the parts of them the data covers, and what to say about it."""
+
+    before: Period
+    after: Period
+    requested_before: Period
+    requested_after: Period
+    coverage: Coverage
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def cut(self) -> bool:
+        """Whether a period was cut to the data."""
+        return (self.before, self.after) != (self.requested_before, self.requested_after)
+
+
+def cover_periods(before: Period, after: Period, coverage: Coverage) -> CoveredPeriods:
+    """Cut both periods to the days the data covers, and say so.
+
+    Counts over days without data would be zeros that never happened: a period reaching
+    past the data is cut to its covered days (rates then use those days only) and a Swedish
+    warning names the period asked for, the days used and the data's coverage.
+
+    Raises
+    ------
+    InputError
+        If the periods overlap, or one lies wholly outside the data.
+
+    Examples
+    --------
+    >>> cov = Coverage(date(2017, 1, 1), date(2018, 12, 31))
+    >>> c = cover_periods(Period.parse("2017-03-01:2018-02-28"),
+    ...     Period.parse("2018-03-01:2019-02-28"), cov)
+    >>> str(c.after), c.after.days, c.cut
+    ('2018-03-01:2018-12-31', 306, True)
+    >>> print(c.warnings[0])
+    Efterperioden 2018-03-01 – 2019-02-28 når utanför datan (2017-01-01 – 2018-12-31): jämförelsen använder 2018-03-01 – 2018-12-31, 306 av 365 dagar, och räknar antal per 30 dagar på de dagarna.
+    """
+    check_periods(before, after)
+    if not isinstance(coverage, Coverage):
+        raise TypeError(
+            f"`coverage` was {type(coverage).__name__} but is expected to be a Coverage"
+        )
+    cut = []
+    warnings: list[str] = []
+    for label, period in (("Föreperioden", before), ("Efterperioden", after)):
+        start, end = max(period.start, coverage.first), min(period.end, coverage.last)
+        if start > end:
+            side = "efter sista" if period.start > coverage.last else "före första"
+            raise InputError(
+                f"{label} {_span(period)} ligger helt {side} dagen med data ({coverage}); "
+                "välj en period inom datan."
+            )
+        used = Period(start, end)
+        if used != period:
+            warnings.append(
+                f"{label} {_span(period)} når utanför datan ({coverage}): jämförelsen använder "
+                f"{_span(used)}, {used.days} av {period.days} dagar, och räknar antal per "
+                "30 dagar på de dagarna."
+            )
+        cut.append(used)
+    if warnings and cut[0].days != cut[1].days:
+        warnings.append(
+            f"Perioderna har nu olika många dagar med data ({cut[0].days} före, {cut[1].days} "
+            "efter), så olika årstider kan skilja dem åt. Jämför hellre samma dagar ett år isär."
+        )
+    return CoveredPeriods(cut[0], cut[1], before, after, coverage, tuple(warnings))
+
+
+def _span(period: Period) -> str:
+    return f"{period.start.isoformat()} – {period.end.isoformat()}"
+
+
+def promise_year_presets(
+    promise_start: date, *, coverage: Coverage | None = None
+) -> tuple[Period, Period]:
+    """The year before the promise and the promise year, never past the data.
 
     Parameters
     ----------
     promise_start : datetime.date
         The day the medborgarlöfte's actions started.
+    coverage : Coverage, optional
+        The data's coverage. When the promise year reaches past its last day, the after
+        period ends there and the before period is the same days one year earlier (so both
+        hold the same season).
 
     Returns
     -------
@@ -287,28 +487,44 @@ def promise_year_presets(promise_start: date) -> tuple[Period, Period]:
         ``before`` is the 12 months up to the day before ``promise_start``; ``after`` the
         12 months from it.
 
+    Raises
+    ------
+    InputError
+        If the data ends before ``promise_start``.
+
     Examples
     --------
     >>> from datetime import date
     >>> [str(p) for p in promise_year_presets(date(2018, 3, 1))]
     ['2017-03-01:2018-02-28', '2018-03-01:2019-02-28']
+    >>> cov = Coverage(date(2017, 1, 1), date(2018, 12, 31))
+    >>> [str(p) for p in promise_year_presets(date(2018, 3, 1), coverage=cov)]
+    ['2017-03-01:2017-12-31', '2018-03-01:2018-12-31']
     """
     if not isinstance(promise_start, date):
         raise TypeError(
             f"`promise_start` was {type(promise_start).__name__} but is expected to be a date"
         )
+    end = shift_years(promise_start, 1) - timedelta(days=1)
+    if coverage is not None and end > coverage.last:
+        return same_months_year_apart(promise_start, end, coverage=coverage)
     before = Period(shift_years(promise_start, -1), promise_start - timedelta(days=1))
-    after = Period(promise_start, shift_years(promise_start, 1) - timedelta(days=1))
+    after = Period(promise_start, end)
     return before, after
 
 
-def same_months_year_apart(start: date, end: date) -> tuple[Period, Period]:
-    """The same calendar days one year earlier as the before period.
+def same_months_year_apart(
+    start: date, end: date, *, coverage: Coverage | None = None
+) -> tuple[Period, Period]:
+    """The same calendar days one year earlier as the before period, never past the data.
 
     Parameters
     ----------
     start, end : datetime.date
         The after period (both included), at most one year long.
+    coverage : Coverage, optional
+        The data's coverage: an ``end`` after its last day becomes that day (and the before
+        period follows).
 
     Returns
     -------
@@ -317,7 +533,8 @@ def same_months_year_apart(start: date, end: date) -> tuple[Period, Period]:
     Raises
     ------
     InputError
-        If the after period is longer than a year (the two would overlap).
+        If the after period is longer than a year (the two would overlap), or starts after
+        the data ends.
 
     Examples
     --------
@@ -325,10 +542,41 @@ def same_months_year_apart(start: date, end: date) -> tuple[Period, Period]:
     >>> [str(p) for p in same_months_year_apart(date(2018, 6, 1), date(2018, 8, 31))]
     ['2017-06-01:2017-08-31', '2018-06-01:2018-08-31']
     """
+    if coverage is not None and end > coverage.last:
+        if start > coverage.last:
+            raise InputError(
+                f"Efterperioden börjar {start.isoformat()}, efter sista dagen med data "
+                f"({coverage.last.isoformat()}); välj en tidigare start."
+            )
+        end = coverage.last
     after = Period(start, end)
     before = Period(shift_years(after.start, -1), shift_years(after.end, -1))
     check_periods(before, after)
     return before, after
+
+
+def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment of p-values (Holm 1979); NaN stays NaN.
+
+    With ``m`` defined p-values sorted ascending, ``p_adj(i) = max_{j ≤ i} min(1, (m − j + 1)
+    · p(j))``. Rejecting where ``p_adj < α`` keeps the chance of **any** false "säker"
+    finding among the zones at most ``α`` (family-wise error rate).
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03, float("nan")]).round(2).tolist()  # 3·0.01, 2·0.03, max(0.06, 0.04)
+    [0.03, 0.06, 0.06, nan]
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    defined = np.flatnonzero(~np.isnan(p))
+    if not len(defined):
+        return out
+    order = defined[np.argsort(p[defined], kind="stable")]
+    m = len(order)
+    scaled = (m - np.arange(m)) * p[order]
+    out[order] = np.minimum(np.maximum.accumulate(scaled), 1.0)
+    return out
 
 
 # =========================================================================================
@@ -505,21 +753,37 @@ def wdq(
             "WDQ är odefinierad: zonen förändrades exakt som kontrollområdet (Success = 0).",
         )
     quotient = buffer / success
+    q = _comma(quotient)
+    per_ten = round(10 * abs(quotient))
     if success > 0:
         note = (
-            "WDQ tolkas inte: zonen utvecklades sämre än kontrollområdet (Success > 0), "
-            "så det finns ingen effekt att förskjuta."
+            "WDQ tolkas inte: zonen klarade sig sämre än kontrollområdet, så det finns ingen "
+            "minskning som kunde flytta."
         )
     elif quotient > 1:
-        note = "Spridning av positiva effekter, större än effekten i zonen (WDQ > 1)."
+        note = (
+            f"Närområdet förbättrades ännu mer än zonen (WDQ {q}, över 1): effekten spred sig "
+            "utanför zonen."
+        )
     elif quotient > 0:
-        note = "Spridning av positiva effekter, mindre än effekten i zonen (0 < WDQ ≤ 1)."
+        note = (
+            f"Närområdet förbättrades också, men mindre än zonen (WDQ {q}): för varje 10 färre "
+            f"händelser i zonen blev det ungefär {per_ten} färre i närområdet, räknat mot "
+            "kontrollområdet."
+        )
     elif quotient == 0:
-        note = "Ingen förskjutning och ingen spridning (WDQ = 0)."
+        note = "Närområdet förändrades som kontrollområdet (WDQ 0): ingen förskjutning och ingen spridning."
     elif quotient >= -1:
-        note = "Förskjutning till närområdet, mindre än effekten i zonen (−1 ≤ WDQ < 0)."
+        note = (
+            f"En del flyttade till närområdet, men mindre än zonen vann (WDQ {q}): för varje "
+            f"10 färre händelser i zonen blev det ungefär {per_ten} fler i närområdet, räknat "
+            "mot kontrollområdet."
+        )
     else:
-        note = "Förskjutning till närområdet, större än effekten i zonen (WDQ < −1)."
+        note = (
+            f"Mer flyttade till närområdet än zonen vann (WDQ {q}, under −1): räknat "
+            "tillsammans blev det fler händelser."
+        )
     return Displacement(success, buffer, quotient, net_effect, note)
 
 
@@ -916,6 +1180,7 @@ def _filter(
     *,
     areas: gpd.GeoDataFrame | None = None,
     lov_calendars: Any = None,
+    notes: list[str] | None = None,
 ) -> gpd.GeoDataFrame:
     metric = _to_metric(incidents, "incidents")
     for col in (schema.OCCURRED_AT, schema.CATEGORY):
@@ -925,7 +1190,12 @@ def _filter(
         return metric
     # areas let the "lov" window use each incident's own kommun's calendar
     return filter_incidents(
-        metric, categories=categories, window=window, areas=areas, lov_calendars=lov_calendars
+        metric,
+        categories=categories,
+        window=window,
+        areas=areas,
+        lov_calendars=lov_calendars,
+        lov_notes=notes,
     )
 
 
@@ -1090,53 +1360,173 @@ def _rate_columns(b: int, a: int, before: Period, after: Period) -> dict[str, An
 
 
 def _comma(value: float) -> str:
-    return f"{value:.2f}".replace(".", ",")
+    return f"{value:.2f}".replace(".", ",").replace("-", "−")
 
 
-def verdict(row: dict[str, Any]) -> tuple[str, list[str]]:
-    """The plain-Swedish verdict for one comparison row, and the warnings behind it.
-
-    Rules (docs/before-after.md): fewer than :data:`MIN_TOTAL_COUNT` incidents →
-    "ingen säker förändring"; rate-ratio test p ≥ :data:`ALPHA` → "ingen säker förändring";
-    significant rise → "ökning"; significant fall → "förskjutning till närområdet" when
-    Success < 0, Buffer > 0 (WDQ < 0) and the buffer changed significantly differently
-    from the control (Fisher p < ALPHA); "spridning av positiva effekter" likewise with
-    Buffer < 0 (WDQ > 0); otherwise "minskning".
+def category_noun(categories: Sequence[str] | None) -> str:
+    """The plural noun of the verdict sentence: "våldsbrott" for one category, else "händelser".
 
     Examples
     --------
-    >>> verdict({"before_count": 3, "after_count": 2, "p_value": 1.0, "rate_ratio": 0.7})
-    ('ingen säker förändring', ['För få händelser (5 före och efter sammanlagt) för att säga något säkert; minst 10 behövs.'])
+    >>> category_noun(["våld på offentlig plats"]), category_noun(None)
+    ('våldsbrott', 'händelser')
+    """
+    if categories is not None and len(categories) == 1:
+        return CATEGORY_NOUNS.get(categories[0], "händelser")
+    return "händelser"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A headline (one of :data:`VERDICTS`), the sentence a commander can repeat, warnings."""
+
+    headline: str
+    sentence: str
+    warnings: list[str]
+
+
+def _significant(row: Mapping[str, Any], adjusted: str, raw: str, alpha: float) -> bool:
+    value = row.get(adjusted, math.nan)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        value = row.get(raw, math.nan)
+    return value is not None and bool(value < alpha)
+
+
+def control_state(c_before: int, c_after: int, zone_and_ring_before: int) -> str:
+    """ "för litet" (a period under :data:`MIN_CONTROL_COUNT`), "stort" (more than
+    :data:`WDD_COMPARABLE_FACTOR` times the zone and ring), or "ok".
+
+    Examples
+    --------
+    >>> control_state(4, 1, 80), control_state(200, 200, 50), control_state(60, 50, 40)
+    ('för litet', 'stort', 'ok')
+    """
+    if min(c_before, c_after) < MIN_CONTROL_COUNT:
+        return "för litet"
+    if c_before > WDD_COMPARABLE_FACTOR * max(zone_and_ring_before, 1):
+        return "stort"
+    return "ok"
+
+
+def verdict(row: Mapping[str, Any], *, noun: str = "händelser", alpha: float = ALPHA) -> Verdict:
+    """The plain-Swedish verdict for one comparison row: headline, sentence and warnings.
+
+    Every clause of the sentence stands on one test, so headline, sentence and numbers
+    agree (docs/before-after.md). For zones the p-values are the Holm-adjusted ones
+    (``*_adj``) when present.
+
+    1. Fewer than :data:`MIN_TOTAL_COUNT` incidents before and after → "för få händelser".
+    2. Rate-ratio test not significant → "ingen säker förändring".
+    3. Significant rise → "ökning" (the sentence says whether the control rose as much).
+    4. Significant fall (zone rows):
+       a control with too few incidents → "minskning utan jämförelse";
+       the ring rose relative to the control (Fisher test) → "förskjutning till
+       närområdet", with the net clause;
+       the ring fell relative to the control and the net test (zone + ring against the
+       control) is significant → "spridning av positiva effekter";
+       the net test significant → "minskning"; otherwise "ingen säker nettoeffekt".
+    5. Area rows: 1–3 and "minskning".
+
+    Examples
+    --------
+    >>> v = verdict({"before_count": 3, "after_count": 2, "p_value": 1.0, "rate_ratio": 0.7})
+    >>> v.headline, v.sentence
+    ('för få händelser', 'För få händelser i zonen (5 före och efter sammanlagt) för att säga något säkert.')
     """
     warnings: list[str] = []
+    place = "zonen" if row.get(KIND, _ZONE_KIND) == _ZONE_KIND else str(row.get(schema.NAME))
     total = int(row[BEFORE_COUNT]) + int(row[AFTER_COUNT])
     if total < MIN_TOTAL_COUNT:
         warnings.append(
             f"För få händelser ({total} före och efter sammanlagt) för att säga något säkert; "
             f"minst {MIN_TOTAL_COUNT} behövs."
         )
-        return NO_CHANGE, warnings
-    p_value = row[P_VALUE]
-    if not p_value < ALPHA:
-        return NO_CHANGE, warnings
+        return Verdict(
+            TOO_FEW,
+            f"För få {noun} i {place} ({total} före och efter sammanlagt) för att säga något säkert.",
+            warnings,
+        )
+    if not _significant(row, P_ADJ, P_VALUE, alpha):
+        return Verdict(
+            NO_CHANGE,
+            f"Ingen säker förändring av antalet {noun} i {place}: skillnaden mellan före och "
+            "efter ryms inom slumpen.",
+            warnings,
+        )
+    is_zone = row.get(KIND, _ZONE_KIND) == _ZONE_KIND and CONTROL_BEFORE in row
+    state = row.get(CONTROL_STATE, "ok")
+    control = f"kontrollområdet ({row.get(CONTROL_NAME) or 'resten av området'})"
+    beats_control = _significant(row, SUCCESS_P_ADJ, SUCCESS_P, alpha)
     if row[RATE_RATIO] > 1:
-        return INCREASE, warnings
-    wdd_p = row.get(WDD_P, math.nan)
-    if row.get(WDD) is not None and not wdd_p < ALPHA and not math.isnan(wdd_p):
-        warnings.append(
-            f"WDD-testet (zon och närområde mot kontrollområdet) visar ingen säker "
-            f"nettominskning (p = {_comma(wdd_p)}): en del av minskningen kan ha flyttat till "
-            "närområdet eller följa den allmänna utvecklingen."
+        if is_zone and state != "för litet" and not beats_control:
+            sentence = (
+                f"Fler {noun} i zonen, men lika mycket fler i {control}: zonen följde den "
+                "allmänna utvecklingen."
+            )
+        else:
+            sentence = f"Fler {noun} i {place} efter insatserna: en säker ökning."
+        return Verdict(INCREASE, sentence, warnings)
+    if not is_zone:
+        return Verdict(DECREASE, f"Färre {noun} i {place}: en säker minskning.", warnings)
+    if state == "för litet":
+        return Verdict(
+            UNCONTROLLED,
+            f"Färre {noun} i zonen, men {control} har för få händelser för att visa om det var "
+            "insatserna eller den allmänna utvecklingen.",
+            warnings,
         )
     success = row.get(SUCCESS, math.nan)
     buffer = row.get(BUFFER_TERM, math.nan)
-    buffer_p = row.get(BUFFER_P, math.nan)
-    if success < 0 and buffer_p < ALPHA:
-        if buffer > 0:
-            return DISPLACEMENT, warnings
-        if buffer < 0:
-            return DIFFUSION, warnings
-    return DECREASE, warnings
+    ring_differs = success < 0 and _significant(row, BUFFER_P_ADJ, BUFFER_P, alpha)
+    falls = (
+        row.get(WDD, math.nan) < 0
+        if row.get(NET_TEST) == "WDD"
+        else row.get(NET_RATIO, math.nan) < 1
+    )
+    net_down = _significant(row, NET_P_ADJ, NET_P, alpha) and bool(falls)
+    if not net_down:
+        test = row.get(NET_TEST) or "nettotestet"
+        p = row.get(NET_P_ADJ, row.get(NET_P, math.nan))
+        p_text = "" if p is None or math.isnan(p) else f" (p = {_comma(p)})"
+        warnings.append(
+            f"Zon och närområde tillsammans minskade inte säkert mer än kontrollområdet "
+            f"({test}{p_text}): en del av minskningen kan ha flyttat till närområdet eller "
+            "följa den allmänna utvecklingen."
+        )
+    if ring_differs and buffer > 0:
+        tail = (
+            "; räknat tillsammans ändå en säker nettominskning."
+            if net_down
+            else ": ingen säker nettoeffekt."
+        )
+        return Verdict(DISPLACEMENT, f"Färre {noun} i zonen, men fler i närområdet{tail}", warnings)
+    if ring_differs and buffer < 0 and net_down:
+        return Verdict(
+            DIFFUSION,
+            f"Färre {noun} både i zonen och i närområdet: en säker nettominskning, och "
+            "effekten spred sig utanför zonen.",
+            warnings,
+        )
+    if net_down:
+        return Verdict(
+            DECREASE,
+            f"Färre {noun} i zonen, utan tecken på att de flyttat till närområdet: en säker "
+            "nettominskning.",
+            warnings,
+        )
+    if ring_differs:  # the ring fell too, but not clearly more than the control
+        sentence = (
+            f"Färre {noun} i zonen och i närområdet, men inte säkert mer än i {control}: "
+            "ingen säker nettoeffekt."
+        )
+    elif not beats_control:
+        sentence = (
+            f"Färre {noun} i zonen, men lika mycket färre i {control}: ingen säker effekt av "
+            "insatserna."
+        )
+    else:
+        sentence = f"Färre {noun} i zonen, men lika många i närområdet: ingen säker nettoeffekt."
+    return Verdict(NO_NET, sentence, warnings)
 
 
 def compare_zones(
@@ -1152,6 +1542,8 @@ def compare_zones(
     window: Any = None,
     zones_source: str = "other",
     lov_calendars: Any = None,
+    coverage: Coverage | None = None,
+    alpha: float = ALPHA,
 ) -> pd.DataFrame:
     """Compare each zone's before and after periods, with displacement measures.
 
@@ -1188,13 +1580,24 @@ def compare_zones(
         Where the zones came from; "before_hotspots" adds the regression-to-the-mean warning.
     lov_calendars : geo.timewin.LovCalendars, optional
         School-holiday calendars per kommun for the "lov" window (default: the bundled ones);
-        each incident uses its own kommun's calendar, found through ``areas``.
+        each incident uses its own kommun's calendar, found through ``areas``; incidents
+        outside a calendar's coverage are named in the warnings.
+    coverage : Coverage, optional
+        The days the data covers (default: first and last incident of ``incidents``, see
+        :func:`data_coverage`). Periods reaching past it are cut to it (:func:`cover_periods`):
+        counts and rates use covered days only, and every row's warnings say so.
+    alpha : float, default 0.05
+        Significance level. With several zones every test behind a verdict is Holm-adjusted
+        across the zones (:func:`holm`; columns ``*_adj``), so the chance of any false "säker"
+        finding among them stays at most ``alpha``. Area rows are single tests, not adjusted.
 
     Returns
     -------
     DataFrame
         One row per zone then one per area (``kind`` "zon"/"område"), with the columns named
-        in :data:`COLUMN_LABELS_SV`. ``warnings`` is a list of Swedish strings.
+        in :data:`COLUMN_LABELS_SV`. ``before_period``/``after_period`` are the covered
+        periods; ``verdict`` the headline, ``verdict_text`` the sentence; ``warnings`` is a
+        list of Swedish strings.
 
     Raises
     ------
@@ -1210,9 +1613,12 @@ def compare_zones(
     ...     "category": "rån"}, geometry=pts, crs="EPSG:3006")
     >>> z = gpd.GeoDataFrame({"zone_id": ["a"]}, geometry=[box(0, 0, 10, 10)], crs="EPSG:3006")
     >>> out = compare_zones(inc, z, before=Period.parse("2017-01-01:2017-12-31"),
-    ...     after=Period.parse("2018-01-01:2018-12-31"))
+    ...     after=Period.parse("2018-01-01:2018-12-31"),
+    ...     coverage=Coverage(date(2017, 1, 1), date(2018, 12, 31)))
     >>> [str(v) for v in out.loc[0, ["before_count", "after_count", "verdict"]]]
     ['30', '10', 'minskning']
+    >>> print(out.loc[0, "verdict_text"])
+    Färre händelser i zonen, utan tecken på att de flyttat till närområdet: en säker nettominskning.
     """
     if zones_source not in ZONE_SOURCES:
         raise ValueError(
@@ -1220,10 +1626,18 @@ def compare_zones(
         )
     buffer_m = _check_positive("buffer_m", buffer_m)
     zone_frame = prepare_zones(zones)
-    events = _filter(incidents, categories, window, areas=areas, lov_calendars=lov_calendars)
+    if coverage is None:
+        coverage = data_coverage(_to_metric(incidents, "incidents"))
+    periods = cover_periods(before, after, coverage)
+    before, after = periods.before, periods.after
+    notes: list[str] = list(periods.warnings)
+    events = _filter(
+        incidents, categories, window, areas=areas, lov_calendars=lov_calendars, notes=notes
+    )
     in_before, in_after = _period_masks(events[schema.OCCURRED_AT], before, after)
     points = events.geometry.to_numpy()
     control_frame = None if control is None else _to_metric(control, "control areas")
+    noun = category_noun(None if categories is None else list(categories))
 
     zone_geoms = list(zone_frame.geometry)
     all_zones = _union(zone_geoms)
@@ -1264,7 +1678,15 @@ def compare_zones(
             KIND: _ZONE_KIND,
         }
         row.update(_rate_columns(r_b, r_a, before, after))
+        state = control_state(c_b, c_a, r_b + d_b)
         disp = wdq(r_b, r_a, d_b, d_a, c_b, c_a)
+        if state == "för litet" and not math.isnan(disp.wdq):
+            disp = Displacement(
+                disp.success, disp.buffer, math.nan, disp.net_effect,
+                f"WDQ räknas inte: kontrollområdet har för få händelser ({c_b} före, {c_a} "
+                f"efter; minst {MIN_CONTROL_COUNT} i varje period behövs) för att visa den "
+                "allmänna utvecklingen.",
+            )  # fmt: skip
         row.update(
             {
                 BUFFER_BEFORE: d_b,
@@ -1272,12 +1694,15 @@ def compare_zones(
                 CONTROL_BEFORE: c_b,
                 CONTROL_AFTER: c_a,
                 CONTROL_NAME: control_name,
+                CONTROL_STATE: state,
                 SUCCESS: disp.success,
                 BUFFER_TERM: disp.buffer,
                 WDQ: disp.wdq,
                 WDQ_NOTE: disp.note,
                 NET_EFFECT: disp.net_effect,
                 BUFFER_P: buffer_vs_control_p(d_b, d_a, c_b, c_a),
+                SUCCESS_P: buffer_vs_control_p(r_b, r_a, c_b, c_a),
+                NET_RATIO: _ratio_of_ratios(r_b + d_b, r_a + d_a, c_b, c_a),
             }
         )
         if in_control_ring is not None:
@@ -1288,30 +1713,70 @@ def compare_zones(
             result = wdd(r_b, r_a, c_b, c_a, d_b, d_a, after_scale=scale)
         row.update({WDD: result.wdd, WDD_SE: result.se, WDD_Z: result.z, WDD_P: result.p_value})
         row[WDD_FORM] = result.form
-        row[VERDICT], warnings = verdict(row)
-        if c_b > WDD_COMPARABLE_FACTOR * max(r_b + d_b, 1):
-            # WDD differences raw counts (Wheeler & Ratcliffe 2018): with a control much
-            # busier than the zone, the control's own change swamps the figure.
-            warnings.append(
-                f"WDD jämför råa antal och förutsätter ett kontrollområde av ungefär zonens "
-                f"storlek; här hade kontrollområdet {c_b / max(r_b + d_b, 1):.0f} gånger fler "
-                "händelser före, så WDD säger lite om zonen. Läs kvoten och WDQ i stället, "
-                "eller ge ett mindre kontrollområde."
-            )
+        if state == "ok":
+            # Wheeler & Ratcliffe's WDD: raw differences, for a control of the zone's size.
+            row[NET_TEST] = "WDD"
+            row[NET_P] = result.p_value
+        else:
+            # A control many times busier than the zone swamps raw differences: compare the
+            # after/before ratio of zone + ring with the control's (exact, Fisher).
+            row[NET_TEST] = "kvottest"
+            row[NET_P] = buffer_vs_control_p(r_b + d_b, r_a + d_a, c_b, c_a)
+        row[WARNINGS] = _control_warnings(state, control_name, c_b, c_a, r_b + d_b)
+        records.append(row)
+
+    for family, adjusted in ((P_VALUE, P_ADJ), (SUCCESS_P, SUCCESS_P_ADJ),
+                             (BUFFER_P, BUFFER_P_ADJ), (NET_P, NET_P_ADJ)):  # fmt: skip
+        for row, value in zip(records, holm([r[family] for r in records]), strict=True):
+            row[adjusted] = float(value)
+    for row in records:
+        found = verdict(row, noun=noun, alpha=alpha)
+        row[VERDICT], row[VERDICT_TEXT] = found.headline, found.sentence
+        warnings = notes + found.warnings + row[WARNINGS]
         if zones_source == "before_hotspots":
             warnings.append(_RTM_WARNING)
         row[WARNINGS] = warnings
-        records.append(row)
 
     for area_id, name, in_area in _area_rows(points, area_frame):
         b, a = _count_pair(in_area, in_before, in_after)
         row = {schema.ZONE_ID: area_id, schema.NAME: name, KIND: _AREA_KIND}
         row.update(_rate_columns(b, a, before, after))
-        row[VERDICT], row[WARNINGS] = verdict(row)
+        found = verdict(row, noun=noun, alpha=alpha)
+        row[VERDICT], row[VERDICT_TEXT] = found.headline, found.sentence
+        row[WARNINGS] = notes + found.warnings
         records.append(row)
 
+    for row in records:
+        row[BEFORE_PERIOD], row[AFTER_PERIOD] = str(before), str(after)
     columns = [c for c in COLUMN_LABELS_SV]
     return pd.DataFrame.from_records(records).reindex(columns=columns)
+
+
+def _ratio_of_ratios(t_before: int, t_after: int, c_before: int, c_after: int) -> float:
+    """(t_after / t_before) / (c_after / c_before); NaN when a count it divides by is 0."""
+    if t_before == 0 or c_before == 0 or c_after == 0:
+        return math.nan
+    return (t_after / t_before) / (c_after / c_before)
+
+
+def _control_warnings(state: str, name: str, c_b: int, c_a: int, treated_b: int) -> list[str]:
+    if state == "för litet":
+        return [
+            f"Kontrollområdet ({name}) har för få händelser ({c_b} före, {c_a} efter; minst "
+            f"{MIN_CONTROL_COUNT} i varje period behövs) för att visa den allmänna "
+            "utvecklingen: bedömningen säger bara hur zonen själv förändrades. Välj ett större "
+            "kontrollområde, eller färre eller mindre zoner."
+        ]
+    if state == "stort":
+        # WDD differences raw counts (Wheeler & Ratcliffe 2018): with a control much busier
+        # than the zone, the control's own change swamps the figure.
+        return [
+            f"Kontrollområdet hade {c_b / max(treated_b, 1):.0f} gånger fler händelser före än "
+            "zonen och närområdet. WDD jämför råa antal och förutsätter ett kontrollområde av "
+            "ungefär zonens storlek, så WDD tolkas inte här: nettobedömningen jämför i stället "
+            "kvoten efter/före för zon och närområde med kontrollområdets (kvottest)."
+        ]
+    return []
 
 
 # =========================================================================================
@@ -1323,6 +1788,7 @@ AFTER_LABEL = "after_label"
 DIFF_RATE = "diff_per_30d"
 SUPPRESSED = "suppressed"
 PERIOD_START = "period_start"
+PARTIAL = "partial"
 TREND_FREQS = {"W": "W-SUN", "MS": "M"}
 
 
@@ -1379,7 +1845,8 @@ def change_grid(
     from geo.grid import make_grid  # lazy: keeps this module importable on its own
 
     cell_size_m = _check_positive("cell_size_m", cell_size_m)
-    events = _filter(incidents, categories, window, areas=areas)
+    # lov notes are compare_zones' to give (its rows' warnings): not repeated here
+    events = _filter(incidents, categories, window, areas=areas, notes=[])
     in_before, in_after = _period_masks(events[schema.OCCURRED_AT], before, after)
     cells = make_grid(_to_metric(areas, "areas"), cell_size_m)
     keep = events.loc[in_before | in_after, [schema.GEOMETRY]].copy()
@@ -1424,6 +1891,7 @@ def trend(
     end: date | None = None,
     categories: Sequence[str] | None = None,
     window: Any = None,
+    coverage: Coverage | None = None,
 ) -> pd.DataFrame:
     """Incidents per week or month in each zone, empty periods included.
 
@@ -1437,11 +1905,16 @@ def trend(
         The span to cover; by default the first and last incident.
     categories, window : optional
         As in :func:`compare_zones`.
+    coverage : Coverage, optional
+        The data's coverage: ``start`` and ``end`` are cut to it, so a line never falls to
+        zero where there is no data.
 
     Returns
     -------
     DataFrame
-        Long form: ``zone_id``, ``name``, ``period_start`` (naive local date-time), ``count``.
+        Long form: ``zone_id``, ``name``, ``period_start`` (naive local date-time), ``count``,
+        ``partial`` (the week or month is only partly inside the span: its count is low
+        because days are missing, not because less happened).
 
     Examples
     --------
@@ -1456,16 +1929,31 @@ def trend(
     if freq not in TREND_FREQS:
         raise ValueError(f'`freq` was "{freq}" but is expected to be in {list(TREND_FREQS)}')
     zone_frame = prepare_zones(zones)
-    events = _filter(incidents, categories, window)
+    if coverage is not None:
+        start = coverage.first if start is None else max(start, coverage.first)
+        end = coverage.last if end is None else min(end, coverage.last)
+    events = _filter(incidents, categories, window, notes=[])
     local = events[schema.OCCURRED_AT].dt.tz_convert(schema.TZ).dt.tz_localize(None)
-    period = local.dt.to_period(TREND_FREQS[freq])
+    keep = np.ones(len(local), dtype=bool)
+    if start is not None:
+        keep &= (local >= pd.Timestamp(start)).to_numpy()
+    if end is not None:
+        keep &= (local < pd.Timestamp(end + timedelta(days=1))).to_numpy()
+    period = local[keep].dt.to_period(TREND_FREQS[freq])
     if start is not None or end is not None or len(period):
         first = pd.Period(start, TREND_FREQS[freq]) if start is not None else period.min()
         last = pd.Period(end, TREND_FREQS[freq]) if end is not None else period.max()
         index = pd.period_range(first, last, freq=TREND_FREQS[freq])
     else:
         index = pd.PeriodIndex([], freq=TREND_FREQS[freq])
-    points = events.geometry.to_numpy()
+    span_start = pd.Timestamp(start) if start is not None else None
+    span_end = pd.Timestamp(end) if end is not None else None
+    partial = np.zeros(len(index), dtype=bool)
+    if span_start is not None:
+        partial |= np.asarray(index.start_time < span_start)
+    if span_end is not None:
+        partial |= np.asarray(index.end_time.normalize() > span_end)
+    points = events.geometry.to_numpy()[keep]
     parts = []
     for zone in zone_frame.itertuples(index=False):
         inside = _inside(points, zone.geometry)
@@ -1477,6 +1965,7 @@ def trend(
                     schema.NAME: getattr(zone, schema.NAME),
                     PERIOD_START: index.start_time,
                     schema.COUNT: counts.to_numpy(dtype=np.int64),
+                    PARTIAL: partial,
                 }
             )
         )

@@ -395,6 +395,14 @@ def base_map(
         prefer_canvas=False,
         zoom_snap=0.25,  # fit the area tightly instead of snapping a whole zoom level out
     )
+    _add_background(m, areas, tiles, simplify_m)
+    m.fit_bounds(bounds)
+    m.lagesbild_legend = [("Karta", [("line", BOUNDARY_COLOUR, "Områdesgräns")])]
+    return m
+
+
+def _add_background(m: folium.Map, areas: gpd.GeoDataFrame, tiles: Tiles, simplify_m: float):
+    """The tile layer (if any) and the area boundaries of :func:`base_map`."""
     if tiles.url is not None:
         folium.TileLayer(
             tiles=tiles.url,
@@ -422,9 +430,52 @@ def base_map(
         tooltip=None,
         control=False,
     ).add_to(m)
-    m.fit_bounds(bounds)
-    m.lagesbild_legend = [("Karta", [("line", BOUNDARY_COLOUR, "Områdesgräns")])]
-    return m
+
+
+def dual_map(
+    areas: gpd.GeoDataFrame,
+    *,
+    tiles: str | Tiles | None = None,
+    focus: gpd.GeoDataFrame | None = None,
+    simplify_m: float = 10.0,
+) -> folium.plugins.DualMap:
+    """Two maps side by side that pan and zoom together (Leaflet.Sync, served offline).
+
+    Each half has the background of :func:`base_map`; add layers to ``.m1`` (left) and
+    ``.m2`` (right) and call :func:`finish_map` on each.
+
+    Parameters
+    ----------
+    areas : GeoDataFrame
+        Boundaries with ``area_id`` and ``area_name``.
+    tiles : str, Tiles or None
+        See :func:`tiles_from`.
+    focus : GeoDataFrame, optional
+        Shapes to fit both views to (default: the areas).
+    simplify_m : float, default 10
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> areas = gpd.GeoDataFrame({"area_id": ["a"], "area_name": ["Järfälla"]},
+    ...     geometry=[box(660000, 6583000, 664000, 6588000)], crs="EPSG:3006")
+    >>> d = dual_map(areas)
+    >>> ".sync(" in d.get_root().render()
+    True
+    """
+    _check_frame(areas, "areas", [schema.AREA_ID, schema.AREA_NAME])
+    if not isinstance(tiles, Tiles):
+        tiles = tiles_from(tiles)
+    bounds = lonlat_bounds(focus if focus is not None and len(focus) else areas)
+    centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+    dual = folium.plugins.DualMap(
+        location=centre, zoom_start=12, tiles=None, control_scale=True, zoom_snap=0.25
+    )
+    for m in (dual.m1, dual.m2):
+        _add_background(m, areas, tiles, simplify_m)
+        m.fit_bounds(bounds)
+        m.lagesbild_legend = [("Karta", [("line", BOUNDARY_COLOUR, "Områdesgräns")])]
+    return dual
 
 
 def _zone_tip(row: pd.Series, categories: Sequence[str]) -> str:

@@ -66,7 +66,15 @@ from geo.store import (
     Store,
     record_audit,
 )
-from geo.timewin import DAY_NAMES, WINDOWS, evening_date, load_lov_calendar, parse_window
+from geo.timewin import (
+    DAY_NAMES,
+    WINDOWS,
+    LovCalendar,
+    LovCalendars,
+    default_lov_calendars,
+    evening_date,
+    parse_window,
+)
 
 # --- vocabularies ----------------------------------------------------------------------
 ACTIVITY_TYPES = (
@@ -90,13 +98,6 @@ STATUS_COLOURS = {MET: "#1a9641", ON_TRACK: "#2c7bb6", BEHIND: "#f39c12", NOT_ME
 #: Conditions a count target understands (see `evaluate_targets`).
 CONDITION_KEYS = ("evening_share_min", "when", "evenings", "every")
 WHEN_CHOICES = ("helg", "lov")
-#: Lov calendars by kommun code (the first four digits of an area id, e.g. "0123-jakobsberg").
-LOV_CALENDARS = {
-    "0123": Path(__file__).resolve().parents[1] / "data" / "calendar" / "jarfalla_lov_2017_2018.csv",
-    "0180": Path(__file__).resolve().parents[1] / "data" / "calendar" / "stockholm_lov_2017_2018.csv",
-}  # fmt: skip
-#: Areas whose id carries no kommun code, mapped to one (the demo police areas).
-AREA_KOMMUN = {"lpo-jarfalla": "0123", "lpo-farsta": "0180"}
 PROPOSAL_STATUSES = ("ny", "vald", "genomförd", "avböjd")
 
 # --- column names of the frames this module returns -------------------------------------
@@ -113,6 +114,7 @@ EVENING_DATE = "evening_date"
 IN_EVENING = "in_evening"  # midpoint in kväll/natt 18–06
 ON_WEEKEND = "on_weekend"  # fre/lör evening, or a lör/sön daytime
 ON_LOV = "on_lov"
+LOV_KNOWN = "lov_known"  # the day lies inside the kommun's lov calendar's coverage
 TARGET_ID = "target_id"
 KIND = "kind"
 DESCRIPTION = "description"
@@ -965,30 +967,40 @@ def proposals_frame(store: Store) -> gpd.GeoDataFrame:
 
 
 # --- time classification (pure) ----------------------------------------------------------------
-def lov_periods_for(area_ids: Iterable[str]) -> list[tuple[dt.date, dt.date, str]]:
-    """The lov periods of the kommun the areas belong to (by kommun code; see `LOV_CALENDARS`).
+def lov_calendar_for(
+    area_ids: Iterable[str],
+    *,
+    areas: pd.DataFrame | None = None,
+    calendars: LovCalendars | None = None,
+) -> tuple[str, LovCalendar]:
+    """The lov calendar of the kommun the areas belong to, and that kommun's label.
+
+    The same registry and kommun rules as the "lov" time window
+    (`geo.timewin.LovCalendars`, `data/calendar/lov_calendars.toml` by default): one
+    implementation of lov for incidents and activities.
 
     Raises
     ------
     InputError
-        When no area names a kommun with a known calendar.
+        When no area lies in a kommun with a known calendar.
 
     Examples
     --------
-    >>> lov_periods_for(["0123-jakobsberg"])[1]
-    (datetime.date(2017, 2, 27), datetime.date(2017, 3, 3), 'Sportlov (vecka 9)')
-    >>> lov_periods_for(["lpo-farsta"])[1][0]
+    >>> label, cal = lov_calendar_for(["0123-jakobsberg"])
+    >>> label, cal.periods[1]
+    ('Järfälla (0123)', (datetime.date(2017, 2, 27), datetime.date(2017, 3, 3), 'Sportlov (vecka 9)'))
+    >>> lov_calendar_for(["lpo-farsta"])[1].periods[1][0]
     datetime.date(2017, 2, 20)
     """
+    registry = default_lov_calendars() if calendars is None else calendars
     ids = [str(a) for a in area_ids]
-    for area in ids:
-        code = AREA_KOMMUN.get(area) or area[:4]
-        if code in LOV_CALENDARS:
-            return load_lov_calendar(LOV_CALENDARS[code])
-    raise InputError(
-        f"Ingen lovkalender finns för områdena {', '.join(ids) or '(inga)'}; kända kommuner: "
-        f"{', '.join(LOV_CALENDARS)}."
-    )
+    code = registry.calendar_for(ids, areas)
+    if code is None:
+        raise InputError(
+            f"Ingen lovkalender finns för områdena {', '.join(ids) or '(inga)'}; kända kommuner: "
+            f"{', '.join(registry.label(c) for c in sorted(registry.calendars))}."
+        )
+    return registry.label(code), registry.calendar(code)
 
 
 def _aware(times: pd.Series) -> pd.Series:
@@ -1003,13 +1015,17 @@ def _midpoints(frame: pd.DataFrame) -> pd.Series:
     return start + (end - start) / 2
 
 
-def classify_times(activities: pd.DataFrame, *, lov: Iterable[tuple] | None = None) -> pd.DataFrame:
-    """Add ``evening_date``, ``in_evening``, ``on_weekend`` and ``on_lov`` to activities.
+def classify_times(
+    activities: pd.DataFrame, *, lov: LovCalendar | Iterable[tuple] | None = None
+) -> pd.DataFrame:
+    """Add ``evening_date``, ``in_evening``, ``on_weekend``, ``on_lov`` and ``lov_known``.
 
     Judged at each activity's midpoint (its start without an end). ``in_evening``: the
     midpoint is in kväll och natt (18–06). ``on_weekend``: a Friday or Saturday evening or
     night, or a Saturday or Sunday daytime. ``on_lov``: the evening date lies in a lov
-    period (``lov``: iterable of (start, end[, label]); none given: all False).
+    period of ``lov`` (a `geo.timewin.LovCalendar`, or an iterable of (start, end[, label])
+    without coverage limits; none given: all False). ``lov_known``: the date lies inside the
+    calendar's coverage (False: nobody can say whether it was lov; then ``on_lov`` is False).
 
     Examples
     --------
@@ -1022,7 +1038,7 @@ def classify_times(activities: pd.DataFrame, *, lov: Iterable[tuple] | None = No
     """
     out = activities.copy()
     if out.empty:
-        for col in (IN_EVENING, ON_WEEKEND, ON_LOV):
+        for col in (IN_EVENING, ON_WEEKEND, ON_LOV, LOV_KNOWN):
             out[col] = pd.Series(dtype=bool)
         out[EVENING_DATE] = pd.Series(dtype=object)
         return out
@@ -1035,12 +1051,9 @@ def classify_times(activities: pd.DataFrame, *, lov: Iterable[tuple] | None = No
     out[ON_WEEKEND] = np.where(
         night, np.isin(evening_dow, (4, 5)), np.isin(wall.dt.day_of_week.to_numpy(), (5, 6))
     )
-    on_lov = np.zeros(len(out), dtype=bool)
+    calendar = lov if isinstance(lov, LovCalendar) else LovCalendar(list(lov or ()))
     days = pd.to_datetime(out[EVENING_DATE]).to_numpy().astype("datetime64[D]")
-    for period in lov or ():
-        a, b = np.datetime64(period[0], "D"), np.datetime64(period[1], "D")
-        on_lov |= (days >= a) & (days <= b)
-    out[ON_LOV] = on_lov
+    out[ON_LOV], out[LOV_KNOWN] = calendar.classify(days)
     return out
 
 
@@ -1207,7 +1220,7 @@ def evaluate_targets(
     period_start: dt.date,
     period_end: dt.date,
     as_of: dt.date | None = None,
-    lov: Iterable[tuple] | None = None,
+    lov: LovCalendar | Iterable[tuple] | None = None,
     area_names: Mapping[str, str] | None = None,
     rounds: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
@@ -1238,8 +1251,8 @@ def evaluate_targets(
     period_start, period_end : datetime.date
     as_of : datetime.date, optional
         The day to judge on; default the earlier of today and the period end.
-    lov : iterable of (start, end[, label]), optional
-        The kommun's lov periods (`lov_periods_for`).
+    lov : LovCalendar or iterable of (start, end[, label]), optional
+        The kommun's lov calendar (`lov_calendar_for`).
     area_names : mapping, optional
         area_id → name, for naming covered and missing areas.
     rounds : DataFrame, optional
@@ -1398,7 +1411,8 @@ def promise_status(
     """Everything the page and the report need about one promise, from the database.
 
     Activities are those logged against the promise; areas come from ``areas`` (points get
-    their area); lov from the kommun's calendar (`lov_periods_for`); trygghetsbesiktning
+    their area); lov from the kommun's calendar (`lov_calendar_for`; activities on days
+    the calendar does not cover are named in ``messages``); trygghetsbesiktning
     tasks also count inspection rounds in the promise's area and period.
 
     Examples
@@ -1424,9 +1438,9 @@ def promise_status(
         acts = assign_areas(acts, metric)
     ids = list(promise["area_ids"]) + [a for ids_ in targets["coverage_area_ids"] for a in ids_]
     try:
-        lov = lov_periods_for(ids)
+        lov_label, lov = lov_calendar_for(ids, areas=areas)
     except InputError as exc:
-        lov = []
+        lov_label, lov = "", LovCalendar([])
         messages.append(f"{exc} Lov räknas därför inte.")
     rounds = inspection_rounds(store)
     rounds.attrs["area_ids"] = tuple(promise["area_ids"])
@@ -1438,9 +1452,20 @@ def promise_status(
         targets, acts, period_start=promise["period_start"], period_end=end, as_of=as_of,
         lov=lov, area_names=names, rounds=rounds,
     )  # fmt: skip
-    return PromiseStatus(
-        promise, targets, classify_times(acts, lov=lov), progress, as_of, area, messages
-    )
+    classified = classify_times(acts, lov=lov)
+    if lov_label and len(classified):
+        day = classified[STARTS_AT].dt.tz_convert(_TZ).dt.date
+        counted = ((day >= promise["period_start"]) & (day <= min(as_of, end))).to_numpy()
+        unknown = classified[counted & ~classified[LOV_KNOWN].to_numpy(dtype=bool)]
+        if len(unknown):
+            days = sorted(unknown[EVENING_DATE])
+            messages.append(
+                f"Lov: {len(unknown)} aktiviteter från {days[0]} till {days[-1]} ligger utanför "
+                f"lovkalenderns täckning för {lov_label} ({lov.coverage_text()}); om de var på "
+                "lov går inte att säga, så de räknas inte som lovaktiviteter. Lägg till "
+                "kommunens kalender för de åren i data/calendar/lov_calendars.toml."
+            )
+    return PromiseStatus(promise, targets, classified, progress, as_of, area, messages)
 
 
 # --- monthly counts ------------------------------------------------------------------------------

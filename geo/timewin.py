@@ -180,9 +180,9 @@ def _is_holiday(dates: np.ndarray) -> np.ndarray:
 def load_lov_calendar(path: str | Path) -> list[tuple[dt.date, dt.date, str]]:
     """Read a kommun's school calendar and keep its lov periods.
 
-    The CSV has the columns ``school_term, date_start, date_end, kind, label_sv,
-    source_url`` (dates ``YYYY-MM-DD``, both inclusive). Rows with ``kind`` "lov" or
-    "lovdag" are school holidays; other kinds (term_start, studiedag, ...) are skipped.
+    The lov periods of :func:`read_lov_calendar` (rows with ``kind`` "lov" or "lovdag",
+    and the holidays given only as the gap between one term's end and the next term's start:
+    jullov, sommarlov). Use :func:`read_lov_calendar` for the dates the calendar covers too.
 
     Parameters
     ----------
@@ -210,9 +210,132 @@ def load_lov_calendar(path: str | Path) -> list[tuple[dt.date, dt.date, str]]:
     ...     load_lov_calendar(p)
     [(datetime.date(2017, 10, 30), datetime.date(2017, 11, 3), 'Höstlov')]
     """
+    return list(read_lov_calendar(path).periods)
+
+
+#: One lov period: first day, last day (both inclusive), Swedish label.
+LovPeriod = tuple[dt.date, dt.date, str]
+#: A span of days (both inclusive).
+DaySpan = tuple[dt.date, dt.date]
+
+# "HT2019" / "VT 2020": autumn (höst) and spring (vår) terms.
+_TERM = re.compile(r"^\s*(HT|VT)\s*(\d{4})\s*$", re.IGNORECASE)
+_ONE_DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class LovCalendar:
+    """One kommun's lov periods and the days its calendar covers.
+
+    Parameters
+    ----------
+    periods : sequence of (start, end, label)
+        Lov periods, both ends inclusive.
+    coverage : sequence of (start, end), optional
+        The days the calendar speaks about (lov or school days). None: every day (a bare
+        list of periods, as given in code). Outside it nobody can say whether a day was lov.
+
+    Examples
+    --------
+    >>> cal = LovCalendar([(dt.date(2018, 2, 26), dt.date(2018, 3, 2), "Sportlov")],
+    ...     coverage=[(dt.date(2018, 1, 9), dt.date(2018, 6, 13))])
+    >>> days = np.array(["2018-02-27", "2018-05-02", "2018-08-01"], dtype="datetime64[D]")
+    >>> [m.tolist() for m in cal.classify(days)]
+    [[True, False, False], [True, True, False]]
+    """
+
+    periods: Sequence[LovPeriod]
+    coverage: Sequence[DaySpan] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "periods", tuple(sorted(_lov_period(p) for p in self.periods)))
+        if self.coverage is not None:
+            spans = [tuple(pd.Timestamp(d).date() for d in span[:2]) for span in self.coverage]
+            object.__setattr__(self, "coverage", _merge_spans(spans))
+
+    def classify(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(in_lov, covered)`` for datetime64[D] evening dates."""
+        days = np.asarray(days, dtype="datetime64[D]")
+        covered = (
+            np.ones(len(days), dtype=bool)
+            if self.coverage is None
+            else _in_periods(days, self.coverage)
+        )
+        return _in_periods(days, self.periods) & covered, covered
+
+    def coverage_text(self) -> str:
+        """The covered spans as "2019-08-22–2021-06-11, 2024-01-08–2025-06-12"."""
+        if self.coverage is None:
+            return "alla dagar"
+        if not self.coverage:
+            return "inga dagar"
+        return ", ".join(f"{a.isoformat()}–{b.isoformat()}" for a, b in self.coverage)
+
+
+def _merge_spans(spans: Iterable[DaySpan]) -> tuple[DaySpan, ...]:
+    """Sorted spans with overlapping or adjacent ones joined."""
+    merged: list[list[dt.date]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1] + _ONE_DAY:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return tuple((a, b) for a, b in merged)
+
+
+def _term_key(term: str) -> tuple[int, int] | None:
+    """(year, 0 for VT / 1 for HT), or None for a label that is not a term."""
+    match = _TERM.match(term or "")
+    return None if match is None else (int(match[2]), 0 if match[1].upper() == "VT" else 1)
+
+
+def _next_term(key: tuple[int, int]) -> tuple[int, int]:
+    year, half = key
+    return (year, 1) if half == 0 else (year + 1, 0)
+
+
+def read_lov_calendar(path: str | Path) -> LovCalendar:
+    """Read a kommun's school calendar: its lov periods and the days it covers.
+
+    The CSV has the columns ``school_term, date_start, date_end, kind, label_sv,
+    source_url`` (dates ``YYYY-MM-DD``, both inclusive; the format of
+    ``../shared/data/calendar``). Lov is:
+
+    * every row whose ``kind`` is "lov" or "lovdag";
+    * the days **between** one term's ``term_end`` and the next term's ``term_start``, when
+      the two terms follow each other (HT2019 → VT2020: jullov; VT2020 → HT2020: sommarlov).
+      Kommuner publish jullov and sommarlov this way, as gaps, not as rows.
+
+    The calendar covers each term from its first to its last dated row, and the gaps it
+    fills; a missing term (VT2021 followed by VT2024) leaves the days between uncovered.
+    Terms not named ``HT``/``VT`` + year cover their own rows only.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, lacks a column, or has a bad date (row number named).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> text = ("school_term,date_start,date_end,kind,label_sv,source_url\\n"
+    ...         "HT2019,2019-08-22,2019-08-22,term_start,Första dagen,x\\n"
+    ...         "HT2019,2019-12-19,2019-12-19,term_end,Avslutning,x\\n"
+    ...         "VT2020,2020-01-07,2020-01-07,term_start,Första dagen,x\\n")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = os.path.join(d, "cal.csv")
+    ...     _ = open(p, "w", encoding="utf-8").write(text)
+    ...     cal = read_lov_calendar(p)
+    >>> cal.periods  # the gap between the terms is jullov
+    ((datetime.date(2019, 12, 20), datetime.date(2020, 1, 6), 'Jullov'),)
+    >>> cal.coverage_text()
+    '2019-08-22–2020-01-07'
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"Lovkalendern {path} finns inte.")
+    periods: list[LovPeriod] = []
+    terms: dict[str, dict] = {}
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [
@@ -224,13 +347,10 @@ def load_lov_calendar(path: str | Path) -> list[tuple[dt.date, dt.date, str]]:
                 f"hittade {', '.join(reader.fieldnames or [])}, "
                 f"väntade {', '.join(LOV_CALENDAR_COLUMNS)}."
             )
-        periods = []
         for row_number, row in enumerate(reader, start=2):
-            if (row.get("kind") or "").strip().lower() not in LOV_KINDS:
-                continue
             try:
-                start = dt.date.fromisoformat(row["date_start"].strip())
-                end = dt.date.fromisoformat(row["date_end"].strip())
+                start = dt.date.fromisoformat((row["date_start"] or "").strip())
+                end = dt.date.fromisoformat((row["date_end"] or "").strip())
             except (ValueError, AttributeError) as exc:
                 raise InputError(
                     f"Lovkalendern {path}, rad {row_number}: datumet "
@@ -240,14 +360,29 @@ def load_lov_calendar(path: str | Path) -> list[tuple[dt.date, dt.date, str]]:
                 raise InputError(
                     f"Lovkalendern {path}, rad {row_number}: slutdatum {end} före startdatum {start}."
                 )
-            periods.append((start, end, (row.get("label_sv") or "lov").strip()))
-    return sorted(periods)
+            kind = (row.get("kind") or "").strip().lower()
+            term = terms.setdefault((row.get("school_term") or "").strip(), {"days": []})
+            term["days"] += [start, end]
+            if kind in LOV_KINDS:
+                periods.append((start, end, (row.get("label_sv") or "lov").strip()))
+            elif kind == "term_start":
+                term["start"] = min(start, term.get("start", start))
+            elif kind == "term_end":
+                term["end"] = max(end, term.get("end", end))
+    coverage = [(min(t["days"]), max(t["days"])) for t in terms.values()]
+    by_key = {_term_key(name): t for name, t in terms.items() if _term_key(name) is not None}
+    for key, term in by_key.items():
+        following = by_key.get(_next_term(key))
+        if following is None or "end" not in term or "start" not in following:
+            continue
+        first, last = term["end"] + _ONE_DAY, following["start"] - _ONE_DAY
+        if first <= last:
+            periods.append((first, last, "Jullov" if key[1] == 1 else "Sommarlov"))
+            coverage.append((first, last))
+    return LovCalendar(periods, coverage)
 
 
 # --- lov per kommun -------------------------------------------------------------------------
-
-#: One lov period: first day, last day (both inclusive), Swedish label.
-LovPeriod = tuple[dt.date, dt.date, str]
 
 #: The index of the demo kommuner's lov calendars (kommun code → calendar CSV).
 DEFAULT_LOV_INDEX = DEFAULT_LOV_CALENDAR.parent / "lov_calendars.toml"
@@ -290,6 +425,7 @@ class LovCalendars:
     names: Mapping[str, str] = field(default_factory=dict)
     area_kommun: Mapping[str, str] = field(default_factory=dict)
     default: str | None = None
+    coverage: Mapping[str, Sequence[DaySpan] | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         calendars = {
@@ -297,6 +433,12 @@ class LovCalendars:
             for code, periods in self.calendars.items()
         }
         object.__setattr__(self, "calendars", calendars)
+        coverage = {str(k): v for k, v in self.coverage.items() if v is not None}
+        object.__setattr__(
+            self,
+            "coverage",
+            {k: LovCalendar((), v).coverage for k, v in coverage.items() if k in calendars},
+        )
         object.__setattr__(self, "names", {str(k): str(v) for k, v in self.names.items()})
         object.__setattr__(
             self, "area_kommun", {str(k): str(v) for k, v in self.area_kommun.items()}
@@ -351,11 +493,13 @@ class LovCalendars:
                 f'Lovkalenderindexet {index}: default = "{default}" finns inte bland kommunerna '
                 f"{', '.join(kommuner) or '(inga)'}."
             )
+        read = {code: read_lov_calendar(index.parent / v["file"]) for code, v in kommuner.items()}
         return cls(
-            {code: load_lov_calendar(index.parent / v["file"]) for code, v in kommuner.items()},
+            {code: cal.periods for code, cal in read.items()},
             names={code: v.get("name", code) for code, v in kommuner.items()},
             area_kommun=areas,
             default=default,
+            coverage={code: cal.coverage for code, cal in read.items()},
         )
 
     def with_calendar(
@@ -373,11 +517,18 @@ class LovCalendars:
         code = str(code).strip()
         if not code:
             raise ValueError("`code` was empty; give the kommun code, e.g. 0180.")
-        periods = (
-            load_lov_calendar(calendar) if isinstance(calendar, str | Path) else list(calendar)
+        read = (
+            read_lov_calendar(calendar)
+            if isinstance(calendar, str | Path)
+            else LovCalendar(list(calendar))  # bare periods: no coverage limit
         )
         names = {**self.names, code: name} if name else dict(self.names)
-        return replace(self, calendars={**self.calendars, code: periods}, names=names)
+        coverage = {k: v for k, v in self.coverage.items() if k != code}
+        if read.coverage is not None:
+            coverage[code] = read.coverage
+        return replace(
+            self, calendars={**self.calendars, code: read.periods}, names=names, coverage=coverage
+        )
 
     def with_default(self, code: str) -> LovCalendars:
         """A new registry whose fallback calendar is ``code``'s."""
@@ -391,6 +542,31 @@ class LovCalendars:
             raise KeyError(
                 f"No lov calendar for kommun {code!r}; known: {sorted(self.calendars)}."
             ) from None
+
+    def calendar(self, code: str) -> LovCalendar:
+        """Kommun ``code``'s lov periods with the days its calendar covers (KeyError if none).
+
+        Examples
+        --------
+        >>> default_lov_calendars().calendar("0123").coverage_text()
+        '2016-12-22–2019-01-07'
+        """
+        return LovCalendar(self.periods(code), self.coverage.get(code))
+
+    def calendar_for(
+        self, area_ids: Iterable[object], areas: pd.DataFrame | None = None
+    ) -> str | None:
+        """The kommun code of the first area whose kommun has a calendar (None if none has).
+
+        Examples
+        --------
+        >>> default_lov_calendars().calendar_for(["lpo-farsta"])
+        '0180'
+        """
+        for code in self.kommun_codes(list(area_ids), areas):
+            if code in self.calendars:
+                return code
+        return None
 
     def label(self, code: str) -> str:
         """ "Stockholm (0180)" for messages."""
@@ -496,6 +672,104 @@ def _in_periods(days: np.ndarray, periods: Iterable[Sequence]) -> np.ndarray:
     return inside
 
 
+@dataclass(frozen=True)
+class LovCheck:
+    """Which incidents are on lov, which dates no calendar covers, and what to tell the user.
+
+    ``in_lov`` and ``uncovered`` are boolean arrays, one value per incident; an uncovered
+    incident is never in lov (nobody can say), and ``notes`` says how many there are and
+    from when, per kommun, in Swedish.
+    """
+
+    in_lov: np.ndarray
+    uncovered: np.ndarray
+    notes: tuple[str, ...] = ()
+
+
+def lov_check(
+    frame: pd.DataFrame,
+    *,
+    areas: pd.DataFrame | None = None,
+    calendars: LovCalendars | None = None,
+) -> LovCheck:
+    """Test each incident's evening date against **its own kommun's** lov calendar.
+
+    Each row's kommun comes from its ``area_id`` (:meth:`LovCalendars.kommun_codes`, using
+    ``areas`` for ``kommun`` / ``level`` / ``parent_id``). A frame without ``area_id`` but
+    with geometry is placed in ``areas`` first (``geo.io.assign_areas``, in the finest level
+    that holds it). Rows whose kommun is unknown or has no calendar use the registry's
+    default calendar (none: not lov), with a note naming how many rows. Rows whose date lies
+    outside the calendar's coverage (:class:`LovCalendar`) are ``uncovered``: not in lov, and
+    a note says how many and from when to when.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        With ``occurred_at`` (tz-aware) and ideally ``area_id``.
+    areas : DataFrame, optional
+        Boundaries with ``area_id`` (and ``level``, ``parent_id``, ``kommun``).
+    calendars : LovCalendars, optional
+        Default: :func:`default_lov_calendars` (the demo kommuner).
+
+    Returns
+    -------
+    LovCheck
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"occurred_at": pd.to_datetime(["2018-02-27 12:00", "2019-03-01 12:00"])
+    ...     .tz_localize("Europe/Stockholm"), "area_id": ["0123-jakobsberg"] * 2})
+    >>> check = lov_check(f)  # the demo calendar ends 2019-01-07
+    >>> check.in_lov.tolist(), check.uncovered.tolist()
+    ([True, False], [False, True])
+    >>> print(check.notes[0])
+    Lov: 1 händelse i Järfälla (0123) från 2019-03-01 till 2019-03-01 ligger utanför lovkalenderns täckning (2016-12-22–2019-01-07); om de var på lov går inte att säga, så de är inte med bland lovhändelserna.
+    """
+    calendars = default_lov_calendars() if calendars is None else calendars
+    if not isinstance(calendars, LovCalendars):
+        raise TypeError(f"`calendars` must be a LovCalendars, got {type(calendars).__name__}.")
+    _require(frame, schema.OCCURRED_AT)
+    days = _evening_dates_wall(_local_wall(frame[schema.OCCURRED_AT])).values.astype(
+        "datetime64[D]"
+    )
+    area_ids = _incident_area_ids(frame, areas)
+    labels, uniques = _factorize([] if area_ids is None else area_ids)
+    if area_ids is None:
+        labels = np.full(len(frame), -1)
+    codes = calendars.kommun_codes(uniques, areas)  # one per distinct area id
+    inside = np.zeros(len(frame), dtype=bool)
+    uncovered = np.zeros(len(frame), dtype=bool)
+    unknown = np.ones(len(frame), dtype=bool)
+    used = np.full(len(frame), None, dtype=object)  # the calendar each row was judged by
+    for code in set(codes) & set(calendars.calendars):
+        rows = np.isin(labels, [i for i, c in enumerate(codes) if c == code])
+        used[rows] = code
+        unknown[rows] = False
+    notes: list[str] = []
+    if unknown.any():
+        fallback = calendars.default
+        if fallback is not None:
+            used[unknown] = fallback
+        missing = sorted({codes[i] for i in np.unique(labels[unknown]) if i >= 0} - {None})
+        if fallback is None or missing or len(calendars.calendars) > 1:
+            notes.append(_lov_fallback_message(int(unknown.sum()), len(frame), missing, calendars))
+    for code in sorted({c for c in used if c is not None}):
+        rows = used == code
+        cal = calendars.calendar(code)
+        inside[rows], covered = cal.classify(days[rows])
+        uncovered[rows] = ~covered
+        if (~covered).any():
+            outside = days[rows][~covered]
+            n = int(len(outside))
+            notes.append(
+                f"Lov: {n} {'händelse' if n == 1 else 'händelser'} i {calendars.label(code)} "
+                f"från {outside.min()} till {outside.max()} ligger utanför lovkalenderns "
+                f"täckning ({cal.coverage_text()}); om de var på lov går inte att säga, så de "
+                "är inte med bland lovhändelserna."
+            )
+    return LovCheck(inside, uncovered, tuple(notes))
+
+
 def lov_mask(
     frame: pd.DataFrame,
     *,
@@ -504,12 +778,8 @@ def lov_mask(
 ) -> np.ndarray:
     """True for each incident whose evening date is a lov day **of its own kommun**.
 
-    Each row's kommun comes from its ``area_id`` (:meth:`LovCalendars.kommun_codes`, using
-    ``areas`` for ``kommun`` / ``level`` / ``parent_id``). A frame without ``area_id`` but
-    with geometry is placed in ``areas`` first (``geo.io.assign_areas``, in the finest level
-    that holds it).
-    Rows whose kommun is unknown or has no calendar use the registry's default calendar
-    (none: not lov), with a :class:`LovCalendarWarning` naming how many rows.
+    :func:`lov_check`'s ``in_lov``; its notes (fallback calendars, dates outside a
+    calendar's coverage) are issued as :class:`LovCalendarWarning`.
 
     Parameters
     ----------
@@ -531,33 +801,10 @@ def lov_mask(
     >>> lov_mask(f).tolist()  # Stockholm's sportlov is week 8, Järfälla's week 9
     [True, False]
     """
-    calendars = default_lov_calendars() if calendars is None else calendars
-    if not isinstance(calendars, LovCalendars):
-        raise TypeError(f"`calendars` must be a LovCalendars, got {type(calendars).__name__}.")
-    _require(frame, schema.OCCURRED_AT)
-    days = _evening_dates_wall(_local_wall(frame[schema.OCCURRED_AT])).values.astype(
-        "datetime64[D]"
-    )
-    area_ids = _incident_area_ids(frame, areas)
-    labels, uniques = _factorize([] if area_ids is None else area_ids)
-    if area_ids is None:
-        labels = np.full(len(frame), -1)
-    codes = calendars.kommun_codes(uniques, areas)  # one per distinct area id
-    inside = np.zeros(len(frame), dtype=bool)
-    unknown = np.ones(len(frame), dtype=bool)
-    for code in set(codes) & set(calendars.calendars):
-        rows = np.isin(labels, [i for i, c in enumerate(codes) if c == code])
-        inside[rows] = _in_periods(days[rows], calendars.periods(code))
-        unknown[rows] = False
-    if unknown.any():
-        fallback = calendars.default
-        if fallback is not None:
-            inside[unknown] = _in_periods(days[unknown], calendars.periods(fallback))
-        missing = sorted({codes[i] for i in np.unique(labels[unknown]) if i >= 0} - {None})
-        if fallback is None or missing or len(calendars.calendars) > 1:
-            warnings.warn(_lov_fallback_message(int(unknown.sum()), len(frame), missing, calendars),
-                          LovCalendarWarning, stacklevel=2)  # fmt: skip
-    return inside
+    check = lov_check(frame, areas=areas, calendars=calendars)
+    for note in check.notes:
+        warnings.warn(note, LovCalendarWarning, stacklevel=2)
+    return check.in_lov
 
 
 def _incident_area_ids(frame: pd.DataFrame, areas: pd.DataFrame | None) -> list | None:
@@ -1086,6 +1333,7 @@ def filter_incidents(
     window: TimeWindow | str | None = None,
     areas: pd.DataFrame | None = None,
     lov_calendars: LovCalendars | None = None,
+    lov_notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """Keep the incidents inside a period, categories, areas and time window.
 
@@ -1110,6 +1358,9 @@ def filter_incidents(
         them by location.
     lov_calendars : LovCalendars, optional
         The kommuner's lov calendars; default :func:`default_lov_calendars` (the demo ones).
+    lov_notes : list, optional
+        When given, the lov notes of :func:`lov_check` (fallback calendars, incidents outside
+        a calendar's coverage) are appended to it instead of being warned.
 
     Returns
     -------
@@ -1156,7 +1407,11 @@ def filter_incidents(
         if window is not None:
             chosen = resolve_window(window)
             in_lov = None
-            if chosen.lov_per_kommun:
+            if chosen.lov_per_kommun and lov_notes is not None:
+                check = lov_check(frame, areas=areas, calendars=lov_calendars)
+                in_lov = check.in_lov
+                lov_notes.extend(check.notes)
+            elif chosen.lov_per_kommun:
                 in_lov = lov_mask(frame, areas=areas, calendars=lov_calendars)
             keep &= chosen.mask(times, in_lov=in_lov)
     if categories is not None:

@@ -29,7 +29,7 @@ DRAWN = "fe_drawn"  # session_state: GeoJSON features drawn on the map
 
 
 @st.cache_data(show_spinner="Jämför före och efter …", max_entries=16)
-def _compare(key: str, params: tuple, _incidents, _zones, _control, _areas):
+def _compare(key: str, params: tuple, coverage, _incidents, _zones, _control, _areas):
     before, after, buffer_m, categories, window, source = params
     return compare.compare_zones(
         _incidents,
@@ -42,6 +42,7 @@ def _compare(key: str, params: tuple, _incidents, _zones, _control, _areas):
         categories=list(categories) or None,
         window=window,
         zones_source=source,
+        coverage=coverage,
     )
 
 
@@ -71,7 +72,22 @@ def _upload_to_zones(upload, *, label: str):
         st.stop()
 
 
-def _periods(first: dt.date, last: dt.date):
+def _coverage(first: dt.date, last: dt.date) -> compare.Coverage:
+    """The data's coverage: first and last incident, or the user's "data t.o.m." date."""
+    until = st.date_input(
+        "Data t.o.m.",
+        value=last,
+        min_value=first,
+        key="fe_data_until",
+        help="Sista dagen som händelsefilen täcker. Som standard den sista händelsen; ange "
+        "dagen uttaget gjordes om de sista dagarna saknar händelser. Perioder som når längre "
+        "kortas till datan.",
+    )
+    return compare.data_coverage(data.incidents, until=None if until == last else until)
+
+
+def _periods(coverage: compare.Coverage):
+    first, last = coverage.first, coverage.last
     preset = st.radio(
         "Perioder", list(PRESETS), format_func=PRESETS.get, horizontal=True, key="fe_preset"
     )
@@ -81,9 +97,11 @@ def _periods(first: dt.date, last: dt.date):
             "Löftets insatser började",
             value=default_start,
             key="fe_promise_start",
-            help="Före = de 12 månaderna innan, efter = de 12 månaderna från och med dagen.",
+            help="Före = de 12 månaderna innan, efter = de 12 månaderna från och med dagen. "
+            "Slutar datan tidigare slutar efterperioden där, och föreperioden är samma dagar "
+            "ett år tidigare.",
         )
-        return compare.promise_year_presets(start)
+        return compare.promise_year_presets(start, coverage=coverage)
     if preset == "same_months":
         span = st.date_input(
             "Efterperiod (före = samma dagar ett år tidigare)",
@@ -93,7 +111,7 @@ def _periods(first: dt.date, last: dt.date):
         if not isinstance(span, tuple | list) or len(span) != 2:
             st.info("Välj både start- och slutdatum.")
             st.stop()
-        return compare.same_months_year_apart(span[0], span[1])
+        return compare.same_months_year_apart(span[0], span[1], coverage=coverage)
     left, right = st.columns(2)
     spans = []
     for column, label, default in (
@@ -130,18 +148,21 @@ st.caption(
     "Jämför antal händelser i zoner före och efter insatserna, per 30 dagar, och om brotten "
     "flyttade till närområdet. Perioden i sidopanelen används inte här: välj perioderna nedan."
 )
-times = data.incidents[schema.OCCURRED_AT]
-first, last = times.min().date(), times.max().date()
+local_days = data.incidents[schema.OCCURRED_AT].dt.tz_convert(schema.TZ)
 try:
-    before, after = _periods(first, last)
-    compare.check_periods(before, after)
+    coverage = _coverage(local_days.min().date(), local_days.max().date())
+    periods = compare.cover_periods(*_periods(coverage), coverage)
 except InputError as exc:
     common.show_error(exc)
     st.stop()
+before, after = periods.before, periods.after
 st.write(
     f"**Före:** {before.start} – {before.end} ({before.days} dagar) · "
-    f"**Efter:** {after.start} – {after.end} ({after.days} dagar)"
+    f"**Efter:** {after.start} – {after.end} ({after.days} dagar) · "
+    f"{coverage.describe().capitalize()}"
 )
+for line in periods.warnings:
+    st.warning(line)
 
 area = data.areas[data.areas[schema.AREA_ID].astype(str) == filters.area_id]
 source = st.radio(
@@ -197,31 +218,46 @@ if control_choice == "file":
     control = _upload_to_zones(control_upload, label="Kontrollfilen")
 
 window = None if filters.window == "alla" else filters.window
-params = (before, after, float(buffer_m), filters.categories, window, source)
+params = (periods.requested_before, periods.requested_after, float(buffer_m), filters.categories,
+          window, source)  # fmt: skip
 EXPORT_KEYS = ("before", "after", "buffer_m", "categories", "window", "zones")  # audit log
 zone_key = ",".join(zones[schema.ZONE_ID].astype(str)) + str(zones.total_bounds)
 key = f"{data.key}|{filters.area_id}|{zone_key}|{None if control is None else control.total_bounds}"
 try:
-    table = _compare(key, params, data.incidents, zones, control, area)
+    table = _compare(key, params, coverage, data.incidents, zones, control, area)
 except InputError as exc:
     common.show_error(exc)
     st.stop()
 
-st.subheader("Resultat")
+st.subheader("Bedömning")
 st.caption(
     f"{common.md_escape(filters.area_name)} · "
     f"{', '.join(filters.categories) or 'alla kategorier'} · "
     f"{filters.window_label()}"
 )
-st.dataframe(compare_report.summary_table(table), hide_index=True, width="stretch")
+zone_rows = table[table[compare.KIND] == "zon"]
 for rec in table.to_dict("records"):
-    if rec[compare.KIND] == "zon" and isinstance(rec.get(compare.WDQ_NOTE), str):
-        st.write(
-            f"**{common.md_escape(rec[schema.NAME])}** – {rec[compare.VERDICT]}. "
-            f"{common.md_escape(rec[compare.WDQ_NOTE])}"
-        )
+    kind = "Zon" if rec[compare.KIND] == "zon" else "Område"
+    st.markdown(
+        f"**{common.md_escape(rec[schema.NAME])}** ({kind.lower()}) – "
+        f"{common.md_escape(rec[compare.VERDICT_TEXT])}"
+    )
+    with st.expander(f"Siffrorna bakom: {rec[schema.NAME]}"):
+        st.dataframe(compare_report.figures(rec), hide_index=True, width="stretch")
+        if isinstance(rec.get(compare.WDQ_NOTE), str):
+            st.caption(common.md_escape(rec[compare.WDQ_NOTE]))
+        if rec.get(compare.CONTROL_NAME):
+            st.caption(f"Kontrollområde: {common.md_escape(rec[compare.CONTROL_NAME])}")
+st.caption(compare_report.correction_text(len(zone_rows)))
 for line in compare_report.warning_lines(table):
-    st.warning(common.md_escape(line))
+    if line not in periods.warnings:  # the period warnings stand above
+        st.warning(common.md_escape(line))
+with st.expander("Så läser du måtten (WDQ, WDD, Success, Buffer)"):
+    for heading, text in compare_report.GUIDE:
+        st.markdown(f"**{heading}.** {text}")
+
+st.subheader("Resultat")
+st.dataframe(compare_report.summary_table(table), hide_index=True, width="stretch")
 with st.expander("Alla siffror"):
     st.dataframe(table.rename(columns=compare.COLUMN_LABELS_SV), hide_index=True, width="stretch")
 
@@ -237,6 +273,19 @@ cells = _change(
 )
 from streamlit_folium import st_folium  # noqa: E402 - only this page section needs it
 
+st.markdown(f"**Före** ({before.start} – {before.end}) · **Efter** ({after.start} – {after.end})")
+st_folium(
+    compare_report.period_maps(cells, area, zones=zones, buffer_m=buffer_m, tiles=filters.tiles),
+    key="fe_period_maps",
+    height=540,
+    use_container_width=True,
+    returned_objects=[],
+)
+st.caption(
+    "Vänster: före, höger: efter. Händelser per 30 dagar per ruta på samma färgskala; grått: "
+    "färre än 5 händelser i perioden. Kartorna följer varandra när du panorerar och zoomar."
+)
+st.markdown("**Förändring**")
 st_folium(
     common.add_open_issues(
         compare_report.change_map(cells, area, zones=zones, buffer_m=buffer_m, tiles=filters.tiles),
@@ -269,16 +318,21 @@ series = compare.trend(
     end=after.end,
     categories=list(filters.categories) or None,
     window=window,
+    coverage=coverage,
 )
 chart = compare_report.trend_chart_png(series, intervention=after.start)
-st.image(chart, caption="Streckad linje: insatserna börjar (efterperiodens första dag).")
+st.image(
+    chart,
+    caption="Streckad linje: insatserna börjar (efterperiodens första dag). Ofyllda punkter: "
+    "veckor eller månader med bara delvis data.",
+)
 
 st.subheader("Ladda ner")
 left, right = st.columns(2)
 auth.download_button(
     left,
     "Tabell (CSV)",
-    lambda: compare_report.comparison_csv(table, before=before, after=after),
+    lambda: compare_report.comparison_csv(table),
     what="compare",
     fmt="csv",
     params=dict(zip(EXPORT_KEYS, params, strict=True)),
@@ -293,9 +347,11 @@ auth.download_button(
     params=dict(zip(EXPORT_KEYS, params, strict=True)),
     data=lambda: compare_report.comparison_pdf(
         table,
-        before=before,
-        after=after,
+        periods=periods,
         series=series,
+        cells=cells,
+        areas=area,
+        zones=zones,
         area_label=filters.area_name,
         parameters={
             "Zoner": ZONE_SOURCES[source],

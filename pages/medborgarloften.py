@@ -309,14 +309,15 @@ if status.area is None:
 else:
     after_end = min(end, as_of)
     try:
-        before, after = compare.same_months_year_apart(start, after_end)
+        coverage = compare.data_coverage(data.incidents)
+        before, after = compare.same_months_year_apart(start, after_end, coverage=coverage)
         zone = gpd.GeoDataFrame(
             {schema.ZONE_ID: [str(pid)], schema.NAME: [", ".join(area_names.get(a, a) for a in focus)]},
             geometry=[status.area], crs=schema.CRS_METRIC,
         )  # fmt: skip
         table = compare.compare_zones(
             data.incidents, zone, before=before, after=after,
-            categories=(schema.VIOLENCE, "narkotikabrott"), areas=None,
+            categories=(schema.VIOLENCE, "narkotikabrott"), areas=None, coverage=coverage,
         )  # fmt: skip
         row = table.iloc[0]
         c1, c2, c3 = st.columns(3)
@@ -328,9 +329,11 @@ else:
             delta_color="inverse",
         )
         c3.metric("Bedömning", str(row[compare.VERDICT]))
+        st.markdown(common.md_escape(row[compare.VERDICT_TEXT]))
         st.caption(
             "Våld på offentlig plats och narkotikabrott inom löftets område, samma dagar ett år "
-            "tidigare. " + " ".join(row[compare.WARNINGS] or [])
+            f"tidigare ({coverage.describe()}). "
+            + common.md_escape(" ".join(row[compare.WARNINGS] or []))
         )
     except InputError as exc:
         common.show_error(exc)
@@ -338,8 +341,9 @@ else:
 # --- the residents' report ----------------------------------------------------------------------
 st.header("Rapport till invånarna: Följ med i hur det går")
 st.caption(
-    "Bara sammanräknade uppgifter: inga händelsepunkter, inga anteckningar, färre än 5 visas "
-    "som <5. Varje uttag loggas."
+    "Bara sammanräknade uppgifter: inga händelsepunkter, inga anteckningar. Aktiviteterna "
+    "visas med sina antal; anmälda brott räknas per hela månader och färre än 5 visas som <5 "
+    "(eller döljs, så att inget litet antal kan räknas fram). Varje uttag loggas."
 )
 made = st.session_state.setdefault(REPORT, {})
 c1, c2 = st.columns(2)

@@ -3,6 +3,8 @@
 import streamlit as st
 
 from geo import auth as A
+from geo import compare_report
+from geo import report_public as rp
 from ui import auth
 
 auth.require(A.VIEW_MAP, page="om")
@@ -39,6 +41,22 @@ st.markdown(
   båda "fredagsnatt". Helgdagar följer svensk kalender; lov följer kommunens lovdagar.
 - **Jämförelse i I korthet**: samma filter, perioden av samma längd närmast före.
 
+### Före/efter: gav insatserna effekt, och flyttade brotten?
+Före/efter jämför antal händelser per 30 dagar i varje zon före och efter insatserna, i en
+ring runt zonen (närområdet) och i ett kontrollområde. Varje zon får en mening i klartext,
+t.ex. "Färre våldsbrott i zonen, men lika många i närområdet: ingen säker nettoeffekt", och
+siffrorna bakom ett klick bort. Perioder som når förbi datan kortas till de dagar som har
+data, och det sägs ut.
+"""
+)
+for heading, text in compare_report.GUIDE:
+    st.markdown(f"- **{heading}.** {text}")
+st.markdown(
+    f"""
+### Rapporten till invånarna
+"Följ med i hur det går" visar vad som lovades, vad som har gjorts och vad som har
+förändrats, med bara sammanräknade uppgifter. {rp.PRIVACY_NOTE}
+
 ### Data och integritet
 - Händelser är känsliga personuppgifter (brottsdatalagen). Allt som visas utanför polisen
   ska aggregeras; antal under 5 visas som "<5".
@@ -49,6 +67,7 @@ st.markdown(
 
 ### Källor
 Demodata: genererad av `lagesbild demo-data` (se `data/README.md`). Metoder: Getis & Ord
-(1992), Ord & Getis (1995), Chainey, Tompson & Uhlig (2008), Benjamini & Hochberg (1995).
+(1992), Ord & Getis (1995), Chainey, Tompson & Uhlig (2008), Benjamini & Hochberg (1995),
+Holm (1979), Bowers & Johnson (2003), Wheeler & Ratcliffe (2018).
 """
 )

@@ -21,6 +21,14 @@ from geo.errors import InputError
 BEFORE = Period(date(2017, 1, 1), date(2017, 12, 31))  # 365 days
 AFTER = Period(date(2018, 1, 1), date(2018, 12, 31))  # 365 days
 B_DAY, A_DAY = "2017-06-01 12:00", "2018-06-01 12:00"
+# The hand-made incidents fall on a few days only; say the data covers both years in full
+# (otherwise the periods would be cut to the first and last incident, as tested below).
+FULL = compare.Coverage(date(2016, 1, 1), date(2019, 12, 31))
+
+
+def compare_zones(*args, **kwargs):
+    kwargs.setdefault("coverage", FULL)
+    return compare.compare_zones(*args, **kwargs)
 
 
 def make_incidents(spec, *, category="våld på offentlig plats"):
@@ -199,15 +207,15 @@ def test_rate_ratio_errors(args, error, message):
     [
         # Success = 50/1000 - 100/1000 = -0.05; Buffer = 60/1000 - 40/1000 = 0.02;
         # WDQ = 0.02 / -0.05 = -0.4; TNE = (100 - 50) + (40 - 60) = 30
-        ((100, 50, 40, 60, 1000, 1000), -0.05, 0.02, -0.4, 30.0, "mindre än effekten"),
+        ((100, 50, 40, 60, 1000, 1000), -0.05, 0.02, -0.4, 30.0, "ungefär 4 fler i närområdet"),
         # Buffer = 20/1000 - 40/1000 = -0.02; WDQ = 0.4; TNE = 50 + 20 = 70
-        ((100, 50, 40, 20, 1000, 1000), -0.05, -0.02, 0.4, 70.0, "Spridning"),
+        ((100, 50, 40, 20, 1000, 1000), -0.05, -0.02, 0.4, 70.0, "ungefär 4 färre i närområdet"),
         # control halves: Success = 20/100 - 60/200 = -0.1; Buffer = 20/100 - 10/200 = 0.15;
         # WDQ = -1.5; TNE = (60*0.5 - 20) + (10*0.5 - 20) = 10 - 15 = -5
-        ((60, 20, 10, 20, 200, 100), -0.1, 0.15, -1.5, -5.0, "större än effekten"),
+        ((60, 20, 10, 20, 200, 100), -0.1, 0.15, -1.5, -5.0, "under −1"),
         # Buffer = 10/100 - 5/100 = 0.05... diffusion bigger than the effect:
         # Success = 40/100 - 50/100 = -0.1; Buffer = 10/100 - 30/100 = -0.2; WDQ = 2
-        ((50, 40, 30, 10, 100, 100), -0.1, -0.2, 2.0, 30.0, "WDQ > 1"),
+        ((50, 40, 30, 10, 100, 100), -0.1, -0.2, 2.0, 30.0, "WDQ 2,00, över 1"),
     ],
     ids=["displacement", "diffusion", "control-halves", "diffusion-above-1"],
 )
@@ -305,14 +313,24 @@ def test_buffer_vs_control_is_fisher():
 
 
 def verdict_row(**overrides):
+    """A zone that fell 40 → 10 (significant), ring unchanged, net test significant."""
     row = {
+        compare.KIND: "zon",
         compare.BEFORE_COUNT: 40,
         compare.AFTER_COUNT: 10,
         compare.P_VALUE: 0.001,
         compare.RATE_RATIO: 0.25,
+        compare.CONTROL_BEFORE: 200,
+        compare.CONTROL_AFTER: 200,
+        compare.CONTROL_NAME: "resten av Kommunen",
+        compare.CONTROL_STATE: "ok",
         compare.SUCCESS: -0.15,
+        compare.SUCCESS_P: 0.001,
         compare.BUFFER_TERM: 0.0,
         compare.BUFFER_P: 0.9,
+        compare.NET_TEST: "WDD",
+        compare.NET_P: 0.01,
+        compare.NET_RATIO: 0.5,
         compare.WDD: -30.0,
         compare.WDD_P: 0.01,
     }
@@ -320,42 +338,120 @@ def verdict_row(**overrides):
     return row
 
 
+SIG, NOT = 0.01, 0.4
+UP = {compare.BUFFER_TERM: 0.1, compare.BUFFER_P: SIG}  # ring rose against the control
+DOWN = {compare.BUFFER_TERM: -0.1, compare.BUFFER_P: SIG}  # ring fell against the control
+NO_NET = {compare.NET_P: NOT, compare.WDD_P: NOT}
+SMALL = {compare.CONTROL_STATE: "för litet", compare.CONTROL_BEFORE: 4, compare.CONTROL_AFTER: 1}
+LARGE = {compare.CONTROL_STATE: "stort", compare.NET_TEST: "kvottest", compare.WDD_P: NOT}
+LIKE_CONTROL = {compare.SUCCESS_P: NOT}  # the zone changed as the control did
+
+
 @pytest.mark.parametrize(
-    ("overrides", "expected"),
+    ("overrides", "headline", "sentence"),
     [
-        ({}, compare.DECREASE),
-        ({compare.BUFFER_TERM: 0.1, compare.BUFFER_P: 0.01}, compare.DISPLACEMENT),
-        ({compare.BUFFER_TERM: 0.1, compare.BUFFER_P: 0.2}, compare.DECREASE),
-        ({compare.BUFFER_TERM: -0.1, compare.BUFFER_P: 0.01}, compare.DIFFUSION),
-        ({compare.P_VALUE: 0.2}, compare.NO_CHANGE),
-        ({compare.RATE_RATIO: 3.0, compare.P_VALUE: 0.01}, compare.INCREASE),
-        ({compare.BEFORE_COUNT: 5, compare.AFTER_COUNT: 4}, compare.NO_CHANGE),
-        # zone worse than control (Success > 0): a rising buffer is not displacement
-        (
-            {compare.SUCCESS: 0.1, compare.BUFFER_TERM: 0.1, compare.BUFFER_P: 0.01},
-            compare.DECREASE,
-        ),
+        ({compare.BEFORE_COUNT: 5, compare.AFTER_COUNT: 4}, compare.TOO_FEW,
+         "För få våldsbrott i zonen (9 före och efter sammanlagt)"),
+        ({compare.P_VALUE: 0.2}, compare.NO_CHANGE, "Ingen säker förändring av antalet våldsbrott"),
+        ({compare.RATE_RATIO: 3.0}, compare.INCREASE, "Fler våldsbrott i zonen efter insatserna"),
+        ({compare.RATE_RATIO: 3.0, **LIKE_CONTROL}, compare.INCREASE,
+         "men lika mycket fler i kontrollområdet (resten av Kommunen)"),
+        ({compare.RATE_RATIO: 3.0, **LIKE_CONTROL, **SMALL}, compare.INCREASE,
+         "Fler våldsbrott i zonen efter insatserna"),
+        ({}, compare.DECREASE, "utan tecken på att de flyttat till närområdet: en säker nettominskning"),
+        ({**LARGE}, compare.DECREASE, "en säker nettominskning"),  # the ratio test decides
+        ({**SMALL}, compare.UNCONTROLLED, "har för få händelser för att visa om det var insatserna"),
+        ({**SMALL, **UP}, compare.UNCONTROLLED, "har för få händelser"),
+        ({**UP}, compare.DISPLACEMENT, "men fler i närområdet; räknat tillsammans ändå en säker nettominskning"),
+        ({**UP, **NO_NET}, compare.DISPLACEMENT, "men fler i närområdet: ingen säker nettoeffekt"),
+        ({**UP, **LARGE, compare.NET_P: NOT}, compare.DISPLACEMENT, "ingen säker nettoeffekt"),
+        ({**DOWN}, compare.DIFFUSION, "både i zonen och i närområdet: en säker nettominskning"),
+        ({**DOWN, **NO_NET}, compare.NO_NET, "i zonen och i närområdet, men inte säkert mer än i kontrollområdet"),
+        ({**NO_NET}, compare.NO_NET, "men lika många i närområdet: ingen säker nettoeffekt"),
+        ({**NO_NET, **LIKE_CONTROL}, compare.NO_NET, "men lika mycket färre i kontrollområdet (resten av Kommunen): ingen säker effekt"),
+        # zone worse than the control (Success > 0): a rising ring is not displacement
+        ({compare.SUCCESS: 0.1, **UP}, compare.DECREASE, "en säker nettominskning"),
+        # a significant WDD that says "more" is no net reduction
+        ({compare.WDD: 12.0}, compare.NO_NET, "ingen säker nettoeffekt"),
     ],
-    ids=[
-        "decrease",
-        "displacement",
-        "buffer-not-significant",
-        "diffusion",
-        "not-significant",
-        "increase",
-        "too-few",
-        "success-positive",
-    ],
-)
-def test_verdict_rules(overrides, expected):
-    assert compare.verdict(verdict_row(**overrides))[0] == expected
+    ids=["too-few", "no-change", "increase", "increase-like-control", "increase-small-control",
+         "decrease", "decrease-large-control", "small-control", "small-control-ring-up",
+         "displacement-net", "displacement-no-net", "displacement-large-control", "diffusion",
+         "diffusion-no-net", "no-net", "no-net-like-control", "success-positive", "wdd-up"],
+)  # fmt: skip
+def test_verdict_for_each_zone_buffer_and_control_outcome(overrides, headline, sentence):
+    found = compare.verdict(verdict_row(**overrides), noun="våldsbrott")
+    assert found.headline == headline
+    assert sentence in found.sentence
+    # headline and sentence agree: a "säker" gain is never claimed without a significant test
+    if "säker nettominskning" in found.sentence and "ändå" not in found.sentence:
+        assert found.headline in (compare.DECREASE, compare.DIFFUSION)
+
+
+def test_verdict_uses_the_adjusted_p_values():
+    row = verdict_row(**{compare.P_ADJ: 0.09})  # raw 0.001, but not after Holm
+    assert compare.verdict(row).headline == compare.NO_CHANGE
 
 
 def test_verdict_warnings():
-    _, warnings = compare.verdict(verdict_row(**{compare.BEFORE_COUNT: 5, compare.AFTER_COUNT: 4}))
-    assert any("För få händelser (9" in w for w in warnings)
-    _, warnings = compare.verdict(verdict_row(**{compare.WDD_P: 0.4}))
-    assert any("WDD" in w for w in warnings)
+    found = compare.verdict(verdict_row(**{compare.BEFORE_COUNT: 5, compare.AFTER_COUNT: 4}))
+    assert any("För få händelser (9" in w for w in found.warnings)
+    found = compare.verdict(verdict_row(**NO_NET))
+    assert any("minskade inte säkert mer än kontrollområdet (WDD (p = 0,40))" in w
+               for w in found.warnings)  # fmt: skip
+
+
+def test_area_rows_get_zone_free_sentences():
+    row = {compare.KIND: "område", schema.NAME: "Järfälla (lpo)", compare.BEFORE_COUNT: 900,
+           compare.AFTER_COUNT: 700, compare.P_VALUE: 0.0001, compare.RATE_RATIO: 0.78}  # fmt: skip
+    found = compare.verdict(row)
+    assert (found.headline, found.sentence) == (
+        compare.DECREASE, "Färre händelser i Järfälla (lpo): en säker minskning."
+    )  # fmt: skip
+
+
+# --- Holm across zones ----------------------------------------------------------------------
+
+
+def test_holm_hand_worked_case():
+    # Holm (1979), m = 4: sorted p 0.005, 0.01, 0.03, 0.04 → 4·0.005 = 0.02, 3·0.01 = 0.03,
+    # 2·0.03 = 0.06, 1·0.04 = 0.04 → made monotone: 0.06. At α 0.05 the first two hold.
+    adjusted = compare.holm([0.01, 0.04, 0.005, 0.03])
+    np.testing.assert_allclose(adjusted, [0.03, 0.06, 0.02, 0.06])
+    np.testing.assert_allclose(compare.holm([0.6, 0.9]), [1.0, 1.0])  # 2·0.6 capped at 1; monotone
+    assert compare.holm([]).tolist() == []
+
+
+def test_several_zones_are_judged_with_holm():
+    # Three zones, each 30 → 15 against a steady control: raw p = binomtest(15, 45) = 0.036
+    # each, below 0.05; Holm multiplies the smallest by 3 (0.108): no zone is "säker".
+    spec = []
+    for x in (50, 1050, 2050):
+        spec += [(x, 50, B_DAY, 30), (x, 50, A_DAY, 15)]
+    spec += [(5000, 5000, B_DAY, 300), (5000, 5000, A_DAY, 300)]
+    zones = gpd.GeoDataFrame(
+        {schema.ZONE_ID: ["a", "b", "c"]}, crs=schema.CRS_METRIC,
+        geometry=[box(0, 0, 100, 100), box(1000, 0, 1100, 100), box(2000, 0, 2100, 100)],
+    )  # fmt: skip
+    out = compare_zones(make_incidents(spec), zones, before=BEFORE, after=AFTER)
+    z = out[out[compare.KIND] == "zon"]
+    raw = stats.binomtest(15, 45, 0.5).pvalue
+    np.testing.assert_allclose(z[compare.P_VALUE], [raw] * 3)
+    np.testing.assert_allclose(z[compare.P_ADJ], [min(1, 3 * raw)] * 3)
+    assert raw < 0.05 and set(z[compare.VERDICT]) == {compare.NO_CHANGE}
+    one = compare_zones(make_incidents(spec), zones.iloc[:1], before=BEFORE, after=AFTER)
+    assert one.iloc[0][compare.VERDICT] != compare.NO_CHANGE  # alone, the same zone is sure
+
+
+def test_a_control_too_small_to_mean_anything_gets_no_wdq():
+    # The zone covers nearly the whole area: the control holds 4 → 2 incidents.
+    incidents = scenario(control=(4, 2))
+    z = compare_zones(incidents, zone_frame(), before=BEFORE, after=AFTER, areas=area_frame())
+    z = z.iloc[0]
+    assert z[compare.CONTROL_STATE] == "för litet" and math.isnan(z[compare.WDQ])
+    assert "WDQ räknas inte" in z[compare.WDQ_NOTE]
+    assert z[compare.VERDICT] == compare.UNCONTROLLED
+    assert any("för få händelser (4 före, 2 efter" in w for w in z[compare.WARNINGS])
 
 
 # --- compare_zones ------------------------------------------------------------------------
@@ -365,7 +461,7 @@ def test_compare_zones_displacement_by_hand():
     incidents = scenario()
     zones, areas = zone_frame(), area_frame()
     before_inc, before_zones = incidents.copy(), zones.copy()
-    out = compare.compare_zones(incidents, zones, before=BEFORE, after=AFTER, areas=areas)
+    out = compare_zones(incidents, zones, before=BEFORE, after=AFTER, areas=areas)
     pd.testing.assert_frame_equal(incidents, before_inc)  # inputs untouched
     pd.testing.assert_frame_equal(zones, before_zones)
     assert list(out[compare.KIND]) == ["zon", "område"]
@@ -399,7 +495,7 @@ def test_compare_zones_displacement_by_hand():
 
 
 def test_compare_zones_diffusion_and_rtm_warning():
-    out = compare.compare_zones(
+    out = compare_zones(
         scenario(ring=(40, 10)),
         zone_frame(),
         before=BEFORE,
@@ -413,7 +509,7 @@ def test_compare_zones_diffusion_and_rtm_warning():
 
 
 def test_compare_zones_without_areas_uses_everything_else_as_control():
-    out = compare.compare_zones(scenario(), zone_frame(), before=BEFORE, after=AFTER)
+    out = compare_zones(scenario(), zone_frame(), before=BEFORE, after=AFTER)
     assert (out.iloc[0][compare.CONTROL_BEFORE], out.iloc[0][compare.CONTROL_AFTER]) == (200, 200)
     assert out.iloc[1][schema.NAME] == "Alla händelser"
 
@@ -428,7 +524,7 @@ def test_compare_zones_user_control_uses_full_wdd():
         ignore_index=True,
     )
     control = gpd.GeoDataFrame(geometry=[box(900, 900, 1100, 1100)], crs=schema.CRS_METRIC)
-    z = compare.compare_zones(incidents, zone_frame(), before=BEFORE, after=AFTER, control=control)
+    z = compare_zones(incidents, zone_frame(), before=BEFORE, after=AFTER, control=control)
     z = z.iloc[0]
     assert (z[compare.CONTROL_BEFORE], z[compare.CONTROL_AFTER]) == (50, 40)
     assert (z[compare.CONTROL_BUFFER_BEFORE], z[compare.CONTROL_BUFFER_AFTER]) == (20, 25)
@@ -442,7 +538,7 @@ def test_compare_zones_unequal_periods_per_30_days():
     incidents = make_incidents([(50, 50, "2017-03-10", 60), (50, 50, "2018-03-10", 10)])
     before = Period(date(2017, 1, 1), date(2017, 6, 29))  # 180 days
     after = Period(date(2018, 3, 1), date(2018, 3, 30))  # 30 days
-    z = compare.compare_zones(incidents, zone_frame(), before=before, after=after).iloc[0]
+    z = compare_zones(incidents, zone_frame(), before=before, after=after).iloc[0]
     # 60 in 180 days = 10 per 30 days; 10 in 30 days = 10 per 30 days: no change
     np.testing.assert_allclose(z[[compare.BEFORE_RATE, compare.AFTER_RATE]].astype(float), [10, 10])
     np.testing.assert_allclose(z[compare.RATE_RATIO], 1.0)
@@ -458,7 +554,7 @@ def test_compare_zones_period_bounds_are_local_days():
             (50, 50, "2016-12-31 23:59", 1),  # outside both
         ]
     )
-    z = compare.compare_zones(incidents, zone_frame(), before=BEFORE, after=AFTER).iloc[0]
+    z = compare_zones(incidents, zone_frame(), before=BEFORE, after=AFTER).iloc[0]
     assert (z[compare.BEFORE_COUNT], z[compare.AFTER_COUNT]) == (1, 1)
     assert any("För få händelser (2" in w for w in z[compare.WARNINGS])
 
@@ -468,7 +564,7 @@ def test_compare_zones_categories_and_reprojected_zones():
         [scenario(), make_incidents([(50, 50, A_DAY, 100)], category="stöld")], ignore_index=True
     )
     zones_wgs84 = zone_frame().to_crs(schema.CRS_WGS84)
-    z = compare.compare_zones(
+    z = compare_zones(
         incidents,
         zones_wgs84,
         before=BEFORE,
@@ -480,9 +576,7 @@ def test_compare_zones_categories_and_reprojected_zones():
 
 def test_compare_zones_window():
     incidents = make_incidents([(50, 50, "2017-06-02 23:00", 12), (50, 50, "2017-06-02 12:00", 7)])
-    z = compare.compare_zones(
-        incidents, zone_frame(), before=BEFORE, after=AFTER, window="natt"
-    ).iloc[0]
+    z = compare_zones(incidents, zone_frame(), before=BEFORE, after=AFTER, window="natt").iloc[0]
     assert z[compare.BEFORE_COUNT] == 12  # 23:00 is night, 12:00 is not
 
 
@@ -499,7 +593,7 @@ def test_compare_zones_window():
 def test_compare_zones_errors(kwargs, error, message):
     args = {"before": BEFORE, "after": AFTER, **kwargs}
     with pytest.raises(error, match=message):
-        compare.compare_zones(scenario(), zone_frame(), **args)
+        compare_zones(scenario(), zone_frame(), **args)
 
 
 @pytest.mark.parametrize(
@@ -565,7 +659,7 @@ def test_trend_monthly_with_span_and_error():
 
 
 def comparison(**kwargs):
-    return compare.compare_zones(
+    return compare_zones(
         scenario(), zone_frame(), before=BEFORE, after=AFTER, areas=area_frame(), **kwargs
     )
 
@@ -586,7 +680,7 @@ def test_comparison_csv_round_trip(tmp_path):
     data = compare_report.comparison_csv(table, before=BEFORE, after=AFTER, path=path)
     assert data.startswith(b"\xef\xbb\xbf") and path.read_bytes() == data
     back = pd.read_csv(path, encoding="utf-8-sig")
-    assert list(back["Före-period"].unique()) == [str(BEFORE)]
+    assert list(back["Före (dagar med data)"].unique()) == [str(BEFORE)]
     assert back["Antal före"].tolist() == [40, 250]
     np.testing.assert_allclose(back.loc[0, "WDQ"], -2 / 3)
     assert "Regression mot medelvärdet" in back.loc[0, "Varningar"]
@@ -650,12 +744,12 @@ def test_comparison_pdf_text(tmp_path):
 
 def test_comparison_pdf_small_count_warning(tmp_path):
     incidents = make_incidents([(50, 50, B_DAY, 3), (50, 50, A_DAY, 2)])
-    table = compare.compare_zones(incidents, zone_frame(), before=BEFORE, after=AFTER)
+    table = compare_zones(incidents, zone_frame(), before=BEFORE, after=AFTER)
     path = tmp_path / "liten.pdf"
     compare_report.comparison_pdf(table, before=BEFORE, after=AFTER, path=path)
     text = " ".join(pdf_text(path).split())
     assert "För få händelser (5 före och efter sammanlagt)" in text
-    assert "Stationen: ingen säker förändring" in text
+    assert "Stationen – för få händelser. För få händelser i zonen (5 före" in text
 
 
 # --- the planted 2018 effect in the demo data ---------------------------------------------
@@ -678,7 +772,7 @@ def demo_comparison():
     )
     before = Period(date(2017, 3, 1), date(2017, 12, 31))
     after = Period(date(2018, 3, 1), date(2018, 12, 31))
-    table = compare.compare_zones(
+    table = compare_zones(
         incidents,
         zones,
         before=before,
@@ -737,7 +831,7 @@ def test_area_rows_and_control_only_from_areas_holding_a_zone():
     incidents = pd.concat(
         [scenario(), make_incidents([(11_000, 11_000, B_DAY, 500)])], ignore_index=True
     )
-    out = compare.compare_zones(incidents, zone_frame(), before=BEFORE, after=AFTER, areas=areas)
+    out = compare_zones(incidents, zone_frame(), before=BEFORE, after=AFTER, areas=areas)
     # the far area holds no zone: no row, and its 500 incidents stay out of the control
     assert out[schema.NAME].tolist() == ["Stationen", "Kommunen (kommun)"]
     assert out.iloc[0][compare.CONTROL_BEFORE] == 200
@@ -860,7 +954,7 @@ def test_default_control_is_the_rest_of_each_zones_kommun():
             (200, 50, B_DAY, 4),  # zone A's ring (within 250 m): not control
         ]
     )
-    out = compare.compare_zones(incidents, zones, before=BEFORE, after=AFTER, areas=two_kommuner())
+    out = compare_zones(incidents, zones, before=BEFORE, after=AFTER, areas=two_kommuner())
     zone_rows = out[out[compare.KIND] == "zon"].set_index(schema.ZONE_ID)
     # A: 30 + 7 before, 33 after; B: 100 before, 50 after — never each other's
     assert zone_rows.loc["za", [compare.CONTROL_BEFORE, compare.CONTROL_AFTER]].tolist() == [37, 33]
@@ -974,7 +1068,7 @@ def test_wdd_warns_when_the_control_dwarfs_the_zone():
         geometry=[g for _, g in rows],
         crs="EPSG:3006",
     )
-    table = compare.compare_zones(
+    table = compare_zones(
         inc,
         zone,
         before=Period.parse("2017-01-01:2017-12-31"),
@@ -982,3 +1076,99 @@ def test_wdd_warns_when_the_control_dwarfs_the_zone():
     )
     warnings = table.iloc[0][compare.WARNINGS]
     assert any("WDD jämför råa antal" in w and "20 gånger" in w for w in warnings)
+
+
+# --- periods reaching past the data -------------------------------------------------------
+
+
+def past_the_data():
+    # Data 2017-01-01 .. 2018-12-31 (first and last incident); the promise preset asks for
+    # an after period to 2019-02-28. Zone: 365 before in 2017-03..2018-02 (one a day), 306
+    # after in 2018-03-01..2018-12-31 (one a day): the same rate, once the missing
+    # January–February 2019 are not counted as zero days.
+    days_b = pd.date_range("2017-03-01 12:00", "2018-02-28 12:00", freq="D")
+    days_a = pd.date_range("2018-03-01 12:00", "2018-12-31 12:00", freq="D")
+    spec = [(50, 50, str(t), 1) for t in days_b.append(days_a)]
+    spec += [(2000, 2000, "2017-01-01 08:00", 50), (2000, 2000, "2018-12-31 20:00", 50)]
+    spec += [(2000, 2000, str(t), 1) for t in days_b.append(days_a)]
+    return make_incidents(spec)
+
+
+def test_after_period_past_the_data_is_cut_to_covered_days(tmp_path):
+    import json
+
+    incidents = past_the_data()
+    asked_b, asked_a = Period.parse("2017-03-01:2018-02-28"), Period.parse("2018-03-01:2019-02-28")
+    cov = compare.data_coverage(incidents)
+    assert (cov.first, cov.last) == (date(2017, 1, 1), date(2018, 12, 31))
+    out = compare.compare_zones(incidents, zone_frame(), before=asked_b, after=asked_a)
+    z = out.iloc[0]
+    assert z[compare.AFTER_PERIOD] == "2018-03-01:2018-12-31"
+    assert (z[compare.BEFORE_DAYS], z[compare.AFTER_DAYS]) == (365, 306)
+    # 365/365*30 = 30 and 306/306*30 = 30 per 30 days: no change (not the −16 % of 306/365)
+    np.testing.assert_allclose(z[[compare.BEFORE_RATE, compare.AFTER_RATE]].astype(float), [30, 30])
+    assert z[compare.VERDICT] == compare.NO_CHANGE
+    warning = "Efterperioden 2018-03-01 – 2019-02-28 når utanför datan (2017-01-01 – 2018-12-31)"
+    assert all(any(warning in w for w in ws) for ws in out[compare.WARNINGS])  # every row
+    assert any("306 av 365 dagar" in w for w in z[compare.WARNINGS])
+    periods = compare.cover_periods(asked_b, asked_a, cov)
+    # every output says so: JSON, CSV, PDF
+    records = compare_report.comparison_records(out, periods=periods)
+    assert records[0]["after_period"] == "2018-03-01:2018-12-31"
+    assert records[0]["requested_after_period"] == "2018-03-01:2019-02-28"
+    assert records[0]["data_last"] == "2018-12-31"
+    assert any(warning in w for w in json.loads(json.dumps(records))[0]["warnings"])
+    csv_text = compare_report.comparison_csv(out).decode("utf-8-sig")
+    assert warning in csv_text and "2018-03-01:2018-12-31" in csv_text
+    path = tmp_path / "kortad.pdf"
+    compare_report.comparison_pdf(out, periods=periods, path=path)
+    text = " ".join(pdf_text(path).split())
+    assert "2018-03-01 – 2018-12-31 (306 dagar); begärt 2018-03-01 – 2019-02-28" in text
+    assert "når utanför datan" in text
+
+
+def test_user_set_data_until_and_periods_wholly_outside():
+    incidents = past_the_data()
+    cov = compare.data_coverage(incidents, until=date(2018, 11, 30))
+    assert cov.source == "user" and "enligt användaren" in cov.describe()
+    c = compare.cover_periods(
+        Period.parse("2017-03-01:2017-12-31"), Period.parse("2018-03-01:2018-12-31"), cov
+    )
+    assert str(c.after) == "2018-03-01:2018-11-30" and c.cut
+    assert any("olika många dagar med data (306 före, 275 efter)" in w for w in c.warnings)
+    with pytest.raises(InputError, match="Efterperioden 2019-03-01 – 2019-12-31 ligger helt efter"):
+        compare.cover_periods(
+            Period.parse("2018-01-01:2018-12-31"), Period.parse("2019-03-01:2019-12-31"), cov
+        )
+    with pytest.raises(InputError, match="Föreperioden 2015-01-01 – 2015-12-31 ligger helt före"):
+        compare.cover_periods(
+            Period.parse("2015-01-01:2015-12-31"), Period.parse("2018-01-01:2018-06-30"), cov
+        )
+    with pytest.raises(InputError, match="före första händelsen"):
+        compare.data_coverage(incidents, until=date(2016, 1, 1))
+
+
+def test_presets_never_end_after_the_data():
+    cov = compare.Coverage(date(2017, 1, 1), date(2018, 12, 31))
+    before, after = compare.promise_year_presets(date(2018, 3, 1), coverage=cov)
+    assert (str(before), str(after)) == ("2017-03-01:2017-12-31", "2018-03-01:2018-12-31")
+    before, after = compare.same_months_year_apart(
+        date(2018, 10, 1), date(2019, 3, 31), coverage=cov
+    )
+    assert str(after) == "2018-10-01:2018-12-31" and str(before) == "2017-10-01:2017-12-31"
+    inside = compare.promise_year_presets(date(2017, 6, 1), coverage=cov)
+    assert str(inside[1]) == "2017-06-01:2018-05-31"  # inside the data: unchanged
+    with pytest.raises(InputError, match="efter sista dagen med data"):
+        compare.same_months_year_apart(date(2019, 1, 1), date(2019, 3, 31), coverage=cov)
+
+
+def test_trend_stops_at_the_data_and_marks_partial_months():
+    incidents = past_the_data()
+    cov = compare.Coverage(date(2017, 1, 1), date(2018, 12, 20))  # data t.o.m. 20 December
+    series = compare.trend(incidents, zone_frame(), freq="MS", start=date(2017, 3, 1),
+                           end=date(2019, 2, 28), coverage=cov)  # fmt: skip
+    # March 2017 .. December 2018 = 22 months; no empty January–February 2019
+    assert len(series) == 22
+    assert series["period_start"].iloc[-1] == pd.Timestamp("2018-12-01")
+    assert series["count"].iloc[-1] == 20  # one a day, 1–20 December
+    assert series["partial"].tolist() == [False] * 21 + [True]

@@ -36,6 +36,9 @@ def write_inputs(tmp_path):
         (200, 50, "2018-06-01T12:00:00+02:00", 30),
         (2000, 2000, "2017-06-01T12:00:00+02:00", 200),
         (2000, 2000, "2018-06-01T12:00:00+02:00", 200),
+        # outside the kommun: they only make the data cover 2017-01-01 .. 2018-12-31
+        (20_000, 0, "2017-01-01T12:00:00+01:00", 1),
+        (20_000, 0, "2018-12-31T12:00:00+01:00", 1),
     ]
     rows = [(X0 + x, Y0 + y, t) for x, y, t, n in spec for _ in range(n)]
     points = gpd.GeoSeries([Point(x, y) for x, y, _ in rows], crs=schema.CRS_METRIC)
@@ -168,7 +171,7 @@ def test_buffer_and_window_options(tmp_path, capsys):
     # all incidents are at 12:00: the night window keeps none
     assert main([*base_args(paths), "--window", "natt", "--json"]) == 0
     zone = json.loads(capsys.readouterr().out)[0]
-    assert zone["before_count"] == 0 and zone["verdict"] == compare.NO_CHANGE
+    assert zone["before_count"] == 0 and zone["verdict"] == compare.TOO_FEW
 
 
 def test_pdf_output(tmp_path):
@@ -300,3 +303,33 @@ def test_control_layer_of_a_geopackage(tmp_path, capsys):
     # (2000, 2000) lies in 1900..2100: 200 before and 200 after
     assert (zone["control_before"], zone["control_after"]) == (200, 200)
     assert zone["control_area"] == "fjarran"
+
+
+def test_after_period_past_the_data_warns_in_json_table_and_pdf(tmp_path, capsys):
+    paths = write_inputs(tmp_path)  # data 2017-01-01 .. 2018-12-31
+    args = [
+        a if a != "2018-01-01:2018-12-31" else "2018-01-01:2019-06-30" for a in base_args(paths)
+    ]
+    assert main([*args, "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    zone = records[0]
+    # cut to 2018-01-01 .. 2018-12-31: 365 covered days of the 546 asked for
+    assert (zone["after_period"], zone["after_days"]) == ("2018-01-01:2018-12-31", 365)
+    assert zone["requested_after_period"] == "2018-01-01:2019-06-30"
+    assert zone["data_last"] == "2018-12-31"
+    assert all(any("365 av 546 dagar" in w for w in r["warnings"]) for r in records)
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "Efter: 2018-01-01:2018-12-31 (365 dagar)" in captured.out
+    assert "når utanför datan" in captured.err
+    out = tmp_path / "kortad.pdf"
+    assert main([*args, "--out", str(out)]) == 0
+    capsys.readouterr()
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+        assert "begärt 2018-01-01 – 2019-06-30" in " ".join(text.split())
+    # the user's "data t.o.m." cuts further
+    assert main([*args, "--data-until", "2018-09-30", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["after_period"] == "2018-01-01:2018-09-30"
+    assert main([*args, "--data-until", "30/9"]) == 2
+    assert "--data-until" in capsys.readouterr().err

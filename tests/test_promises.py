@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -233,3 +234,56 @@ def test_seeded_demo_is_deterministic_and_honest(store, tmp_path):
         "ej uppfyllt",
         "uppfyllt",
     ]
+
+
+SHARED_CALENDAR = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "calendar"
+    / "jarfalla_lasarsdata_transcribed.csv"
+)  # fmt: skip
+
+
+@pytest.mark.skipif(not SHARED_CALENDAR.is_file(), reason="shared Järfälla calendar absent")
+def test_nattvandring_on_real_jullov_counts_and_uncovered_days_do_not():
+    from geo.timewin import LovCalendars
+
+    registry = LovCalendars({}).with_calendar("0123", SHARED_CALENDAR, name="Järfälla")
+    label, cal = pr.lov_calendar_for(["0123-jakobsberg"], calendars=registry)
+    # Thu 2019-12-27 (jullov, a gap between HT2019 and VT2020), Wed 2020-07-01 (sommarlov),
+    # Tue 2020-02-25 (sportlov), Wed 2020-03-11 (school), Wed 2022-03-02 (no calendar).
+    acts = _acts([("nattvandring", day, 3, None) for day in
+                  ("2019-12-27 20:00", "2020-07-01 20:00", "2020-02-25 20:00",
+                   "2020-03-11 20:00", "2022-03-02 20:00")])  # fmt: skip
+    out = pr.classify_times(acts, lov=cal)
+    assert label == "Järfälla (0123)"
+    assert out["on_lov"].tolist() == [True, True, True, False, False]
+    assert out["lov_known"].tolist() == [True, True, True, True, False]
+    r = pr.evaluate_targets(_target("count", 3, {"when": ["lov"]}, activity="nattvandring"),
+                            acts, period_start=dt.date(2019, 8, 1), period_end=dt.date(2022, 12, 31),
+                            as_of=dt.date(2022, 12, 31), lov=cal)  # fmt: skip
+    assert r[["done", "logged"]].values.tolist() == [[3, 5]]
+
+
+def test_promise_status_names_activities_outside_the_lov_calendar(store):
+    # The bundled Järfälla calendar ends 2019-01-07: two walks in 2019 cannot be judged.
+    pid = pr.create_promise(
+        store, title="Löfte 2019", period_start=dt.date(2019, 1, 1), period_end=dt.date(2019, 12, 31),
+        created_by="anna", area_ids=["0123"],
+        targets=[pr.TargetSpec("count", "Nattvandringar på lov", "nattvandring", 2, {"when": ["lov"]})],
+    )  # fmt: skip
+    for day in ("2019-01-05", "2019-02-26", "2019-10-30"):
+        pr.add_activity(store, created_by="anna", activity_type="nattvandring",
+                        starts_at=f"{day} 20:00", area_id="0123", promise_id=pid)  # fmt: skip
+    status = pr.promise_status(store, pid, as_of=dt.date(2019, 12, 31))
+    assert status.progress["done"].tolist() == [1]  # only 2019-01-05 is known to be jullov
+    (message,) = [m for m in status.messages if m.startswith("Lov:")]
+    assert "2 aktiviteter från 2019-02-26 till 2019-10-30" in message
+    assert "Järfälla (0123) (2016-12-22–2019-01-07)" in message
+
+
+def test_promise_without_a_kommun_calendar_says_lov_is_not_counted(store):
+    pid = pr.create_promise(
+        store, title="Löfte", period_start=START, period_end=END, created_by="anna",
+        area_ids=["lpo-okand"],
+    )  # fmt: skip
+    status = pr.promise_status(store, pid, as_of=END)
+    assert any("Ingen lovkalender finns för områdena lpo-okand" in m for m in status.messages)

@@ -22,11 +22,13 @@ from geo.timewin import (
     filter_incidents,
     hour_of_week,
     load_lov_calendar,
+    lov_check,
     lov_mask,
     lov_window,
     parse_window,
     peak_hours,
     public_holidays,
+    read_lov_calendar,
     resolve_window,
 )
 
@@ -311,9 +313,10 @@ def test_lov_window_evening_rule_and_hours():
 @pytest.mark.skipif(not SHARED_CALENDAR.is_file(), reason="shared Järfälla calendar absent")
 def test_lov_with_the_shared_jarfalla_calendar():
     periods = load_lov_calendar(SHARED_CALENDAR)
-    # lov and lovdag rows only: 1 + 3 + 1 + 3 + 4 + 1 + 4 = 17 over the seven terms
-    # (studiedag, term_start and term_end rows skipped).
-    assert len(periods) == 17
+    # lov and lovdag rows: 1 + 3 + 1 + 3 + 4 + 1 + 4 = 17 over the seven terms (studiedag,
+    # term_start and term_end rows skipped), plus the 5 gaps between consecutive terms:
+    # HT19→VT20, VT20→HT20, HT20→VT21 (VT21→VT24 is not consecutive), VT24→HT24, HT24→VT25.
+    assert len(periods) == 22
     assert periods[0] == (dt.date(2019, 10, 28), dt.date(2019, 11, 1), "Läslov vecka 44")
     window = lov_window(SHARED_CALENDAR)
     times = stockholm(
@@ -324,6 +327,84 @@ def test_lov_with_the_shared_jarfalla_calendar():
         "2020-02-12 12:00",  # studiedag: not lov
     )
     assert window.mask(times).tolist() == [True, True, False, True, False]
+
+
+@pytest.mark.skipif(not SHARED_CALENDAR.is_file(), reason="shared Järfälla calendar absent")
+@pytest.mark.parametrize(
+    ("when", "in_lov", "covered"),
+    [
+        ("2019-12-27 12:00", True, True),  # jullov: HT2019 ends 12-19, VT2020 starts 01-07
+        ("2020-01-02 21:00", True, True),
+        ("2020-01-07 12:00", False, True),  # first day of VT2020
+        ("2020-07-01 12:00", True, True),  # sommarlov: VT2020 ends 06-11, HT2020 starts 08-20
+        ("2020-06-11 12:00", False, True),  # läsårsavslutning is a school day
+        ("2020-02-25 12:00", True, True),  # sportlov, a row of its own
+        ("2020-02-12 12:00", False, True),  # studiedag: not lov
+        ("2019-06-01 12:00", False, False),  # before HT2019: nothing known
+        ("2022-03-01 12:00", False, False),  # between VT2021 and VT2024: terms missing
+        ("2025-07-01 12:00", False, False),  # after VT2025's end
+    ],
+    ids=["jullov-dec", "jullov-jan", "term-start", "sommarlov", "term-end", "sportlov",
+         "studiedag", "before", "gap-2021-2024", "after"],
+)  # fmt: skip
+def test_real_jarfalla_calendar_gaps_are_lov_and_coverage_is_known(when, in_lov, covered):
+    cal = read_lov_calendar(SHARED_CALENDAR)
+    day = np.array([when[:10]], dtype="datetime64[D]")
+    assert [m.tolist() for m in cal.classify(day)] == [[in_lov], [covered]]
+
+
+@pytest.mark.skipif(not SHARED_CALENDAR.is_file(), reason="shared Järfälla calendar absent")
+def test_real_jarfalla_calendar_reports_incidents_outside_its_coverage():
+    registry = LovCalendars({}).with_calendar("0123", SHARED_CALENDAR, name="Järfälla")
+    incidents = lov_frame(
+        ("2019-12-27 12:00", "0123-j"),  # jullov
+        ("2020-03-10 12:00", "0123-j"),  # a school day
+        ("2019-03-01 12:00", "0123-j"),  # before the calendar: 3 rows from 2019-03-01
+        ("2019-05-05 12:00", "0123-j"),
+        ("2022-01-02 12:00", "0123-j"),  # between VT2021 and VT2024
+    )
+    check = lov_check(incidents, calendars=registry)
+    assert check.in_lov.tolist() == [True, False, False, False, False]
+    assert check.uncovered.tolist() == [False, False, True, True, True]
+    (note,) = check.notes
+    assert "3 händelser i Järfälla (0123) från 2019-03-01 till 2022-01-02" in note
+    assert "2019-08-22–2021-06-11, 2024-01-08–2025-06-12" in note
+    notes: list[str] = []
+    kept = filter_incidents(incidents, window="lov", lov_calendars=registry, lov_notes=notes)
+    assert kept.index.tolist() == [0] and notes == [note]  # returned, not warned
+    with pytest.warns(LovCalendarWarning, match="3 händelser i Järfälla"):
+        lov_mask(incidents, calendars=registry)
+
+
+def test_demo_calendar_coverage_ends_with_its_last_jullov():
+    # 222 Järfälla incidents of 2019 used to be "not lov" in silence; now they are reported.
+    incidents = lov_frame(("2019-01-07 12:00", "0123-j"), ("2019-01-08 12:00", "0123-j"))
+    check = lov_check(incidents)
+    assert check.in_lov.tolist() == [True, False]
+    assert check.uncovered.tolist() == [False, True]
+    assert "1 händelse i Järfälla (0123) från 2019-01-08" in check.notes[0]
+
+
+def test_gap_lov_needs_consecutive_terms_with_start_and_end(tmp_path):
+    path = tmp_path / "cal.csv"
+    path.write_text(
+        "school_term,date_start,date_end,kind,label_sv,source_url\n"
+        "VT2020,2020-01-07,2020-01-07,term_start,Start,x\n"
+        "VT2020,2020-06-11,2020-06-11,term_end,Slut,x\n"
+        "HT2020,2020-08-20,2020-08-20,term_start,Start,x\n"  # no term_end: no jullov after
+        "VT2021,2021-01-07,2021-01-07,term_start,Start,x\n"
+        "VT2021,2021-06-11,2021-06-11,term_end,Slut,x\n"
+        "VT2023,2023-01-09,2023-01-09,term_start,Start,x\n",  # VT2021 → VT2023: a hole
+        encoding="utf-8",
+    )
+    cal = read_lov_calendar(path)
+    # sommarlov 2020: 2020-06-12 .. 2020-08-19 (69 days)
+    assert cal.periods == ((dt.date(2020, 6, 12), dt.date(2020, 8, 19), "Sommarlov"),)
+    assert cal.coverage == (
+        (dt.date(2020, 1, 7), dt.date(2020, 8, 20)),
+        (dt.date(2021, 1, 7), dt.date(2021, 6, 11)),
+        (dt.date(2023, 1, 9), dt.date(2023, 1, 9)),
+    )
 
 
 def test_load_lov_calendar_errors(tmp_path):
@@ -681,7 +762,9 @@ def test_shared_jarfalla_calendar_loads_into_the_registry():
     assert registry.periods("0123")[0][:2] == (dt.date(2019, 10, 28), dt.date(2019, 11, 1))
     # Sportlov 2020 is week 9 in Järfälla (2020-02-24..28); Stockholm keeps its own calendar.
     incidents = lov_frame(("2020-02-25 12:00", "0123-jakobsberg"), ("2020-02-25 12:00", "0180-a"))
-    assert lov_mask(incidents, calendars=registry).tolist() == [True, False]
+    with pytest.warns(LovCalendarWarning, match="1 händelse i Stockholm .* utanför"):
+        # Stockholm's demo calendar ends 2019-01-07: 2020 is outside it, and said so.
+        assert lov_mask(incidents, calendars=registry).tolist() == [True, False]
     assert default_lov_calendars().periods("0123")[0][0] == dt.date(2016, 12, 22)  # unchanged
 
 

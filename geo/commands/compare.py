@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
-from geo import compare, compare_report, schema
+from geo import compare, compare_report
 from geo.commands._mapping import (
     add_input_arguments,
     add_selection_arguments,
@@ -19,6 +20,7 @@ from geo.commands._mapping import (
     split_list,
 )
 from geo.compare import Period
+from geo.errors import InputError
 
 _OUT_SUFFIXES = (".csv", ".pdf")
 
@@ -49,6 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="before period YYYY-MM-DD:YYYY-MM-DD")  # fmt: skip
     parser.add_argument("--after", required=True, metavar="START:END",
                         help="after period YYYY-MM-DD:YYYY-MM-DD")  # fmt: skip
+    parser.add_argument("--data-until", metavar="YYYY-MM-DD",
+                        help="the last day the incident file covers (default: its last "
+                        "incident); periods reaching past it are cut to the data")  # fmt: skip
     parser.add_argument("--buffer-m", type=float, default=compare.DEFAULT_BUFFER_M, metavar="M",
                         help="width of the buffer ring around each zone in metres "
                         f"(default {compare.DEFAULT_BUFFER_M:g})")  # fmt: skip
@@ -91,6 +96,16 @@ def run(args: argparse.Namespace) -> int:
         layer, _ = compare.pick_layer(args.control, args.control_layer, option="--control-layer")
         control = load_polygons(args, args.control, layer=layer)
     with input_errors():
+        until = None
+        if args.data_until:
+            try:
+                until = date.fromisoformat(args.data_until)
+            except ValueError:
+                raise InputError(
+                    f'--data-until "{args.data_until}" är inte ett datum ÅÅÅÅ-MM-DD.'
+                ) from None
+        coverage = compare.data_coverage(incidents, until=until)
+        periods = compare.cover_periods(before, after, coverage)
         table = compare.compare_zones(
             incidents,
             zones,
@@ -103,38 +118,52 @@ def run(args: argparse.Namespace) -> int:
             window=args.window,
             zones_source="before_hotspots" if args.zones_from_before else "file",
             lov_calendars=lov_calendars_from_args(args),
+            coverage=coverage,
         )
     if args.out is not None:
         if args.out.suffix.lower() == ".csv":
-            compare_report.comparison_csv(table, before=before, after=after, path=args.out)
+            compare_report.comparison_csv(table, path=args.out)
         else:
             series = compare.trend(
                 incidents,
                 zones,
                 freq="MS",
-                start=before.start,
-                end=after.end,
+                start=periods.before.start,
+                end=periods.after.end,
                 categories=categories,
                 window=args.window,
+                coverage=coverage,
             )
+            cells = None
+            if inputs.areas is not None:
+                cells = compare.change_grid(
+                    incidents, inputs.areas, before=periods.before, after=periods.after,
+                    cell_size_m=200, categories=categories, window=args.window,
+                )  # fmt: skip
             compare_report.comparison_pdf(
                 table,
-                before=before,
-                after=after,
+                periods=periods,
                 series=series,
+                cells=cells,
+                areas=inputs.areas,
+                zones=zones,
                 parameters=_parameters(args),
                 path=args.out,
             )
     if args.json:
-        records = compare_report.comparison_records(table, before=before, after=after)
+        records = compare_report.comparison_records(table, periods=periods)
         json.dump(records, sys.stdout, ensure_ascii=False, indent=2)
         print()
     else:
+        print(f"Före: {periods.before} ({periods.before.days} dagar) · "
+              f"Efter: {periods.after} ({periods.after.days} dagar) · {periods.coverage.describe()}")  # fmt: skip
         summary = compare_report.summary_table(table)
         print(summary.to_string(index=False))
-        for rec in table.to_dict("records"):
-            for warning in rec[compare.WARNINGS]:
-                print(f"varning – {rec[schema.NAME]}: {warning}", file=sys.stderr)
+        for name, headline, sentence in compare_report.verdict_lines(table):
+            print(f"{name} – {headline}. {sentence}")
+        print(compare_report.correction_text(int((table[compare.KIND] == "zon").sum())))
+        for line in compare_report.warning_lines(table):
+            print(f"varning – {line}", file=sys.stderr)
     return 0
 
 
