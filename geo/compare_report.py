@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo import compare, schema
+from geo import compare, safecsv, schema
 from geo.compare import Period
 from geo.pdf import Briefing, write_atomic
 
@@ -158,8 +158,7 @@ def comparison_csv(
     """
     labels = {"before_period": "Före-period", "after_period": "Efter-period"}
     labels.update(compare.COLUMN_LABELS_SV)
-    out = _with_periods(table, before, after).rename(columns=labels)
-    data = out.to_csv(index=False).encode("utf-8-sig")
+    data = safecsv.to_csv_bytes(_with_periods(table, before, after), labels=labels)
     if path is not None:
         write_atomic(path, data)
     return data

@@ -39,7 +39,7 @@ import sqlalchemy as sa
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from geo import schema
+from geo import safecsv, schema
 from geo.errors import ConflictError, InputError
 from geo.store import (
     ISSUE_STATUSES,
@@ -1176,7 +1176,6 @@ EXPORT_COLUMNS = (
     schema.ID, ROUND_NAME, HELD_ON, schema.AREA_NAME, LON, LAT, schema.CATEGORY, SEVERITY,
     DESCRIPTION, RESPONSIBLE, STATUS, ORDERED_ON, FIXED_ON, MARKED_BY, UPDATED_AT,
 )  # fmt: skip
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _export_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -1193,13 +1192,6 @@ def _export_table(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _defuse(value: object) -> object:
-    # A spreadsheet runs a cell starting with = + - @ as a formula: prefix a quote.
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def export_csv(frame: pd.DataFrame, path: str | os.PathLike | None = None) -> bytes:
     """Issues as CSV (UTF-8 with BOM for Excel, lon/lat in WGS 84); written to ``path`` if given.
 
@@ -1213,8 +1205,7 @@ def export_csv(frame: pd.DataFrame, path: str | os.PathLike | None = None) -> by
     >>> export_csv(pts).decode("utf-8-sig").splitlines()
     ['id,lon,lat,description', "1,17.8,59.4,'=HYPERLINK(1)"]
     """
-    table = _export_table(frame).astype(object).map(_defuse)
-    data = table.to_csv(index=False).encode("utf-8-sig")
+    data = safecsv.to_csv_bytes(_export_table(frame))
     return _write(path, data)
 
 
@@ -1438,7 +1429,7 @@ def rejected_csv(result: IssueImport, path: str | os.PathLike | None = None) -> 
     rejected = result.rejected
     fields = pd.DataFrame.from_records([dict(r) for r in rejected["raw"]], index=rejected.index)
     table = pd.concat([rejected[["row", "reason"]], fields], axis=1)
-    data = table.astype(object).map(_defuse).to_csv(index=False).encode("utf-8-sig")
+    data = safecsv.to_csv_bytes(table)
     return _write(path, data)
 
 
@@ -1519,11 +1510,11 @@ def import_issues(
                         round_id=rid,
                         lon=raw.get(LON),
                         lat=raw.get(LAT),
-                        category=_undefuse(raw.get(schema.CATEGORY)),
+                        category=safecsv.undefuse(raw.get(schema.CATEGORY)),
                         severity=raw.get(SEVERITY),
-                        responsible=_undefuse(raw.get(RESPONSIBLE)),
-                        marked_by=_undefuse(raw.get(MARKED_BY)) or who,
-                        description=_undefuse(raw.get(DESCRIPTION, "")),
+                        responsible=safecsv.undefuse(raw.get(RESPONSIBLE)),
+                        marked_by=safecsv.undefuse(raw.get(MARKED_BY)) or who,
+                        description=safecsv.undefuse(raw.get(DESCRIPTION, "")),
                         status=raw.get(STATUS) or NEW,
                         ordered_on=_parse_date(raw.get(ORDERED_ON), "Beställningsdatumet"),
                         fixed_on=_parse_date(raw.get(FIXED_ON), "Åtgärdsdatumet"),
@@ -1546,12 +1537,6 @@ def import_issues(
         ids=ids,
         rejected=pd.DataFrame(rejected, columns=["row", "reason", "raw"]),
     )
-
-
-def _undefuse(value: str | None) -> str | None:
-    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(_FORMULA_START):
-        return value[1:]
-    return value
 
 
 # --- demo -------------------------------------------------------------------------------

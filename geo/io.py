@@ -35,7 +35,7 @@ import pyogrio
 import pyproj
 import shapely
 
-from geo import guards, schema
+from geo import guards, safecsv, schema
 from geo.errors import InputError
 from geo.mapping import (
     build_category_map,
@@ -193,9 +193,19 @@ class LoadResult:
         >>> out.read_text(encoding="utf-8-sig").splitlines()[1]
         '3,ogiltig tid,igår'
         """
-        path = Path(path)
-        self.rejected.to_csv(path, index=False, encoding="utf-8-sig")
-        return path
+        return safecsv.write_csv(self.rejected, path)
+
+    def rejected_csv(self) -> bytes:
+        """The rejected records as CSV bytes for a download (`geo.safecsv`: formulas defused).
+
+        Examples
+        --------
+        >>> empty = gpd.GeoDataFrame(geometry=[], crs=schema.CRS_METRIC)
+        >>> rej = pd.DataFrame({"row": [2], "reason": ["ogiltig tid"], "tid": ["=1+1"]})
+        >>> LoadResult(empty, 1, rej, {}).rejected_csv().decode("utf-8-sig").splitlines()[1]
+        "2,ogiltig tid,'=1+1"
+        """
+        return safecsv.to_csv_bytes(self.rejected)
 
 
 # --- reading files ------------------------------------------------------------------------

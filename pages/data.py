@@ -115,7 +115,7 @@ def _report(result) -> None:
         auth.download_button(
             st,
             "Ladda ned avvisade rader (CSV)",
-            lambda: result.rejected.to_csv(index=False).encode("utf-8-sig"),
+            result.rejected_csv,  # formulas defused (geo.safecsv)
             what="rejected_rows",
             fmt="csv",
             params={"rows": len(result.rejected)},
