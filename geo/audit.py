@@ -467,13 +467,14 @@ class ChainCheck:
     def summary(self) -> str:
         """One Swedish sentence for the Granskning page."""
         if self.ok:
-            head = f"; senaste post nr {self.head_seq}, kedjehash {self.head_hash[:16]}" if (
-                self.head_hash
-            ) else ""
+            head = (
+                f"; senaste post nr {self.head_seq}, kedjehash {self.head_hash[:16]}"
+                if (self.head_hash)
+                else ""
+            )
             return f"Granskningsloggen är obruten: {self.entries} poster kontrollerade{head}."
-        return (
-            f"Granskningsloggen har ändrats i efterhand: {self.problems[0]}"
-            + (f" (och {len(self.problems) - 1} fel till)" if len(self.problems) > 1 else "")
+        return f"Granskningsloggen har ändrats i efterhand: {self.problems[0]}" + (
+            f" (och {len(self.problems) - 1} fel till)" if len(self.problems) > 1 else ""
         )
 
 
@@ -544,5 +545,7 @@ def verify_chain(
                 f"Post nr {a_seq} som fanns vid en tidigare kontroll saknas: loggen har kortats."
             )
         elif seen[a_seq] != a_hash:
-            problems.append(f"Post nr {a_seq} har en annan kedjehash än vid den tidigare kontrollen.")
+            problems.append(
+                f"Post nr {a_seq} har en annan kedjehash än vid den tidigare kontrollen."
+            )
     return ChainCheck(not problems, count, head[0], head[1], problems)

@@ -543,9 +543,7 @@ def refresh_identity(
     if identity.mode == "local" and (
         account.password_hash is None or account_stamp(account) != identity.stamp
     ):
-        raise PermissionDenied(
-            f"Lösenordet för {identity.username} har ändrats; logga in igen."
-        )
+        raise PermissionDenied(f"Lösenordet för {identity.username} har ändrats; logga in igen.")
     if signed_out_at is not None and signed_out_at >= identity.signed_in_at:
         raise PermissionDenied(
             f"{identity.username} har loggat ut (i en annan flik eller ett annat fönster); "

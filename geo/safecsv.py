@@ -72,9 +72,7 @@ def defuse_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """
     out = frame.copy()
     for col in out.columns:
-        if not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(
-            out[col]
-        ):
+        if not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
             out[col] = out[col].astype(object).map(defuse)
     out.columns = [defuse(str(c)) for c in out.columns]
     return out

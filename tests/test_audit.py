@@ -25,8 +25,13 @@ def log(store, monkeypatch):
 
     days = iter(
         dt.datetime(y, m, d, h, 30, tzinfo=STHLM)
-        for y, m, d, h in [(2026, 3, 1, 9), (2026, 3, 1, 23), (2026, 3, 2, 0), (2026, 3, 3, 12),
-                           (2026, 3, 3, 13)]  # fmt: skip
+        for y, m, d, h in [
+            (2026, 3, 1, 9),
+            (2026, 3, 1, 23),
+            (2026, 3, 2, 0),
+            (2026, 3, 3, 12),
+            (2026, 3, 3, 13),
+        ]  # fmt: skip
     )
     monkeypatch.setattr(geo.store, "now", lambda: next(days))
     audit.record_login(store, "anna", "planerare", mode="local")

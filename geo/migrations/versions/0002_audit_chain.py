@@ -29,8 +29,21 @@ APPEND_ONLY_MESSAGE = "audit_log is append-only (Lägesbild audit trail)"
 def _chain_existing(bind: sa.Connection) -> None:
     log = sa.table(
         "audit_log",
-        *(sa.column(c) for c in ("id", "actor", "role", "action", "target_type", "target_id",
-                                 "outcome", "seq", "prev_hash", "hash")),  # fmt: skip
+        *(
+            sa.column(c)
+            for c in (
+                "id",
+                "actor",
+                "role",
+                "action",
+                "target_type",
+                "target_id",
+                "outcome",
+                "seq",
+                "prev_hash",
+                "hash",
+            )
+        ),  # fmt: skip
         sa.column("at", sa.DateTime(timezone=True)),
         sa.column("params", sa.JSON()),
     )
