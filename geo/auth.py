@@ -442,10 +442,23 @@ def authenticate(accounts: Mapping[str, Account], username: str, password: str) 
     ok = verify_password(account.password_hash if account else None, password)
     if not ok or account is None:
         return None
+    return signed_in(account)
+
+
+def signed_in(account: Account, *, mode: str = "local") -> Identity:
+    """The identity a successful sign-in to ``account`` gives, signed in now.
+
+    Examples
+    --------
+    >>> me = signed_in(Account("anna", "läsare", password_hash="$argon2id$..."))
+    >>> me.role, me.mode, refresh_identity(me, {"anna": Account("anna", "läsare",
+    ...     password_hash="$argon2id$...")}) == me
+    ('läsare', 'local', True)
+    """
     return Identity(
         account.username,
         account.role,
-        "local",
+        mode,
         account.display_name,
         signed_in_at=time.time(),
         stamp=account_stamp(account),
