@@ -596,6 +596,27 @@ def oidc_identity(claims: Mapping[str, object], accounts: Mapping[str, Account])
     )
 
 
+def cli_identity() -> Identity:
+    """Who runs the command line: ``cli:<operating-system user>`` with the role
+    administratör (whoever can run ``lagesbild`` on the server can read its database file;
+    the CLI does not pretend otherwise). ``geo.cli.main`` binds it as the audit actor, so a
+    ``--by NAME`` is kept as a note, never as the actor.
+
+    Examples
+    --------
+    >>> me = cli_identity()
+    >>> me.username.startswith("cli:"), me.role, me.mode
+    (True, 'administratör', 'cli')
+    """
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        user = "okänd"
+    return Identity(f"cli:{user}", ROLES[-1], "cli", signed_in_at=time.time())
+
+
 class SignInNotConfigured(InputError):
     """No way to sign in is configured, and the demo mode was not asked for."""
 

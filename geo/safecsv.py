@@ -91,7 +91,7 @@ def to_csv_text(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None)
     """
     table = frame.rename(columns=dict(labels)) if labels else frame
     buf = io.StringIO()
-    defuse_frame(table).to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    defuse_frame(table).to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     return buf.getvalue()
 
 
