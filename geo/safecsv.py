@@ -80,14 +80,13 @@ def defuse_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def to_csv_text(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None) -> str:
     """The frame as CSV text: columns renamed by ``labels`` (Swedish headings), every text
-    cell defused, no index, ``\\n`` line ends.
+    cell defused, no index, ``\\r\\n`` line ends (RFC 4180; a carriage return inside a cell
+    is then quoted, so it cannot split the row).
 
     Examples
     --------
-    >>> print(to_csv_text(pd.DataFrame({"name": ["=cmd|' /C calc'!A0"]}), labels={"name": "namn"}))
-    namn
-    '=cmd|' /C calc'!A0
-    <BLANKLINE>
+    >>> to_csv_text(pd.DataFrame({"name": ["=cmd|' /C calc'!A0"]}), labels={"name": "namn"})
+    "namn\\r\\n'=cmd|' /C calc'!A0\\r\\n"
     """
     table = frame.rename(columns=dict(labels)) if labels else frame
     buf = io.StringIO()
@@ -101,7 +100,7 @@ def to_csv_bytes(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None
     Examples
     --------
     >>> to_csv_bytes(pd.DataFrame({"å": ["+1+1"]}))
-    b"\\xef\\xbb\\xbf\\xc3\\xa5\\n'+1+1\\n"
+    b"\\xef\\xbb\\xbf\\xc3\\xa5\\r\\n'+1+1\\r\\n"
     """
     return to_csv_text(frame, labels=labels).encode("utf-8-sig")
 
@@ -115,8 +114,8 @@ def write_csv(
     --------
     >>> import tempfile
     >>> p = write_csv(pd.DataFrame({"a": ["=1"]}), Path(tempfile.mkdtemp()) / "x.csv")
-    >>> p.read_text(encoding="utf-8-sig")
-    "a\\n'=1\\n"
+    >>> p.read_bytes().decode("utf-8-sig").splitlines()
+    ['a', "'=1"]
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
