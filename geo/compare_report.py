@@ -488,9 +488,9 @@ def change_map(
         )
     group = folium.FeatureGroup(name="Förändring per ruta")
     if len(drawn):
-        maps.coloured_cells(
-            drawn.geometry, colours, tips, weight=0.4, fill_opacity=0.7
-        ).add_to(group)
+        maps.coloured_cells(drawn.geometry, colours, tips, weight=0.4, fill_opacity=0.7).add_to(
+            group
+        )
     group.add_to(m)
     legend = [
         ("box", CHANGE_COLOURS[0], f"Minskning ({_number(-limit, 1)} per 30 d)"),

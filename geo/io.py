@@ -228,14 +228,16 @@ def _read_table(path: str | Path, layer: str | None) -> _Table:
     name = path.name
     if not path.exists():
         raise InputError(f"Filen {name} finns inte ({path}).")
-    guards.check_file(path)  # size limit, zip bomb, enormous GeoJSON (issue 9)
+    guards.check_file(path)  # size, zip bomb, huge GeoJSON, endless GeoPackage views
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return _read_csv(path)
+    # GDAL and Parquet run in a child process with a memory and a time limit (issue 18)
     if suffix in PARQUET_SUFFIXES:
-        return _read_parquet(path)
+        guards.check_parquet(path)  # the footer's row count, before any column is read
+        return guards.run_limited(_read_parquet, path, name=name)
     if suffix in VECTOR_SUFFIXES:
-        return _read_vector(path, layer)
+        return guards.run_limited(_read_vector, path, layer, name=name)
     raise InputError(
         f"Filen {name} har ett format som inte stöds ({suffix or 'ingen filändelse'}); "
         "använd CSV, GeoJSON, GeoPackage, Shapefile (.shp eller .zip) eller GeoParquet."

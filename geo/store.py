@@ -325,7 +325,7 @@ class InspectionIssue(Base):
 class IssueHistory(Base):
     """One change to an issue: who, when, the status from and to, a note, the fields changed.
 
-    ``action`` is ``created``, ``edited``, ``status``, ``moved`` or ``photo``; ``changes`` is a
+    ``action`` is ``created``, ``edited``, ``status``, ``moved``, ``photo`` or ``note``; ``changes`` is a
     JSON object ``{field: [old, new]}``.
     """
 

@@ -353,7 +353,7 @@ def download_button(
     """An audited export button; roles without ``action`` see a short note instead."""
     identity = login()
     if not A.allowed(identity.role, action):
-        container.caption(f"{label}: kräver rollen {A.MINIMUM_ROLE[action]}.")
+        container.caption(f"{md_escape(label)}: kräver rollen {A.MINIMUM_ROLE[action]}.")
         return
     kwargs.setdefault("on_click", "ignore")
     container.download_button(
