@@ -263,3 +263,27 @@ def test_concurrent_writers_keep_one_chain(store):
     assert len(set(ids)) == 30
     check = audit.verify_chain(store)
     assert (check.ok, check.entries, check.head_seq) == (True, 30, 30)
+
+
+def test_granskning_page_shows_the_check(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from geo.store import Store
+
+    monkeypatch.setenv("LAGESBILD_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("LAGESBILD_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LAGESBILD_AUTH", "demo")
+    st.cache_resource.clear()
+    page = str(Path(__file__).resolve().parents[1] / "pages" / "granskning.py")
+    at = AppTest.from_file(page, default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert at.success[0].value.startswith("Granskningsloggen är obruten")
+    store = Store()
+    _without_guard(store, "UPDATE audit_log SET actor = 'någon annan' WHERE seq = 1")
+    at.run()
+    assert at.error[0].value.startswith("Granskningsloggen har ändrats i efterhand: Post nr 1")
+    st.cache_resource.clear()
