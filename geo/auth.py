@@ -801,3 +801,35 @@ class LoginThrottle:
 
     def __len__(self) -> int:
         return len(self._failures)
+
+
+def never_had_accounts(store=None) -> bool:
+    """True when the audit log has no ``user.add``: this installation never had accounts, so
+    ``./dev app`` may start the demo mode (a missing accounts file is then no loss).
+
+    Examples
+    --------
+    >>> from geo.store import Store
+    >>> never_had_accounts(Store("sqlite://"))
+    True
+    """
+    import sqlalchemy as sa
+
+    from geo.store import AuditEntry, Store
+
+    store = Store() if store is None else store
+    with store.read_session() as s:
+        n = s.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "user.add")
+        )
+    return not n
+
+
+if __name__ == "__main__":  # ./dev app asks: python -m geo.auth --never-had-accounts
+    import sys
+
+    if sys.argv[1:] != ["--never-had-accounts"]:
+        raise SystemExit("usage: python -m geo.auth --never-had-accounts")
+    raise SystemExit(0 if never_had_accounts() else 1)
