@@ -103,12 +103,13 @@ def private_file(path: str | os.PathLike) -> Path:
     '0o600'
     """
     path = Path(path)
-    fd = os.open(path, os.O_CREAT | os.O_RDONLY, 0o600)
     try:
-        if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
-            os.fchmod(fd, 0o600)
-    finally:
-        os.close(fd)
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        # never open (and close) a descriptor on a database this process may be using:
+        # closing any descriptor drops the process's SQLite locks on the file
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            os.chmod(path, 0o600)
     return path
 
 
