@@ -472,7 +472,12 @@ class ChainCheck:
                 if (self.head_hash)
                 else ""
             )
-            return f"Granskningsloggen är obruten: {self.entries} poster kontrollerade{head}."
+            counted = (
+                "1 post kontrollerad"
+                if self.entries == 1
+                else f"{self.entries} poster kontrollerade"
+            )
+            return f"Granskningsloggen är obruten: {counted}{head}."
         return f"Granskningsloggen har ändrats i efterhand: {self.problems[0]}" + (
             f" (och {len(self.problems) - 1} fel till)" if len(self.problems) > 1 else ""
         )
