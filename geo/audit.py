@@ -20,6 +20,13 @@ action                 recorded by
 =====================  =============================================================
 
 `audit_frame` reads the log with filters, `to_csv` exports it.
+
+The log is tamper-evident: every entry carries its place in a hash chain (``seq``) and a
+SHA-256 over the previous entry's hash and its own fields (`geo.store.audit_hash`), and the
+database refuses UPDATE and DELETE on the table (triggers, migration 0002). `verify_chain`
+recomputes the chain and names the first entry that was changed, removed or inserted; with an
+``anchor`` (the head noted earlier, or the last row of an exported CSV) it also sees entries
+cut off the end.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -35,11 +43,23 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from geo import safecsv
 from geo.schema import TZ
-from geo.store import AuditEntry, Store, record_audit
+from geo.store import GENESIS_HASH, AuditEntry, Store, entry_hash, record_audit
 
 OUTCOMES = ("ok", "nekad", "fel")
-COLUMNS = ("at", "actor", "role", "action", "target_type", "target_id", "params", "outcome")
+COLUMNS = (
+    "at",
+    "actor",
+    "role",
+    "action",
+    "target_type",
+    "target_id",
+    "params",
+    "outcome",
+    "seq",
+    "hash",
+)
 #: Swedish column headings for tables and the CSV export.
 LABELS = {
     "at": "tid",
@@ -50,6 +70,8 @@ LABELS = {
     "target_id": "objekt",
     "params": "parametrar",
     "outcome": "utfall",
+    "seq": "nr",
+    "hash": "kedjehash",
 }
 
 
@@ -124,9 +146,17 @@ def record(
 
 
 def record_login(
-    store: Store, username: str, role: str | None, *, mode: str, ok: bool = True
+    store: Store,
+    username: str,
+    role: str | None,
+    *,
+    mode: str,
+    ok: bool = True,
+    outcome: str | None = None,
+    **params,
 ) -> int:
-    """A sign-in (``ok=False``: a failed attempt, stored with outcome ``fel``).
+    """A sign-in (``ok=False``: a failed attempt, stored with outcome ``fel``; ``outcome``
+    overrides, e.g. ``nekad`` for an attempt the throttle refused).
 
     Examples
     --------
@@ -140,8 +170,29 @@ def record_login(
         actor=username or "okänd",
         role=role,
         action="auth.login",
-        params={"mode": mode},
-        outcome="ok" if ok else "fel",
+        params={"mode": mode, **params},
+        outcome=outcome or ("ok" if ok else "fel"),
+    )
+
+
+def record_session_end(store: Store, username: str, role: str | None, *, reason: str) -> int:
+    """A session ended by the server (account removed, password changed, signed out in
+    another tab): ``auth.session_end`` with the Swedish reason.
+
+    Examples
+    --------
+    >>> s = Store("sqlite://")
+    >>> _ = record_session_end(s, "anna", "läsare", reason="Kontot finns inte längre.")
+    >>> audit_frame(s)[["action", "outcome"]].values.tolist()
+    [['auth.session_end', 'nekad']]
+    """
+    return record(
+        store,
+        actor=username,
+        role=role,
+        action="auth.session_end",
+        params={"reason": reason},
+        outcome="nekad",
     )
 
 
@@ -344,6 +395,8 @@ def audit_frame(
             "target_id": e.target_id,
             "params": json.dumps(e.params or {}, ensure_ascii=False, sort_keys=True),
             "outcome": e.outcome,
+            "seq": e.seq,
+            "hash": e.hash,
         }
         for e in entries
     ]
@@ -376,13 +429,6 @@ def distinct_values(store: Store, column: str) -> list[str]:
         return sorted(v for v in s.scalars(sa.select(col).distinct()) if v is not None)
 
 
-def _defuse(value: object) -> object:
-    # A cell starting with = + - @ is a formula in Excel: typed text must stay text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def to_csv(frame: pd.DataFrame) -> bytes:
     """The log as CSV for Excel (UTF-8 with BOM, Swedish headings, ISO times with offset).
 
@@ -394,10 +440,117 @@ def to_csv(frame: pd.DataFrame) -> bytes:
     >>> s = Store("sqlite://")
     >>> _ = record(s, actor="anna", action="auth.login")
     >>> to_csv(audit_frame(s)).decode("utf-8-sig").splitlines()[0]
-    'tid,användare,roll,händelse,objekttyp,objekt,parametrar,utfall'
+    'tid,användare,roll,händelse,objekttyp,objekt,parametrar,utfall,nr,kedjehash'
     """
     out = frame.loc[:, list(COLUMNS)].copy()
     out["at"] = [t.isoformat(timespec="seconds") if pd.notna(t) else "" for t in out["at"]]
-    for col in ("actor", "role", "action", "target_type", "target_id"):
-        out[col] = out[col].map(_defuse)
-    return out.rename(columns=LABELS).to_csv(index=False).encode("utf-8-sig")
+    return safecsv.to_csv_bytes(out, labels=LABELS)
+
+
+# --- tamper evidence ---------------------------------------------------------------------------
+@dataclass
+class ChainCheck:
+    """What `verify_chain` found.
+
+    ``ok`` is True when every entry is where the chain says; ``entries`` were checked;
+    ``head_seq``/``head_hash`` identify the newest entry (note them to detect a cut-off end
+    later); ``problems`` are Swedish sentences, the first broken entry first.
+    """
+
+    ok: bool
+    entries: int
+    head_seq: int | None
+    head_hash: str | None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        """One Swedish sentence for the Granskning page."""
+        if self.ok:
+            head = (
+                f"; senaste post nr {self.head_seq}, kedjehash {self.head_hash[:16]}"
+                if (self.head_hash)
+                else ""
+            )
+            counted = (
+                "1 post kontrollerad"
+                if self.entries == 1
+                else f"{self.entries} poster kontrollerade"
+            )
+            return f"Granskningsloggen är obruten: {counted}{head}."
+        return f"Granskningsloggen har ändrats i efterhand: {self.problems[0]}" + (
+            f" (och {len(self.problems) - 1} fel till)" if len(self.problems) > 1 else ""
+        )
+
+
+def verify_chain(
+    store: Store, *, anchor: tuple[int, str] | None = None, max_problems: int = 20
+) -> ChainCheck:
+    """Recompute the audit log's hash chain and report every break.
+
+    Parameters
+    ----------
+    store : Store
+    anchor : (seq, hash), optional
+        An entry known from earlier (`ChainCheck.head_seq`/``head_hash``, or the columns
+        ``nr``/``kedjehash`` of an exported CSV): it must still be in the chain, unchanged.
+        Without it, entries removed from the very end cannot be told from entries never
+        written.
+    max_problems : int, default 20
+        Stop listing after this many.
+
+    Returns
+    -------
+    ChainCheck
+
+    Examples
+    --------
+    >>> s = Store("sqlite://")
+    >>> _ = record(s, actor="anna", action="auth.login")
+    >>> _ = record(s, actor="anna", action="export.zones")
+    >>> check = verify_chain(s)
+    >>> check.ok, check.entries, check.head_seq
+    (True, 2, 2)
+    >>> verify_chain(s, anchor=(3, "ab" * 32)).problems
+    ['Post nr 3 som fanns vid en tidigare kontroll saknas: loggen har kortats.']
+    """
+    problems: list[str] = []
+    prev_hash, prev_seq, count = GENESIS_HASH, 0, 0
+    head: tuple[int | None, str | None] = (None, None)
+    seen: dict[int, str] = {}
+    q = sa.select(AuditEntry).order_by(AuditEntry.seq.is_(None), AuditEntry.seq, AuditEntry.id)
+    with store.read_session() as s:
+        for e in s.scalars(q).yield_per(2000):
+            count += 1
+            if len(problems) >= max_problems:
+                continue
+            if e.seq is None or e.hash is None:
+                problems.append(f"Post med id {e.id} saknar plats i kedjan (skriven förbi appen).")
+                continue
+            if e.seq != prev_seq + 1:
+                problems.append(
+                    f"Poster nr {prev_seq + 1}–{e.seq - 1} saknas: de har tagits bort."
+                    if e.seq > prev_seq + 1
+                    else f"Post nr {e.seq} finns två gånger."
+                )
+            elif e.prev_hash != prev_hash:
+                problems.append(f"Post nr {e.seq} pekar inte på post nr {prev_seq}.")
+            if entry_hash(e, e.prev_hash or "") != e.hash:
+                problems.append(
+                    f"Post nr {e.seq} ({e.action}, {e.at:%Y-%m-%d %H:%M}) har ändrats: "
+                    "hashen stämmer inte med innehållet."
+                )
+            seen[e.seq] = e.hash
+            prev_hash, prev_seq = e.hash, e.seq
+            head = (e.seq, e.hash)
+    if anchor is not None:
+        a_seq, a_hash = int(anchor[0]), str(anchor[1])
+        if a_seq not in seen:
+            problems.append(
+                f"Post nr {a_seq} som fanns vid en tidigare kontroll saknas: loggen har kortats."
+            )
+        elif seen[a_seq] != a_hash:
+            problems.append(
+                f"Post nr {a_seq} har en annan kedjehash än vid den tidigare kontrollen."
+            )
+    return ChainCheck(not problems, count, head[0], head[1], problems)

@@ -16,8 +16,16 @@ Who is signed in comes from one of three modes (`auth_mode`):
   comes from the accounts file, looked up by e-mail address or subject;
 * ``local`` — accounts in a TOML file (env ``LAGESBILD_USERS_FILE``, else
   ``<data dir>/users.toml`` when it exists) with argon2id password hashes;
-* ``demo`` — neither configured: one local user ``demo`` with the role administratör, so the
-  first start needs no setup (the app shows a banner).
+* ``demo`` — only when asked for with env ``LAGESBILD_AUTH=demo`` (``./dev app`` does so on
+  a machine without an accounts file): one local user ``demo`` with the role administratör,
+  and a banner saying so. Nothing falls back to it: without OIDC, without accounts and without
+  ``LAGESBILD_AUTH=demo`` the app refuses to start (`auth_mode` raises `SignInNotConfigured`),
+  so a deleted accounts file never opens the app to everyone.
+
+A signed-in session follows the accounts file: `refresh_identity` runs on every script run
+and before every deferred download, so a removed account, a changed role or a new password
+takes effect on the session's next action, and `SignOuts` ends every open tab of a user who
+signs out in one of them.
 
 The accounts file looks like this (written by `save_accounts`, ``lagesbild users add`` or the
 Granskning page; readable by a person, editable by hand)::
@@ -35,6 +43,9 @@ Granskning page; readable by a person, editable by hand)::
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
 import json
 import os
 import re
@@ -58,7 +69,14 @@ USERS_FILENAME = "users.toml"
 MODES = ("oidc", "local", "demo")
 DEMO_USER = "demo"
 MIN_PASSWORD_LENGTH = 10
-_USERNAME_RE = re.compile(r"[\w.@+-]{1,200}")
+#: Longest user name, in characters (the login form and the throttle cut what is typed here).
+MAX_USERNAME_LENGTH = 200
+#: Longest password the login form passes on to argon2, in characters.
+MAX_PASSWORD_LENGTH = 1024
+_USERNAME_RE = re.compile(rf"[\w.@+-]{{1,{MAX_USERNAME_LENGTH}}}")
+#: Who a failed login is recorded as when the typed name is no account: what was typed may be
+#: a password typed into the wrong field, so only a short hash of it is kept.
+UNKNOWN_USER = "okänd"
 
 # --- actions -------------------------------------------------------------------------------
 VIEW_MAP = "view_map"
@@ -210,12 +228,19 @@ class Account:
 
 @dataclass(frozen=True)
 class Identity:
-    """Who is signed in: ``mode`` is ``demo``, ``local`` or ``oidc``."""
+    """Who is signed in: ``mode`` is ``demo``, ``local``, ``oidc`` or ``cli``.
+
+    ``signed_in_at`` (seconds since the epoch) and ``stamp`` (`account_stamp` of the account
+    at sign-in) let `refresh_identity` tell a session that predates a sign-out or a new
+    password.
+    """
 
     username: str
     role: str
     mode: str
     display_name: str = ""
+    signed_in_at: float = 0.0
+    stamp: str = ""
 
     @property
     def label(self) -> str:
@@ -413,11 +438,134 @@ def authenticate(accounts: Mapping[str, Account], username: str, password: str) 
     >>> authenticate(acc, "anna", "fel lösenord!") is None
     True
     """
-    account = accounts.get(str(username).strip())
+    account = accounts.get(login_name(username))
     ok = verify_password(account.password_hash if account else None, password)
     if not ok or account is None:
         return None
-    return Identity(account.username, account.role, "local", account.display_name)
+    return signed_in(account)
+
+
+def signed_in(account: Account, *, mode: str = "local") -> Identity:
+    """The identity a successful sign-in to ``account`` gives, signed in now.
+
+    Examples
+    --------
+    >>> me = signed_in(Account("anna", "läsare", password_hash="$argon2id$..."))
+    >>> me.role, me.mode, refresh_identity(me, {"anna": Account("anna", "läsare",
+    ...     password_hash="$argon2id$...")}) == me
+    ('läsare', 'local', True)
+    """
+    return Identity(
+        account.username,
+        account.role,
+        mode,
+        account.display_name,
+        signed_in_at=time.time(),
+        stamp=account_stamp(account),
+    )
+
+
+def login_name(typed: object) -> str:
+    """What a login form's user-name field is taken as: stripped and cut to
+    `MAX_USERNAME_LENGTH` characters (a 20 MB "name" must cost nothing to handle).
+
+    Examples
+    --------
+    >>> login_name("  anna ")
+    'anna'
+    >>> len(login_name("x" * 5_000_000))
+    200
+    """
+    return str(typed or "")[: MAX_USERNAME_LENGTH * 4].strip()[:MAX_USERNAME_LENGTH]
+
+
+def audit_login_name(typed: str, accounts: Mapping[str, Account]) -> tuple[str, dict]:
+    """Who a failed login is recorded as, and the extra audit parameters.
+
+    A name that is an account is recorded as it is. Anything else is recorded as
+    `UNKNOWN_USER` with the first 16 hex digits of its SHA-256 (``name_sha256``): a password
+    typed into the name field never reaches the log in clear text, yet repeated guesses at the
+    same name can still be told apart.
+
+    Examples
+    --------
+    >>> audit_login_name("anna", {"anna": Account("anna", "läsare")})
+    ('anna', {})
+    >>> audit_login_name("hemligt lösenord", {})
+    ('okänd', {'name_sha256': 'b70ab15ce087c628'})
+    """
+    name = login_name(typed)
+    if name in accounts:
+        return name, {}
+    return UNKNOWN_USER, {"name_sha256": hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]}
+
+
+def account_stamp(account: Account) -> str:
+    """A short fingerprint of what a session depends on: the password hash (a new password
+    ends every session signed in with the old one).
+
+    Examples
+    --------
+    >>> account_stamp(Account("a", "läsare")) == account_stamp(Account("a", "planerare"))
+    True
+    """
+    return hashlib.sha256((account.password_hash or "").encode("utf-8")).hexdigest()[:16]
+
+
+def refresh_identity(
+    identity: Identity,
+    accounts: Mapping[str, Account],
+    *,
+    signed_out_at: float | None = None,
+) -> Identity:
+    """The session's identity as the accounts file says now; refuse a session that has ended.
+
+    Runs on every action (page run, deferred download): a removed account is refused, a
+    changed role applies at once (down or up), a new password ends sessions signed in with
+    the old one, and a sign-out in another tab (``signed_out_at`` after ``signed_in_at``)
+    ends this one. The demo and CLI identities are returned as they are.
+
+    Raises
+    ------
+    PermissionDenied
+        In Swedish, saying why the session has ended.
+
+    Examples
+    --------
+    >>> acc = {"anna": Account("anna", "läsare", password_hash="$argon2id$...")}
+    >>> me = Identity("anna", "planerare", "local", signed_in_at=10.0,
+    ...               stamp=account_stamp(acc["anna"]))
+    >>> refresh_identity(me, acc).role
+    'läsare'
+    >>> refresh_identity(me, {})
+    Traceback (most recent call last):
+    ...
+    geo.errors.PermissionDenied: Kontot anna finns inte längre i Lägesbild; sessionen är avslutad.
+    >>> refresh_identity(me, acc, signed_out_at=11.0)
+    Traceback (most recent call last):
+    ...
+    geo.errors.PermissionDenied: anna har loggat ut (i en annan flik eller ett annat fönster); logga in igen.
+    """
+    if identity.mode in ("demo", "cli"):
+        return identity
+    account = accounts.get(identity.username)
+    if account is None:
+        raise PermissionDenied(
+            f"Kontot {identity.username} finns inte längre i Lägesbild; sessionen är avslutad."
+        )
+    if identity.mode == "local" and (
+        account.password_hash is None or account_stamp(account) != identity.stamp
+    ):
+        raise PermissionDenied(f"Lösenordet för {identity.username} har ändrats; logga in igen.")
+    if signed_out_at is not None and signed_out_at >= identity.signed_in_at:
+        raise PermissionDenied(
+            f"{identity.username} har loggat ut (i en annan flik eller ett annat fönster); "
+            "logga in igen."
+        )
+    if account.role != identity.role or account.display_name != identity.display_name:
+        display = identity.display_name if identity.mode == "oidc" else account.display_name
+        return dataclasses.replace(identity, role=account.role, display_name=display)
+    return identity
 
 
 def oidc_identity(claims: Mapping[str, object], accounts: Mapping[str, Account]) -> Identity:
@@ -441,28 +589,61 @@ def oidc_identity(claims: Mapping[str, object], accounts: Mapping[str, Account])
         if value and str(value) in accounts:
             account = accounts[str(value)]
             name = str(claims.get("name") or account.display_name or "")
-            return Identity(account.username, account.role, "oidc", name)
+            return Identity(account.username, account.role, "oidc", name, signed_in_at=time.time())
     who = claims.get("email") or claims.get("sub") or "okänd"
     raise PermissionDenied(
         f"Kontot {who} har ingen roll i Lägesbild; be en administratör lägga till det."
     )
 
 
+def cli_identity() -> Identity:
+    """Who runs the command line: ``cli:<operating-system user>`` with the role
+    administratör (whoever can run ``lagesbild`` on the server can read its database file;
+    the CLI does not pretend otherwise). ``geo.cli.main`` binds it as the audit actor, so a
+    ``--by NAME`` is kept as a note, never as the actor.
+
+    Examples
+    --------
+    >>> me = cli_identity()
+    >>> me.username.startswith("cli:"), me.role, me.mode
+    (True, 'administratör', 'cli')
+    """
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        user = "okänd"
+    return Identity(f"cli:{user}", ROLES[-1], "cli", signed_in_at=time.time())
+
+
+class SignInNotConfigured(InputError):
+    """No way to sign in is configured, and the demo mode was not asked for."""
+
+
 def auth_mode(*, oidc_configured: bool, path: str | os.PathLike | None = None) -> str:
     """Which login to use: env ``LAGESBILD_AUTH`` if set, else ``oidc`` when an identity
-    provider is configured, ``local`` when the accounts file has any account, else ``demo``
-    (an accounts file never falls back to the open demo mode, even one with OIDC accounts only).
+    provider is configured, else ``local`` when the accounts file exists.
+
+    The demo mode is never a fallback: it must be asked for (``LAGESBILD_AUTH=demo``), and
+    it is refused while the accounts file has accounts (a forgotten variable must not open a
+    configured installation to everyone).
 
     Raises
     ------
+    SignInNotConfigured
+        When there is no identity provider, no accounts file and no ``LAGESBILD_AUTH``: the
+        app stays signed out and says how to set up sign-in.
     InputError
-        When ``LAGESBILD_AUTH`` names an unknown mode, or asks for ``oidc`` without a provider.
+        When ``LAGESBILD_AUTH`` names an unknown mode, asks for ``oidc`` without a provider,
+        or asks for ``demo`` although accounts exist.
 
     Examples
     --------
     >>> auth_mode(oidc_configured=True)
     'oidc'
     """
+    path = Path(path if path is not None else users_file())
     forced = os.environ.get(AUTH_MODE_ENV, "").strip().lower()
     if forced:
         if forced not in MODES:
@@ -471,50 +652,184 @@ def auth_mode(*, oidc_configured: bool, path: str | os.PathLike | None = None) -
             raise InputError(
                 f"{AUTH_MODE_ENV}=oidc men ingen [auth]-sektion finns i .streamlit/secrets.toml."
             )
+        if forced == "demo" and load_accounts(path):
+            raise InputError(
+                f"{AUTH_MODE_ENV}=demo men kontofilen {path} har konton: demoläget skulle göra "
+                f"alla till administratör. Ta bort {AUTH_MODE_ENV}=demo."
+            )
         return forced
     if oidc_configured:
         return "oidc"
-    accounts = load_accounts(path if path is not None else users_file())
-    return "local" if accounts else "demo"
+    if path.exists():
+        return "local"
+    raise SignInNotConfigured(
+        f"Inloggningen är inte konfigurerad: kontofilen {path} finns inte och ingen OpenID "
+        "Connect är inställd, så ingen släpps in. Lägg till ett konto med `lagesbild users add "
+        f"NAMN --role administratör`, eller starta demoläget uttryckligen med {AUTH_MODE_ENV}=demo."
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_accounts(path: str, _key: tuple) -> dict[str, Account]:
+    return load_accounts(path)
+
+
+def current_accounts(path: str | os.PathLike | None = None) -> dict[str, Account]:
+    """`load_accounts`, parsed again only when the file changes (its inode, size or mtime):
+    cheap enough to run on every action of every session.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "users.toml"
+    >>> current_accounts(p)
+    {}
+    >>> _ = save_accounts(p, [Account("a", "läsare")])
+    >>> sorted(current_accounts(p))
+    ['a']
+    """
+    path = Path(path if path is not None else users_file())
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return {}
+    key = (st.st_ino, st.st_size, st.st_mtime_ns)
+    return dict(_parse_accounts(str(path), key))
+
+
+class SignOuts:
+    """When each user last signed out, so every open session of theirs ends (one process).
+
+    Examples
+    --------
+    >>> so = SignOuts()
+    >>> so.sign_out("anna", at=100.0); so.last("anna"), so.last("bo")
+    (100.0, None)
+    """
+
+    def __init__(self) -> None:
+        self._at: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def sign_out(self, username: str, *, at: float | None = None) -> None:
+        """Record a sign-out now (or ``at``)."""
+        with self._lock:
+            self._at[username] = time.time() if at is None else at
+
+    def last(self, username: str) -> float | None:
+        """The time of the user's last sign-out, or None."""
+        with self._lock:
+            return self._at.get(username)
 
 
 class LoginThrottle:
-    """Refuse further attempts for a username after ``max_failures`` failures within
+    """Refuse further attempts for a username after ``max_failures`` attempts within
     ``window_s`` seconds (in one process; slows password guessing beyond argon2's cost).
+
+    An attempt is counted *before* its password is checked (`attempt`), so parallel attempts
+    cannot slip past the count while argon2 is busy; a success takes its own attempt back
+    and clears the name (`succeeded`). Names are cut to `MAX_USERNAME_LENGTH`, and expired
+    names are pruned, so the table stays small whatever is typed (at most ``max_names``).
 
     Examples
     --------
     >>> t = LoginThrottle(max_failures=2, window_s=60)
-    >>> t.failed("anna", now=0); t.failed("anna", now=1); t.blocked("anna", now=2)
-    True
+    >>> t.attempt("anna", now=0), t.attempt("anna", now=1), t.attempt("anna", now=2)
+    (True, True, False)
     >>> t.blocked("anna", now=62)
     False
     """
 
-    def __init__(self, *, max_failures: int = 5, window_s: float = 900.0) -> None:
+    def __init__(
+        self, *, max_failures: int = 5, window_s: float = 900.0, max_names: int = 10_000
+    ) -> None:
         self.max_failures = max_failures
         self.window_s = window_s
+        self.max_names = max_names
         self._failures: dict[str, list[float]] = {}
         self._lock = threading.Lock()
+        self._last_prune = float("-inf")
 
     def _recent(self, username: str, now: float) -> list[float]:
         times = [t for t in self._failures.get(username, []) if now - t < self.window_s]
-        self._failures[username] = times
+        if times:
+            self._failures[username] = times
+        else:
+            self._failures.pop(username, None)
         return times
 
-    def failed(self, username: str, *, now: float | None = None) -> None:
-        """Count one failed attempt."""
+    def _prune(self, now: float) -> None:
+        if len(self._failures) < self.max_names and now - self._last_prune < self.window_s:
+            return
+        self._last_prune = now
+        for name in list(self._failures):
+            self._recent(name, now)
+        while len(self._failures) >= self.max_names:  # a flood of names: forget the oldest
+            oldest = min(self._failures, key=lambda n: self._failures[n][-1])
+            del self._failures[oldest]
+
+    def attempt(self, username: str, *, now: float | None = None) -> bool:
+        """Count one attempt; False (nothing counted) when the name is blocked already."""
         now = time.monotonic() if now is None else now
+        name = login_name(username)
         with self._lock:
-            self._recent(username, now).append(now)
+            self._prune(now)
+            times = self._recent(name, now)
+            if len(times) >= self.max_failures:
+                return False
+            self._failures[name] = [*times, now]
+            return True
+
+    def failed(self, username: str, *, now: float | None = None) -> None:
+        """Count one failed attempt (for callers that did not go through `attempt`)."""
+        self.attempt(username, now=now)
 
     def blocked(self, username: str, *, now: float | None = None) -> bool:
-        """True while the username has too many recent failures."""
+        """True while the username has too many recent attempts."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            return len(self._recent(username, now)) >= self.max_failures
+            return len(self._recent(login_name(username), now)) >= self.max_failures
+
+    def succeeded(self, username: str) -> None:
+        """A correct password: forget the name's attempts."""
+        self.reset(username)
 
     def reset(self, username: str) -> None:
-        """Forget the failures after a successful login."""
+        """Forget the attempts of a name."""
         with self._lock:
-            self._failures.pop(username, None)
+            self._failures.pop(login_name(username), None)
+
+    def __len__(self) -> int:
+        return len(self._failures)
+
+
+def never_had_accounts(store=None) -> bool:
+    """True when the audit log has no ``user.add``: this installation never had accounts, so
+    ``./dev app`` may start the demo mode (a missing accounts file is then no loss).
+
+    Examples
+    --------
+    >>> from geo.store import Store
+    >>> never_had_accounts(Store("sqlite://"))
+    True
+    """
+    import sqlalchemy as sa
+
+    from geo.store import AuditEntry, Store
+
+    store = Store() if store is None else store
+    with store.read_session() as s:
+        n = s.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "user.add")
+        )
+    return not n
+
+
+if __name__ == "__main__":  # ./dev app asks: python -m geo.auth --never-had-accounts
+    import sys
+
+    if sys.argv[1:] != ["--never-had-accounts"]:
+        raise SystemExit("usage: python -m geo.auth --never-had-accounts")
+    raise SystemExit(0 if never_had_accounts() else 1)

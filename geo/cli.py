@@ -14,7 +14,9 @@ import sys
 from collections.abc import Sequence
 
 from geo import __version__
+from geo.auth import cli_identity
 from geo.errors import InputError
+from geo.store import acting_as
 
 #: Subcommand modules under geo.commands, in the order `--help` lists them.
 COMMANDS = (
@@ -44,8 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    me = cli_identity()
     try:
-        return int(args.func(args) or 0)
+        # every audit entry of this command names the OS user (a --by NAME becomes a note)
+        with acting_as(me.username, me.role):
+            return int(args.func(args) or 0)
     except InputError as exc:
         print(f"lagesbild: {exc}", file=sys.stderr)
         return 2

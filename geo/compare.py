@@ -1129,9 +1129,12 @@ def load_zones(
     >>> load_zones(p)[0][["zone_id", "name"]].values.tolist()
     [['z1', 'Jakobsbergs station']]
     """
+    from geo.guards import check_file
     from geo.io import load_boundaries
 
     path = Path(path)
+    if path.exists():
+        check_file(path)  # before GDAL lists its layers: endless views, bombs (issue 18)
     layer, notes = pick_layer(path, layer, option="--zones-layer", prefer=ZONES_LAYER)
     fields = _fields(path, layer) if path.exists() else []
     if id_col is None:

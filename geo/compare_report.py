@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo import compare, schema
+from geo import compare, safecsv, schema
 from geo.compare import Period
 from geo.pdf import Briefing, write_atomic
 
@@ -227,8 +227,9 @@ def comparison_csv(
     >>> text.splitlines()[0].split(",")[:4]
     ['Före (dagar med data)', 'Efter (dagar med data)', 'Zon-id', 'Namn']
     """
-    out = _with_periods(table, before, after).rename(columns=compare.COLUMN_LABELS_SV)
-    data = out.to_csv(index=False).encode("utf-8-sig")
+    data = safecsv.to_csv_bytes(
+        _with_periods(table, before, after), labels=compare.COLUMN_LABELS_SV
+    )
     if path is not None:
         write_atomic(path, data)
     return data

@@ -23,9 +23,7 @@ exact. ``public=True`` shows counts below `geo.schema.SUPPRESS_BELOW` as "<5" (D
 
 from __future__ import annotations
 
-import csv
 import getpass
-import io
 import json
 import os
 import tempfile
@@ -38,6 +36,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo import safecsv
 from geo import schema as S
 from geo.errors import InputError
 from geo.pdf import MapLayer, write_atomic
@@ -332,9 +331,7 @@ def to_csv(zones: gpd.GeoDataFrame, *, params: Mapping | None = None, **kw) -> s
     table["created_at"] = meta["created_at"]
     table["created_by"] = meta["created_by"]
     table["parameters"] = _params_text(meta)
-    buf = io.StringIO()
-    table.to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-    return buf.getvalue()
+    return safecsv.to_csv_text(table)
 
 
 def _short_list(text: str, *, at_most: int = 4) -> str:

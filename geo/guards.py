@@ -10,7 +10,21 @@
   refused. The sizes come from the zip directory, which an attacker writes; GDAL reads through
   a stream that stops at the declared size, so a lying directory only truncates the member.
 * **GeoJSON** (`check_geojson`): before GDAL parses it, the file is scanned in chunks for
-  ``"Feature"`` type tags; more than `MAX_GEOJSON_FEATURES` is refused without parsing.
+  ``"Feature"`` type tags (JSON ``\\u00XX`` escapes decoded first, so ``"typ\\u0065"`` counts
+  too); more than `MAX_GEOJSON_FEATURES` is refused without parsing. A GeoJSON inside a zip
+  is scanned the same way, through the zip stream.
+* **GeoPackage** (`check_geopackage`): a GeoPackage is an SQLite database whose layers may
+  be views, and a view may be a query that never ends (``WITH RECURSIVE … UNION ALL …``).
+  Before GDAL opens it, every layer is counted with SQLite's own reader under a budget of
+  `GPKG_COUNT_BUDGET_S` seconds and `MAX_FEATURES` rows.
+* **Parquet** (`check_parquet`): the footer says how many rows and bytes the file will
+  expand to; more than `MAX_FEATURES` rows or `MAX_PARQUET_UNCOMPRESSED_BYTES` is refused
+  before any column is read.
+* **Hostile readers in a box** (`run_limited`): GDAL and Parquet reads run in a child process
+  (forked from a preloaded server, ~40 ms) with an address-space limit (`read_memory_bytes`,
+  env ``LAGESBILD_READ_MEMORY_MB``, default 2048) and a time limit (`read_timeout_s`, env
+  ``LAGESBILD_READ_TIMEOUT_S``, default 60). Whatever a file does to its reader, the server
+  keeps its memory and its cores; the user gets one Swedish sentence.
 * **Retention** (`purge_older_than`): imported incidents older than a configurable period
   (env ``LAGESBILD_RETENTION_DAYS``, `retention_days`) are dropped when the data is used.
 
@@ -21,10 +35,17 @@ file, and the Data page calls `check_upload` before writing an upload to disk.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 import re
+import resource
+import sqlite3
+import threading
+import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -57,9 +78,20 @@ MAX_ZIP_MEMBERS = 64
 MAX_ZIP_UNCOMPRESSED_BYTES = 1024 * MB
 MAX_ZIP_RATIO = 100
 MAX_GEOJSON_FEATURES = 1_000_000
+#: Most rows a GeoPackage layer or a Parquet file may have.
+MAX_FEATURES = 2_000_000
+#: Most bytes a Parquet file's columns may expand to (its footer says).
+MAX_PARQUET_UNCOMPRESSED_BYTES = 2048 * MB
+#: Seconds SQLite may spend counting a GeoPackage layer before the file is refused.
+GPKG_COUNT_BUDGET_S = 3.0
 RETENTION_ENV = "LAGESBILD_RETENTION_DAYS"
+READ_TIMEOUT_ENV = "LAGESBILD_READ_TIMEOUT_S"
+READ_MEMORY_ENV = "LAGESBILD_READ_MEMORY_MB"
+DEFAULT_READ_TIMEOUT_S = 60.0
+DEFAULT_READ_MEMORY_MB = 2048
 
 _FEATURE_TAG = re.compile(rb'"type"\s*:\s*"Feature"')
+_ASCII_ESCAPE = re.compile(rb"\\u00([0-7][0-9a-fA-F])")
 _CHUNK = 4 * MB
 
 
@@ -162,40 +194,72 @@ def check_zip(
                 f"Filen {name} ser ut som en zip-bomb: {member.name} packas upp "
                 f"{ratio:.0f} gånger (högst {max_ratio:.0f})."
             )
+        limit = MAX_BYTES.get(member.suffix.lower())
+        if limit is not None and info.file_size > limit:
+            raise InputError(
+                f"Filen {name} innehåller {member.name} som packas upp till "
+                f"{_fmt_mb(info.file_size)}; största tillåtna storlek för "
+                f"{member.suffix.lower()} är {_fmt_mb(limit)}, packad eller inte."
+            )
     if total > max_total_bytes:
         raise InputError(
             f"Filen {name} packas upp till {_fmt_mb(total)}; högst {_fmt_mb(max_total_bytes)} tas emot."
         )
+    with zipfile.ZipFile(path) as zf:  # a GeoJSON is as dangerous zipped as it is plain
+        for info in files:
+            if PurePosixPath(info.filename).suffix.lower() in (".geojson", ".json"):
+                with zf.open(info) as member_fh:
+                    n = _count_features(member_fh, stop_after=MAX_GEOJSON_FEATURES)
+                if n > MAX_GEOJSON_FEATURES:
+                    raise InputError(
+                        f"Filen {name} innehåller {PurePosixPath(info.filename).name} med fler "
+                        f"än {MAX_GEOJSON_FEATURES} objekt; dela upp den eller filtrera den först."
+                    )
     return total
+
+
+def _count_features(fh, *, stop_after: int | None = None) -> int:
+    overlap = 64
+    count = 0
+    tail = b""
+    while chunk := fh.read(_CHUNK):
+        buf = tail + chunk
+        # "typ\u0065" is "type" to a JSON parser: decode ASCII escapes before matching
+        # (a chunk that ends inside an escape is completed by the overlap next time)
+        plain = (
+            _ASCII_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), buf) if b"\\u" in buf else buf
+        )
+        skip = (
+            len(_ASCII_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), tail))
+            if b"\\u" in tail
+            else len(tail)
+        )
+        # count tags that end after the overlap region, so none is counted twice
+        count += sum(1 for m in _FEATURE_TAG.finditer(plain) if m.end() > skip)
+        tail = buf[-overlap:]
+        if stop_after is not None and count > stop_after:
+            break
+    return count
 
 
 def count_geojson_features(path: str | os.PathLike, *, stop_after: int | None = None) -> int:
     """Count ``"type": "Feature"`` tags in a file by scanning bytes (no JSON parsing).
 
-    Stops early once ``stop_after`` is exceeded. Chunks overlap so a tag split across two
-    reads is counted once.
+    JSON escapes of ASCII characters (``"typ\\u0065": "Featur\\u0065"``) are decoded first,
+    as a JSON parser would. Stops early once ``stop_after`` is exceeded. Chunks overlap so a
+    tag split across two reads is counted once.
 
     Examples
     --------
     >>> import tempfile
     >>> p = Path(tempfile.mkdtemp()) / "x.geojson"
     >>> _ = p.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature"}, '
-    ...                  '{"type":"Feature"}]}')
+    ...                  '{"type":"Feature"}, {"typ\\\\u0065": "Featur\\\\u0065"}]}')
     >>> count_geojson_features(p)
-    2
+    3
     """
-    overlap = 64
-    count = 0
-    tail = b""
     with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            buf = tail + chunk
-            # count tags that end after the overlap region, so none is counted twice
-            count += sum(1 for m in _FEATURE_TAG.finditer(buf) if m.end() > len(tail))
-            tail = buf[-overlap:]
-            if stop_after is not None and count > stop_after:
-                break
-    return count
+        return _count_features(fh, stop_after=stop_after)
 
 
 def check_geojson(path: str | os.PathLike, *, max_features: int | None = None) -> int:
@@ -250,6 +314,317 @@ def check_file(path: str | os.PathLike) -> None:
         check_zip(path)
     elif suffix in (".geojson", ".json"):
         check_geojson(path)
+    elif suffix == ".gpkg":
+        check_geopackage(path)
+
+
+def check_geopackage(
+    path: str | os.PathLike,
+    *,
+    budget_s: float | None = None,
+    max_features: int | None = None,
+) -> dict[str, int]:
+    """Count every layer of a GeoPackage with SQLite itself, under a time budget, before GDAL
+    reads it; return ``{layer: rows}``.
+
+    The file is opened read-only and immutable, with ``trusted_schema`` off (its views may
+    not call functions with side effects). A layer that is a never-ending view (a recursive
+    query) or holds more than ``max_features`` rows is refused within ``budget_s`` seconds.
+
+    Raises
+    ------
+    InputError
+        Not a GeoPackage, a layer that cannot be counted within the budget, or too many rows.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "loop.gpkg"
+    >>> con = sqlite3.connect(p)
+    >>> _ = con.executescript(
+    ...     "CREATE TABLE gpkg_contents (table_name TEXT, data_type TEXT);"
+    ...     "CREATE VIEW loop AS WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r)"
+    ...     " SELECT i AS fid FROM r WHERE i < 0;"  # counts for ever, finds nothing
+    ...     "INSERT INTO gpkg_contents VALUES ('loop', 'features');")
+    >>> con.close()
+    >>> check_geopackage(p, budget_s=0.5)
+    Traceback (most recent call last):
+    ...
+    geo.errors.InputError: Filen loop.gpkg kan inte läsas: lagret loop kunde inte räknas på 0,5 sekunder (en vy som aldrig tar slut, eller en skadad fil).
+    """
+    budget_s = GPKG_COUNT_BUDGET_S if budget_s is None else budget_s
+    max_features = MAX_FEATURES if max_features is None else max_features
+    path = Path(path)
+    name = path.name
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    try:
+        con = sqlite3.connect(uri, uri=True, timeout=1)
+    except sqlite3.Error as exc:
+        raise InputError(
+            f"Filen {name} kan inte läsas som geodata: filen är ingen giltig GeoPackage ({exc})."
+        ) from exc
+    deadline = [0.0]
+    con.set_progress_handler(lambda: int(time.monotonic() > deadline[0]), 10_000)
+    counts: dict[str, int] = {}
+    try:
+        con.execute("PRAGMA trusted_schema = OFF")
+        deadline[0] = time.monotonic() + budget_s
+        try:
+            layers = [
+                str(r[0])
+                for r in con.execute(
+                    "SELECT table_name FROM gpkg_contents WHERE data_type IN "
+                    "('features', 'attributes', 'aspatial')"
+                )
+            ]
+        except sqlite3.Error:
+            raise InputError(
+                f"Filen {name} kan inte läsas som geodata: filen är ingen giltig GeoPackage "
+                "(SQLite)."
+            ) from None
+        for layer in layers:
+            deadline[0] = time.monotonic() + budget_s
+            quoted = '"' + layer.replace('"', '""') + '"'
+            try:
+                (n,) = con.execute(
+                    f"SELECT count(*) FROM (SELECT 1 FROM {quoted} LIMIT {max_features + 1})"
+                ).fetchone()
+            except sqlite3.OperationalError as exc:
+                if "interrupted" not in str(exc):
+                    raise InputError(
+                        f"Filen {name}: lagret {layer} kan inte läsas ({exc})."
+                    ) from exc
+                budget = f"{budget_s:g}".replace(".", ",")
+                raise InputError(
+                    f"Filen {name} kan inte läsas: lagret {layer} kunde inte räknas på {budget} "
+                    "sekunder (en vy som aldrig tar slut, eller en skadad fil)."
+                ) from None
+            except sqlite3.Error as exc:
+                raise InputError(f"Filen {name}: lagret {layer} kan inte läsas ({exc}).") from exc
+            if n > max_features:
+                raise InputError(
+                    f"Filen {name}: lagret {layer} har fler än {max_features} objekt; dela upp "
+                    "det eller filtrera det först."
+                )
+            counts[layer] = int(n)
+    finally:
+        con.close()
+    return counts
+
+
+def check_parquet(
+    path: str | os.PathLike,
+    *,
+    max_rows: int = MAX_FEATURES,
+    max_uncompressed_bytes: int = MAX_PARQUET_UNCOMPRESSED_BYTES,
+) -> int:
+    """Refuse a Parquet file whose footer claims too many rows or too many bytes once
+    uncompressed (a 5 MB file can claim 300 million rows); return its row count.
+
+    Raises
+    ------
+    InputError
+        An unreadable footer, or a claim over the limits.
+
+    Examples
+    --------
+    >>> import tempfile, pyarrow as pa, pyarrow.parquet as pq
+    >>> p = Path(tempfile.mkdtemp()) / "t.parquet"
+    >>> pq.write_table(pa.table({"a": [1, 2, 3]}), p)
+    >>> check_parquet(p)
+    3
+    >>> check_parquet(p, max_rows=2)
+    Traceback (most recent call last):
+    ...
+    geo.errors.InputError: Filen t.parquet säger sig ha 3 rader; högst 2 tas emot.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    name = Path(path).name
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except (OSError, pa.ArrowException, ValueError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise InputError(f"Filen {name} kan inte läsas som Parquet: {first}.") from exc
+    if meta.num_rows > max_rows:
+        raise InputError(
+            f"Filen {name} säger sig ha {meta.num_rows} rader; högst {max_rows} tas emot."
+        )
+    size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if size > max_uncompressed_bytes:
+        raise InputError(
+            f"Filen {name} packas upp till {_fmt_mb(size)}; högst "
+            f"{_fmt_mb(max_uncompressed_bytes)} tas emot."
+        )
+    return int(meta.num_rows)
+
+
+# --- hostile readers in a child process ----------------------------------------------------
+def _env_number(env: str, default: float) -> float:
+    raw = os.environ.get(env, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise InputError(f"{env} var {raw!r}; ange ett positivt tal.")
+    return value
+
+
+def read_timeout_s() -> float:
+    """Seconds a file read may take (env ``LAGESBILD_READ_TIMEOUT_S``, default 60).
+
+    Examples
+    --------
+    >>> read_timeout_s() > 0
+    True
+    """
+    return _env_number(READ_TIMEOUT_ENV, DEFAULT_READ_TIMEOUT_S)
+
+
+def read_memory_bytes() -> int:
+    """Memory a file read may add to its process (env ``LAGESBILD_READ_MEMORY_MB``, default
+    2048 MB), in bytes.
+
+    Examples
+    --------
+    >>> read_memory_bytes() >= MB
+    True
+    """
+    return int(_env_number(READ_MEMORY_ENV, DEFAULT_READ_MEMORY_MB) * MB)
+
+
+_context_lock = threading.RLock()
+_context: Any = None
+
+
+def _without_main(name: str) -> dict:
+    # A child needs the readers, not the program that started it: multiprocessing would import
+    # the parent's __main__ again in every child, and under Streamlit that is a page script.
+
+    data = _real_preparation_data(name)
+    data.pop("init_main_from_path", None)
+    data.pop("init_main_from_name", None)
+    return data
+
+
+_real_preparation_data: Any = None
+
+
+def _start(child) -> None:
+    from multiprocessing import spawn
+
+    global _real_preparation_data
+    with _context_lock:
+        _real_preparation_data = spawn.get_preparation_data
+        spawn.get_preparation_data = _without_main
+        try:
+            child.start()
+        finally:
+            spawn.get_preparation_data = _real_preparation_data
+
+
+def _reader_context():
+    global _context
+    with _context_lock:
+        if _context is None:
+            # forkserver: children fork from a clean single-threaded server that has imported
+            # the readers once (fork from a threaded web server is unsafe; spawn is slow)
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["geo.io"])
+            _context = ctx
+        return _context
+
+
+def _address_space() -> int:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _limited_child(conn, memory_bytes: int, func: Callable, args: tuple) -> None:
+    try:
+        limit = _address_space() + memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        outcome: tuple = ("ok", func(*args))
+    except MemoryError:
+        outcome = ("memory", None)
+    except InputError as exc:
+        outcome = ("input", str(exc))
+    except OSError as exc:  # Arrow and GDAL report a refused allocation or thread like this
+        text = str(exc)
+        memory = any(w in text for w in ("Resource temporarily unavailable", "emory"))
+        outcome = ("memory", None) if memory else ("error", f"{type(exc).__name__}: {text}"[:1000])
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
+        outcome = ("error", f"{type(exc).__name__}: {exc}"[:1000])
+    try:
+        conn.send(outcome)
+    except MemoryError:
+        conn.send(("memory", None))
+    finally:
+        conn.close()
+
+
+def run_limited(
+    func: Callable,
+    *args: Any,
+    name: str,
+    timeout_s: float | None = None,
+    memory_bytes: int | None = None,
+) -> Any:
+    """Run ``func(*args)`` in a child process with a memory and a time limit; return its
+    result. ``func`` must be a module-level function and its result picklable.
+
+    Raises
+    ------
+    InputError
+        ``func``'s own `InputError`; or, naming the file ``name``, a read that ran out of
+        time or memory (the child is killed and nothing of it stays).
+    RuntimeError
+        Any other error in ``func`` (a bug, reported with its type and message).
+
+    Examples
+    --------
+    >>> run_limited(divmod, 7, 2, name="x")
+    (3, 1)
+    """
+    timeout_s = read_timeout_s() if timeout_s is None else timeout_s
+    memory_bytes = read_memory_bytes() if memory_bytes is None else memory_bytes
+    ctx = _reader_context()
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_limited_child, args=(send, memory_bytes, func, args), daemon=True)
+    _start(child)
+    send.close()
+    try:
+        if not receive.poll(timeout_s):
+            raise InputError(
+                f"Filen {name} tog för lång tid att läsa (mer än {timeout_s:g} s) och avbröts; "
+                "den kan vara skadad eller byggd för att låsa servern."
+            )
+        try:
+            kind, value = receive.recv()
+        except (EOFError, OSError):
+            kind, value = "died", None
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.kill()
+        child.join(timeout=10)
+    if kind == "ok":
+        return value
+    if kind == "input":
+        raise InputError(value)
+    if kind in ("memory", "died"):
+        raise InputError(
+            f"Filen {name} kräver mer än {memory_bytes // MB} MB minne att läsa och avbröts; "
+            "dela upp den eller filtrera den först."
+        )
+    raise RuntimeError(f"reading {name} failed in the child process: {value}")
 
 
 # --- retention -----------------------------------------------------------------------------

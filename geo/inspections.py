@@ -25,7 +25,7 @@ import io
 import json
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -39,7 +39,7 @@ import sqlalchemy as sa
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from geo import schema
+from geo import safecsv, schema
 from geo.errors import ConflictError, InputError
 from geo.store import (
     ISSUE_STATUSES,
@@ -317,6 +317,11 @@ def validate_photo(data: bytes, *, max_bytes: int = MAX_PHOTO_BYTES) -> str:
                 img.load()  # decodes every byte: a truncated or damaged file fails here
     except InputError:
         raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow refuses above ~89 MP (warning) and ~179 MP (error) before decoding anything
+        raise InputError(
+            f"Bilden har för många bildpunkter; högst {MAX_PHOTO_PIXELS // 1_000_000} megapixel."
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Warning) as exc:
         raise InputError(f"Bilden kunde inte läsas; filen verkar skadad ({exc}).") from None
     if fmt not in PHOTO_TYPES:
@@ -401,6 +406,27 @@ def create_round(
     ...              area_name="Jakobsberg", created_by="anna", organisations=["kommun", "SL"])
     1
     """
+    with store.session() as s:
+        return _add_round(
+            s, name=name, held_on=held_on, area_name=area_name, created_by=created_by,
+            area_id=area_id, area=area, team=team, organisations=organisations, notes=notes,
+        )  # fmt: skip
+
+
+def _add_round(
+    s: sa.orm.Session,
+    *,
+    name: str,
+    held_on: dt.date,
+    area_name: str,
+    created_by: str,
+    area_id: str | None = None,
+    area: BaseGeometry | None = None,
+    team: str = "",
+    organisations: Iterable[str] = (),
+    notes: str = "",
+) -> int:
+    """Validate and add a round (with its audit row) in the caller's transaction."""
     name = check_text(name, "ett namn på rundan", required=True)
     area_name = check_text(area_name, "området", required=True)
     who = check_text(created_by, "vem som startar rundan", required=True)
@@ -409,29 +435,28 @@ def create_round(
     if area is not None and (not isinstance(area, BaseGeometry) or area.is_empty):
         raise InputError("Rundans område måste vara en polygon (EPSG:3006).")
     orgs = [str(o).strip() for o in organisations if str(o).strip()]
-    with store.session() as s:
-        rnd = InspectionRound(
-            name=name,
-            held_on=held_on,
-            area_id=area_id,
-            area_name=area_name,
-            area_wkt=None if area is None else area.wkt,
-            team=check_text(team, "teamet", required=False),
-            organisations=orgs,
-            notes=check_text(notes, "anteckningar", required=False),
-            created_by=who,
-        )
-        s.add(rnd)
-        s.flush()
-        record_audit(
-            s,
-            actor=who,
-            action="inspection_round.create",
-            target_type="round",
-            target_id=rnd.id,
-            params={"name": name, "area": area_name},
-        )
-        return rnd.id
+    rnd = InspectionRound(
+        name=name,
+        held_on=held_on,
+        area_id=area_id,
+        area_name=area_name,
+        area_wkt=None if area is None else area.wkt,
+        team=check_text(team, "teamet", required=False),
+        organisations=orgs,
+        notes=check_text(notes, "anteckningar", required=False),
+        created_by=who,
+    )
+    s.add(rnd)
+    s.flush()
+    record_audit(
+        s,
+        actor=who,
+        action="inspection_round.create",
+        target_type="round",
+        target_id=rnd.id,
+        params={"name": name, "area": area_name},
+    )
+    return rnd.id
 
 
 def rounds_frame(store: Store) -> pd.DataFrame:
@@ -730,14 +755,16 @@ def update_issue(
     editor : str
         Who edits.
     note : str, default ""
-        Goes into the history row.
+        Goes into the history row; a note without any field change is stored on its own
+        (history action ``note``).
     **changes
         New values of `EDITABLE_FIELDS`; unchanged values are ignored.
 
     Returns
     -------
     int
-        The new version (``expected_version`` when nothing changed).
+        The new version (``expected_version`` when nothing changed and there is no note:
+        nothing was stored).
 
     Examples
     --------
@@ -773,6 +800,13 @@ def update_issue(
             _check_inside(issue.round, x_m, y_m)
             new.update(lon=lon, lat=lat, x_m=x_m, y_m=y_m)
         diff = {k: [getattr(issue, k), v] for k, v in new.items() if getattr(issue, k) != v}
+        note = check_text(note, "anteckningen", required=False)
+        if not diff and note:  # a note alone is a change to the history: keep it
+            hist = IssueHistory(
+                action="note", from_status=issue.status, to_status=issue.status, note=note,
+                changes={},
+            )  # fmt: skip
+            return _guarded_update(s, issue.id, expected_version, who, {}, hist, "note")
         if not diff:
             return expected_version
         moved = "lon" in diff or "lat" in diff
@@ -780,7 +814,7 @@ def update_issue(
             action="moved" if moved and len(diff) <= 4 else "edited",
             from_status=issue.status,
             to_status=issue.status,
-            note=check_text(note, "anteckningen", required=False),
+            note=note,
             changes={k: [_json_value(a), _json_value(b)] for k, (a, b) in diff.items()},
         )
         values = {k: v for k, (_old, v) in diff.items()}
@@ -1176,7 +1210,6 @@ EXPORT_COLUMNS = (
     schema.ID, ROUND_NAME, HELD_ON, schema.AREA_NAME, LON, LAT, schema.CATEGORY, SEVERITY,
     DESCRIPTION, RESPONSIBLE, STATUS, ORDERED_ON, FIXED_ON, MARKED_BY, UPDATED_AT,
 )  # fmt: skip
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _export_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -1193,13 +1226,6 @@ def _export_table(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _defuse(value: object) -> object:
-    # A spreadsheet runs a cell starting with = + - @ as a formula: prefix a quote.
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def export_csv(frame: pd.DataFrame, path: str | os.PathLike | None = None) -> bytes:
     """Issues as CSV (UTF-8 with BOM for Excel, lon/lat in WGS 84); written to ``path`` if given.
 
@@ -1213,8 +1239,7 @@ def export_csv(frame: pd.DataFrame, path: str | os.PathLike | None = None) -> by
     >>> export_csv(pts).decode("utf-8-sig").splitlines()
     ['id,lon,lat,description', "1,17.8,59.4,'=HYPERLINK(1)"]
     """
-    table = _export_table(frame).astype(object).map(_defuse)
-    data = table.to_csv(index=False).encode("utf-8-sig")
+    data = safecsv.to_csv_bytes(_export_table(frame))
     return _write(path, data)
 
 
@@ -1328,6 +1353,8 @@ class IssueImport:
     rejected: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["row", "reason", "raw"])
     )
+    #: The round the rows went into when `import_issues` created it (``new_round``).
+    round_id: int | None = None
 
     @property
     def loaded(self) -> int:
@@ -1360,10 +1387,10 @@ def _read_field_list(path: Path) -> tuple[pd.DataFrame, list[int]]:
             )
         return table, [i + 2 for i in range(len(table))]  # header is row 1
     if suffix in (".geojson", ".json", ".gpkg"):
-        try:
-            frame = gpd.read_file(path)
-        except Exception as exc:  # pyogrio raises several types for unreadable files
-            raise InputError(f"Filen {path.name} kunde inte läsas: {exc}") from None
+        from geo import guards
+
+        guards.check_file(path)  # huge GeoJSON, endless GeoPackage views (issue 18)
+        frame = guards.run_limited(_read_geofile, path, name=path.name)
         if frame.crs is None:
             raise InputError(f"Filen {path.name} anger inget koordinatsystem (CRS).")
         frame = frame.to_crs(schema.CRS_WGS84)
@@ -1381,6 +1408,14 @@ def _read_field_list(path: Path) -> tuple[pd.DataFrame, list[int]]:
         f"Filen {path.name} har ett format som inte stöds ({suffix or 'utan ändelse'}); "
         "använd CSV, GeoJSON eller GeoPackage."
     )
+
+
+def _read_geofile(path: Path) -> gpd.GeoDataFrame:
+    """`geopandas.read_file` with its errors as `InputError` (runs in `guards.run_limited`)."""
+    try:
+        return gpd.read_file(path)
+    except Exception as exc:  # noqa: BLE001 - pyogrio raises several types for unreadable files
+        raise InputError(f"Filen {path.name} kunde inte läsas: {exc}") from None
 
 
 def read_field_list(
@@ -1438,7 +1473,7 @@ def rejected_csv(result: IssueImport, path: str | os.PathLike | None = None) -> 
     rejected = result.rejected
     fields = pd.DataFrame.from_records([dict(r) for r in rejected["raw"]], index=rejected.index)
     table = pd.concat([rejected[["row", "reason"]], fields], axis=1)
-    data = table.astype(object).map(_defuse).to_csv(index=False).encode("utf-8-sig")
+    data = safecsv.to_csv_bytes(table)
     return _write(path, data)
 
 
@@ -1465,8 +1500,12 @@ def import_issues(
     *,
     marked_by: str,
     round_id: int | None = None,
+    new_round: Mapping[str, Any] | None = None,
 ) -> IssueImport:
     """Import a field list of issues; every row is stored or rejected with its row and reason.
+
+    With ``new_round`` (the keyword arguments of `create_round`), the round is created in the
+    same transaction as the rows: an import that fails or is killed leaves no empty round.
 
     Columns (case-insensitive): ``lon``, ``lat`` (CSV; GeoJSON/GPKG give points instead),
     ``category``, ``severity``, ``responsible``; optional ``description``, ``status``,
@@ -1495,13 +1534,19 @@ def import_issues(
     """
     path = Path(path)
     who = check_text(marked_by, "vem som importerar", required=True)
-    table, row_numbers = read_field_list(path, round_given=round_id is not None)
+    if round_id is not None and new_round is not None:
+        raise ValueError("give round_id or new_round, not both")
+    table, row_numbers = read_field_list(
+        path, round_given=round_id is not None or new_round is not None
+    )
     if round_id is not None:
         with store.read_session() as s:
             _get_round(s, round_id)
     ids: list[int] = []
     rejected: list[dict] = []
     with store.session() as s:
+        if new_round is not None:
+            round_id = _add_round(s, **dict(new_round))
         for row_no, (_, rec) in zip(row_numbers, table.iterrows(), strict=True):
             raw = {k: ("" if pd.isna(v) else str(v)) for k, v in rec.items()}
             try:
@@ -1519,11 +1564,11 @@ def import_issues(
                         round_id=rid,
                         lon=raw.get(LON),
                         lat=raw.get(LAT),
-                        category=_undefuse(raw.get(schema.CATEGORY)),
+                        category=safecsv.undefuse(raw.get(schema.CATEGORY)),
                         severity=raw.get(SEVERITY),
-                        responsible=_undefuse(raw.get(RESPONSIBLE)),
-                        marked_by=_undefuse(raw.get(MARKED_BY)) or who,
-                        description=_undefuse(raw.get(DESCRIPTION, "")),
+                        responsible=safecsv.undefuse(raw.get(RESPONSIBLE)),
+                        marked_by=safecsv.undefuse(raw.get(MARKED_BY)) or who,
+                        description=safecsv.undefuse(raw.get(DESCRIPTION, "")),
                         status=raw.get(STATUS) or NEW,
                         ordered_on=_parse_date(raw.get(ORDERED_ON), "Beställningsdatumet"),
                         fixed_on=_parse_date(raw.get(FIXED_ON), "Åtgärdsdatumet"),
@@ -1545,13 +1590,8 @@ def import_issues(
         rows=len(table),
         ids=ids,
         rejected=pd.DataFrame(rejected, columns=["row", "reason", "raw"]),
+        round_id=round_id if new_round is not None else None,
     )
-
-
-def _undefuse(value: str | None) -> str | None:
-    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(_FORMULA_START):
-        return value[1:]
-    return value
 
 
 # --- demo -------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ import pyogrio
 import pyproj
 import shapely
 
-from geo import guards, schema
+from geo import guards, safecsv, schema
 from geo.errors import InputError
 from geo.mapping import (
     build_category_map,
@@ -193,9 +193,19 @@ class LoadResult:
         >>> out.read_text(encoding="utf-8-sig").splitlines()[1]
         '3,ogiltig tid,igår'
         """
-        path = Path(path)
-        self.rejected.to_csv(path, index=False, encoding="utf-8-sig")
-        return path
+        return safecsv.write_csv(self.rejected, path)
+
+    def rejected_csv(self) -> bytes:
+        """The rejected records as CSV bytes for a download (`geo.safecsv`: formulas defused).
+
+        Examples
+        --------
+        >>> empty = gpd.GeoDataFrame(geometry=[], crs=schema.CRS_METRIC)
+        >>> rej = pd.DataFrame({"row": [2], "reason": ["ogiltig tid"], "tid": ["=1+1"]})
+        >>> LoadResult(empty, 1, rej, {}).rejected_csv().decode("utf-8-sig").splitlines()[1]
+        "2,ogiltig tid,'=1+1"
+        """
+        return safecsv.to_csv_bytes(self.rejected)
 
 
 # --- reading files ------------------------------------------------------------------------
@@ -218,14 +228,16 @@ def _read_table(path: str | Path, layer: str | None) -> _Table:
     name = path.name
     if not path.exists():
         raise InputError(f"Filen {name} finns inte ({path}).")
-    guards.check_file(path)  # size limit, zip bomb, enormous GeoJSON (issue 9)
+    guards.check_file(path)  # size, zip bomb, huge GeoJSON, endless GeoPackage views
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return _read_csv(path)
+    # GDAL and Parquet run in a child process with a memory and a time limit (issue 18)
     if suffix in PARQUET_SUFFIXES:
-        return _read_parquet(path)
+        guards.check_parquet(path)  # the footer's row count, before any column is read
+        return guards.run_limited(_read_parquet, path, name=name)
     if suffix in VECTOR_SUFFIXES:
-        return _read_vector(path, layer)
+        return guards.run_limited(_read_vector, path, layer, name=name)
     raise InputError(
         f"Filen {name} har ett format som inte stöds ({suffix or 'ingen filändelse'}); "
         "använd CSV, GeoJSON, GeoPackage, Shapefile (.shp eller .zip) eller GeoParquet."

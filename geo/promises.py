@@ -1367,7 +1367,7 @@ def rounds_in_area(rounds: pd.DataFrame, area: BaseGeometry | None) -> pd.DataFr
     keep = []
     for rec in rounds.to_dict("records"):
         wkt = rec.get("area_wkt")
-        if wkt:
+        if isinstance(wkt, str) and wkt:  # a round made without an area has None/NaN here
             keep.append(bool(shapely.from_wkt(wkt).intersects(area)))
         else:
             keep.append(rec.get("area_id") in rounds.attrs.get("area_ids", ()))

@@ -27,8 +27,13 @@ Times are stored in UTC and come back tz-aware in Europe/Stockholm on both backe
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import hashlib
+import json
+import logging
 import os
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,6 +66,90 @@ ROLES = ("läsare", "planerare", "besiktning", "administratör")
 TARGET_KINDS = ("count", "coverage", "task")
 
 _STOCKHOLM = ZoneInfo(TZ)
+_log = logging.getLogger(__name__)
+
+
+def private_dir(path: str | os.PathLike) -> Path:
+    """Create ``path`` (and parents) readable by its owner only (mode 700); tighten an existing
+    folder of ours that others can read, except the working directory itself.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = private_dir(Path(tempfile.mkdtemp()) / "var")
+    >>> oct(d.stat().st_mode & 0o777)
+    '0o700'
+    """
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if (
+        info.st_mode & 0o077
+        and info.st_uid == os.getuid()
+        and path.resolve() != Path.cwd().resolve()
+    ):
+        os.chmod(path, stat.S_IMODE(info.st_mode) & 0o700)
+    return path
+
+
+def private_file(path: str | os.PathLike) -> Path:
+    """Create ``path`` empty with mode 600 if it is missing; tighten it to 600 if it exists.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = private_file(Path(tempfile.mkdtemp()) / "x.db")
+    >>> oct(p.stat().st_mode & 0o777)
+    '0o600'
+    """
+    path = Path(path)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        # never open (and close) a descriptor on a database this process may be using:
+        # closing any descriptor drops the process's SQLite locks on the file
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            os.chmod(path, 0o600)
+    return path
+
+
+# --- who is acting ------------------------------------------------------------------------
+_ACTING: contextvars.ContextVar[tuple[str, str | None] | None] = contextvars.ContextVar(
+    "lagesbild_acting", default=None
+)
+
+
+def bind_actor(username: str | None, role: str | None = None) -> None:
+    """Make ``username`` (with ``role``) the actor of every audit entry written in this
+    thread/context from now on; ``None`` unbinds.
+
+    The app binds the signed-in identity at the start of every script run, the CLI binds
+    its operating-system user: a name passed to `record_audit` (typed into a form, or
+    ``--by``) is then kept as the note ``stated_by``, never as the actor.
+
+    Examples
+    --------
+    >>> bind_actor("anna", "planerare"); bound_actor()
+    ('anna', 'planerare')
+    >>> bind_actor(None); bound_actor() is None
+    True
+    """
+    _ACTING.set(None if username is None else (str(username), role))
+
+
+def bound_actor() -> tuple[str, str | None] | None:
+    """The actor bound by `bind_actor`, or None."""
+    return _ACTING.get()
+
+
+@contextmanager
+def acting_as(username: str, role: str | None = None) -> Iterator[None]:
+    """`bind_actor` for the duration of a ``with`` block."""
+    token = _ACTING.set((str(username), role))
+    try:
+        yield
+    finally:
+        _ACTING.reset(token)
 
 
 def data_dir() -> Path:
@@ -237,7 +326,7 @@ class InspectionIssue(Base):
 class IssueHistory(Base):
     """One change to an issue: who, when, the status from and to, a note, the fields changed.
 
-    ``action`` is ``created``, ``edited``, ``status``, ``moved`` or ``photo``; ``changes`` is a
+    ``action`` is ``created``, ``edited``, ``status``, ``moved``, ``photo`` or ``note``; ``changes`` is a
     JSON object ``{field: [old, new]}``.
     """
 
@@ -439,6 +528,7 @@ class AuditEntry(Base):
         sa.Index("ix_audit_at", "at"),
         sa.Index("ix_audit_actor", "actor"),
         sa.Index("ix_audit_action", "action"),
+        sa.Index("ux_audit_seq", "seq", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -450,6 +540,82 @@ class AuditEntry(Base):
     target_id: Mapped[str | None] = mapped_column(sa.String(100))
     params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     outcome: Mapped[str] = mapped_column(sa.String(20), default="ok")
+    #: Position in the hash chain (1, 2, 3 …), the previous entry's hash and this one's.
+    seq: Mapped[int | None] = mapped_column(sa.Integer)
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    hash: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+#: The ``prev_hash`` of the first entry of the chain.
+GENESIS_HASH = "0" * 64
+_AUDIT_HASH_VERSION = "lagesbild-audit-v1"
+_AUDIT_LOCK_KEY = 7431003  # PostgreSQL advisory lock that orders audit writers
+
+
+def _utc_text(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def audit_hash(
+    prev_hash: str,
+    *,
+    seq: int,
+    at: dt.datetime,
+    actor: str,
+    role: str | None,
+    action: str,
+    target_type: str | None,
+    target_id: str | None,
+    params: dict | None,
+    outcome: str,
+) -> str:
+    """SHA-256 over the previous entry's hash and every field of this one (canonical JSON).
+
+    Changing any field of any entry, or removing or inserting one, breaks every hash after
+    it (`geo.audit.verify_chain`).
+
+    Examples
+    --------
+    >>> t = dt.datetime(2018, 3, 1, 12, tzinfo=dt.UTC)
+    >>> h = audit_hash(GENESIS_HASH, seq=1, at=t, actor="anna", role="läsare",
+    ...                action="auth.login", target_type=None, target_id=None, params={},
+    ...                outcome="ok")
+    >>> len(h), h == audit_hash(GENESIS_HASH, seq=1, at=t, actor="anna", role="planerare",
+    ...                         action="auth.login", target_type=None, target_id=None,
+    ...                         params={}, outcome="ok")
+    (64, False)
+    """
+    payload = [
+        _AUDIT_HASH_VERSION,
+        int(seq),
+        prev_hash,
+        _utc_text(at),
+        actor,
+        role,
+        action,
+        target_type,
+        target_id,
+        params or {},
+        outcome,
+    ]
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def entry_hash(entry: AuditEntry, prev_hash: str) -> str:
+    """`audit_hash` of a stored entry."""
+    return audit_hash(
+        prev_hash,
+        seq=entry.seq,
+        at=entry.at,
+        actor=entry.actor,
+        role=entry.role,
+        action=entry.action,
+        target_type=entry.target_type,
+        target_id=entry.target_id,
+        params=entry.params,
+        outcome=entry.outcome,
+    )
 
 
 def record_audit(
@@ -463,7 +629,15 @@ def record_audit(
     role: str | None = None,
     outcome: str = "ok",
 ) -> AuditEntry:
-    """Add an audit-log row in the caller's transaction (so it commits with the change).
+    """Add an audit-log row in the caller's transaction (so it commits with the change),
+    chained to the previous row by its hash (`audit_hash`).
+
+    When an actor is bound (`bind_actor`: the signed-in user, the CLI's OS user), that actor
+    and role are recorded; a different ``actor`` passed here (a name typed into a form,
+    ``--by``) is kept as the note ``stated_by`` in ``params``.
+
+    Writers are ordered (SQLite's write lock; a PostgreSQL advisory lock held until commit),
+    so the chain has no forks.
 
     Examples
     --------
@@ -473,17 +647,43 @@ def record_audit(
     >>> with store.session() as s:
     ...     s.scalars(sa.select(AuditEntry.action)).all()
     ['issue.create']
+    >>> with acting_as("bo", "besiktning"), store.session() as s:
+    ...     e = record_audit(s, actor="Bo på kommunen", action="issue.edit")
+    >>> e.actor, e.role, e.params, e.seq
+    ('bo', 'besiktning', {'stated_by': 'Bo på kommunen'}, 2)
     """
+    # exactly what the JSON column gives back (str keys, lists), so the hash can be checked
+    params = json.loads(json.dumps(dict(params or {}), ensure_ascii=False, default=str))
+    bound = _ACTING.get()
+    if bound is not None:
+        if actor and str(actor) != bound[0]:
+            params["stated_by"] = str(actor)[:200]
+        actor, role = bound
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
+    session.flush()  # an entry added earlier in this transaction is the head
+    head = session.execute(
+        sa.select(AuditEntry.seq, AuditEntry.hash)
+        .where(AuditEntry.seq.is_not(None))
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    ).first()
+    seq, prev = (1, GENESIS_HASH) if head is None else (head[0] + 1, head[1] or GENESIS_HASH)
     entry = AuditEntry(
-        actor=actor,
+        at=now(),
+        actor=str(actor),
         role=role,
         action=action,
         target_type=target_type,
-        target_id=None if target_id is None else str(target_id),
-        params=params or {},
+        target_id=None if target_id is None else str(target_id)[:100],
+        params=params,
         outcome=outcome,
+        seq=seq,
+        prev_hash=prev,
     )
+    entry.hash = entry_hash(entry, prev)
     session.add(entry)
+    session.flush()
     return entry
 
 
@@ -524,7 +724,10 @@ def create_engine(url: str | URL) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            # Issues, photos and the audit log: readable by the service account only. SQLite
+            # gives its -wal and -shm files the database file's mode.
+            private_dir(Path(database).parent)
+            private_file(database)
         engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})
         _sqlite_events(engine)
         return engine
@@ -546,7 +749,7 @@ def head_revision() -> str:
     Examples
     --------
     >>> head_revision()
-    '0001'
+    '0002'
     """
     from alembic.config import Config
     from alembic.script import ScriptDirectory
@@ -572,7 +775,7 @@ class Store:
     --------
     >>> store = Store("sqlite://")
     >>> store.dialect, store.revision()
-    ('sqlite', '0001')
+    ('sqlite', '0002')
     >>> with store.session() as s:
     ...     s.add(User(username="anna", role="besiktning"))
     >>> with store.session() as s:

@@ -104,10 +104,11 @@ def _report(result) -> None:
             pd.DataFrame({"skäl": list(result.reasons), "rader": list(result.reasons.values())}),
             hide_index=True,
         )
+    # warnings and notes quote the file (column names, values): literal text, not markdown
     for w in result.warnings:
-        st.warning(w)
+        st.warning(common.md_escape(w))
     for n in result.notes:
-        st.caption(n)
+        st.caption(common.md_escape(n))
     if result.crs:
         st.caption(f"Koordinatsystem i filen: {common.md_escape(result.crs)}")
     if len(result.rejected):
@@ -115,7 +116,7 @@ def _report(result) -> None:
         auth.download_button(
             st,
             "Ladda ned avvisade rader (CSV)",
-            lambda: result.rejected.to_csv(index=False).encode("utf-8-sig"),
+            result.rejected_csv,  # formulas defused (geo.safecsv)
             what="rejected_rows",
             fmt="csv",
             params={"rows": len(result.rejected)},

@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from geo import auth as A
-from geo import compare, compare_report, schema
+from geo import compare, compare_report, guards, schema
 from geo.errors import InputError
 from ui import auth, common
 
@@ -60,13 +60,21 @@ def _change(key: str, params: tuple, _incidents, _areas):
     )
 
 
-def _upload_to_zones(upload, *, label: str):
-    """Save an upload under its own name (io reads by suffix) and read its polygons."""
-    folder = Path(tempfile.mkdtemp(prefix="lagesbild-"))
-    path = folder / Path(upload.name).name
-    path.write_bytes(upload.getvalue())
-    try:
+@st.cache_data(show_spinner="Läser zonfilen …", max_entries=8)
+def _zones_from_bytes(name: str, content: bytes):
+    # io reads by suffix, so the upload is saved under its own name in a private folder that
+    # is removed as soon as it has been read (once per file, not on every rerun)
+    with tempfile.TemporaryDirectory(prefix="lagesbild-") as folder:
+        path = Path(folder) / Path(name).name
+        path.write_bytes(content)
         return compare.read_zones(path)
+
+
+def _upload_to_zones(upload, *, label: str):
+    """Read an uploaded zone file's polygons (size checked first; the file is not kept)."""
+    try:
+        guards.check_upload(upload.name, upload.size)
+        return _zones_from_bytes(upload.name, upload.getvalue())
     except InputError as exc:
         common.show_error(InputError(f"{label}: {exc}"))
         st.stop()
@@ -203,7 +211,10 @@ buffer_m = left.number_input(
 control_choice = right.radio(
     "Kontrollområde",
     ["rest", "file"],
-    format_func={"rest": f"Resten av {filters.area_name}", "file": "Egen fil"}.get,
+    format_func={
+        "rest": f"Resten av {common.md_escape(filters.area_name)}",
+        "file": "Egen fil",
+    }.get,
     key="fe_control",
     help="Området som visar den allmänna utvecklingen, utan zoner och närområden.",
 )

@@ -23,6 +23,24 @@ with log_tab:
         "Vem gjorde vad och när: inloggningar, importer, exporter (med parametrar), ändringar, "
         "borttagningar och nekade försök."
     )
+    # tamper evidence: the hash chain is recomputed on every visit (geo.audit.verify_chain)
+    with st.expander("Kontrollera mot en tidigare kontroll (nr och kedjehash)"):
+        a1, a2 = st.columns([1, 3])
+        anchor_seq = a1.number_input("Nr", min_value=0, value=0, step=1, key="gr_anchor_seq")
+        anchor_hash = a2.text_input("Kedjehash (64 tecken)", key="gr_anchor_hash").strip()
+    anchor = (int(anchor_seq), anchor_hash) if anchor_seq and len(anchor_hash) == 64 else None
+    chain = audit.verify_chain(store, anchor=anchor)
+    if chain.ok:
+        st.success(chain.summary)
+        if chain.head_hash:
+            st.caption(
+                f"Anteckna nr {chain.head_seq} och kedjehash `{chain.head_hash}`: vid nästa "
+                "kontroll visar de om poster har tagits bort i slutet av loggen."
+            )
+    else:
+        st.error(chain.summary)
+        for problem in chain.problems[1:]:
+            st.caption(problem)
     c1, c2, c3, c4 = st.columns(4)
     today = dt.date.today()
     period = c1.date_input("Period", value=(today - dt.timedelta(days=30), today), key="gr_period")

@@ -40,7 +40,7 @@ sentences = maps.briefing(
 # the sentences carry area and zone names from files: literal text, not markdown
 st.info("\n".join(f"- {common.md_escape(s)}" for s in sentences))
 for message in getattr(run, "messages", []) or []:
-    st.caption(str(message))
+    st.caption(common.md_escape(message))  # may name areas and zones from files
 
 left, right = st.columns([3, 2], gap="medium")
 with left:

@@ -33,7 +33,7 @@ def _rerun_with(message: str) -> None:
     st.rerun()
 
 
-auth.require(A.VIEW_MAP, page="medborgarloften")
+me = auth.require(A.VIEW_MAP, page="medborgarloften")
 st.title("Medborgarlöften")
 st.caption(
     "Följ upp löftet till invånarna: vad som lovades, vad som har gjorts, var och när, och vad "
@@ -44,9 +44,11 @@ data = common.get_data()
 store = common.open_store()
 if data.key == "demo" and pr.seed_demo_promises(store, areas=data.areas):
     st.toast("Demolöftena för Järfälla 2018 och Farsta 2018 har lagts in.")
-user = st.sidebar.text_input(
+# The signed-in user is who acts (and the audit actor); only the shared demo user types a
+# name, which the audit log keeps as a note ("stated_by").
+user = me.username if me.mode != "demo" else st.sidebar.text_input(
     "Ditt namn", key="ml_user", placeholder="t.ex. Anna, polisen",
-    help="Sparas i loggen när du lägger in eller ändrar något eller tar ut rapporten.",
+    help="Sparas som anteckning i loggen när du lägger in eller ändrar något.",
 )  # fmt: skip
 tiles = st.sidebar.selectbox(
     "Bakgrundskarta", list(common.TILE_CHOICES), format_func=common.TILE_CHOICES.get,
@@ -77,7 +79,7 @@ with st.expander("Lägg in ett nytt medborgarlöfte", expanded=promises.empty):
                     area_ids=n_areas, partners=n_partners, text=n_text, created_by=user,
                 )  # fmt: skip
                 st.session_state["ml_promise"] = pid
-                _rerun_with(f"Löftet ”{n_title}” är sparat. Lägg till mål nedan.")
+                _rerun_with(f"Löftet ”{common.md_escape(n_title)}” är sparat. Lägg till mål nedan.")
             except InputError as exc:
                 common.show_error(exc)
 
@@ -151,7 +153,7 @@ with st.expander("Lägg till ett mål"):
             )  # fmt: skip
             try:
                 pr.add_target(store, pid, spec, editor=user)
-                _rerun_with(f"Målet ”{t_desc}” är tillagt.")
+                _rerun_with(f"Målet ”{common.md_escape(t_desc)}” är tillagt.")
             except InputError as exc:
                 common.show_error(exc)
 
@@ -197,7 +199,7 @@ if focus:
     try:
         zones = common.hotspots(data, hot_filters).zones
     except InputError as exc:
-        st.warning(f"Hotspots kunde inte beräknas: {exc}")
+        st.warning(f"Hotspots kunde inte beräknas: {common.md_escape(exc)}")
 placed, summary = pr.activities_vs_hotspots(acts, zones)
 if zones is not None and len(zones):
     st.caption(
@@ -258,7 +260,7 @@ with st.form("ml_new_activity"):
                 area_id=a_area or None, place_name=a_place, actors=a_actors, notes=a_notes,
             )  # fmt: skip
             common.clear_click(CLICK)
-            _rerun_with(f"Aktiviteten ({a_type}, {a_day}) är sparad.")
+            _rerun_with(f"Aktiviteten ({common.md_escape(a_type)}, {a_day}) är sparad.")
         except (InputError, ConflictError) as exc:
             common.show_error(exc)
 

@@ -67,7 +67,7 @@ with st.expander("Starta en ny besiktningsrunda", expanded=rounds.empty):
                     area_id=r_area, area=chosen.to_crs(schema.CRS_METRIC).union_all(),
                     team=r_team, organisations=r_orgs, created_by=user,
                 )  # fmt: skip
-                _rerun_with(f"Rundan {r_name} är startad.")
+                _rerun_with(f"Rundan {common.md_escape(r_name)} är startad.")
             except InputError as exc:
                 common.show_error(exc)
 
@@ -204,7 +204,7 @@ if parties:
         st.session_state["tb_pdf"] = (party, ins.export_pdf(shown, party, author=user or None))
     made = st.session_state.get("tb_pdf")
     if made and made[0] == party:
-        auth.download_button(d3, f"Ladda ned PDF för {party}", made[1], what="inspection",
+        auth.download_button(d3, f"Ladda ned PDF för {common.md_escape(party)}", made[1], what="inspection",
                              fmt="pdf", file_name=f"trygghetsbesiktning-{party}.pdf",
                              mime="application/pdf", params={"party": party})  # fmt: skip
 
@@ -229,7 +229,11 @@ version = st.session_state[seen_key]
 def _save(action, message: str) -> None:
     auth.require(A.EDIT_INSPECTION, step="edit_issue", issue=issue_id)
     try:
-        st.session_state[seen_key] = action()
+        saved = action()
+        if saved == version:  # nothing changed and no note: say so, not "updated"
+            st.info("Inget att spara: ändra ett fält eller skriv en anteckning.")
+            return
+        st.session_state[seen_key] = saved
     except ConflictError as exc:
         st.session_state[seen_key] = int(row[ins.VERSION])  # the next try uses what is shown
         common.show_error(exc)
@@ -280,7 +284,7 @@ with right:
             )  # fmt: skip
     photo = ins.latest_photo(store, issue_id)
     if photo is not None:
-        st.image(photo[0], caption=photo[2] or "Foto")
+        st.image(photo[0], caption=common.md_escape(photo[2]) if photo[2] else "Foto")
     new_photo = st.file_uploader("Lägg till foto", type=["jpg", "jpeg", "png", "webp"],
                                  key="tb_add_photo")  # fmt: skip
     if new_photo is not None and st.button("Spara fotot", key="tb_save_photo"):

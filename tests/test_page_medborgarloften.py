@@ -65,7 +65,9 @@ def test_clicked_point_and_form_store_an_activity(data_dir):
     assert len(new) == 1 and new["activity_type"].iloc[0] == "narkotikainsats"
     assert abs(new["lat"].iloc[0] - CLICK["lat"]) < 1e-9
     with store.read_session() as s:
-        actions = s.scalars(sa.select(AuditEntry.action).where(AuditEntry.actor == "anna")).all()
+        # the signed-in (demo) user is the actor; the typed name is a note
+        rows = s.execute(sa.select(AuditEntry.action, AuditEntry.actor, AuditEntry.params)).all()
+    actions = [a for a, actor, p in rows if actor == "demo" and p.get("stated_by") == "anna"]
     assert "activity.create" in actions
 
 
@@ -79,7 +81,9 @@ def test_report_button_makes_download_and_audits(data_dir):
         rows = s.scalars(
             sa.select(AuditEntry).where(AuditEntry.action == "promise.report_export")
         ).all()
-    assert [(r.actor, r.params["format"]) for r in rows] == [("anna", "html")]
+    assert [(r.actor, r.role, r.params["format"], r.params["stated_by"]) for r in rows] == [
+        ("demo", "administratör", "html", "anna")
+    ]
 
 
 INJECTED = "![x](http://example.invalid/a.png) **fet**"

@@ -210,7 +210,7 @@ def test_rejected_rows_download_is_audited_and_refused_to_a_reader(local_account
 
     monkeypatch.setattr(auth, "audited_data", capturing)
     at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=180)
-    at.session_state[auth.IDENTITY] = A.Identity("u_administratör", "administratör", "local")
+    at.session_state[auth.IDENTITY] = A.signed_in(A.current_accounts()["u_administratör"])
     at.run()
     at.file_uploader[0].set_value(("händelser.csv", REJECTING_CSV, "text/csv"))
     at.run()
@@ -222,7 +222,7 @@ def test_rejected_rows_download_is_audited_and_refused_to_a_reader(local_account
     log = audit.audit_frame(Store(), actions=["export.rejected_rows"])
     assert log["actor"].tolist() == ["u_administratör"]  # ... and records who took it
     # the same session as a läsare: the page refuses before any file or button
-    at.session_state[auth.IDENTITY] = A.Identity("u_läsare", "läsare", "local")
+    at.session_state[auth.IDENTITY] = A.signed_in(A.current_accounts()["u_läsare"])
     at.run()
     assert any("Rollen läsare får inte importera data" in e.value for e in at.error)
     assert at.get("download_button") == []

@@ -62,7 +62,7 @@ def accounts(tmp_path, monkeypatch):
 
 def _as(at: AppTest, role: str) -> AppTest:
     # what a successful login leaves in the (server-side) session
-    at.session_state[IDENTITY] = A.Identity(f"u_{role}", role, "local")
+    at.session_state[IDENTITY] = A.signed_in(A.current_accounts()[f"u_{role}"])
     return at
 
 
@@ -126,8 +126,8 @@ def test_page_refuses_a_reader(accounts, page, action):
 def test_navigation_lists_only_allowed_pages(accounts):
     from ui.auth import may_open
 
-    reader = A.Identity("u_läsare", "läsare", "local")
-    planner = A.Identity("u_planerare", "planerare", "local")
+    reader = A.signed_in(A.current_accounts()["u_läsare"])
+    planner = A.signed_in(A.current_accounts()["u_planerare"])
     pages = [
         "karta",
         "hotspots",
@@ -171,7 +171,7 @@ def test_planner_export_is_recorded_with_parameters(accounts):
     from ui.auth import audited_data
 
     store = Store()
-    ident = A.Identity("u_planerare", "planerare", "local")
+    ident = A.signed_in(A.current_accounts()["u_planerare"])
     build = audited_data(
         lambda: b"zone,count\n1,7\n",
         store=store,

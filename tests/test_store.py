@@ -45,7 +45,7 @@ def _round(**kw) -> InspectionRound:
 def test_migrated_schema_matches_models(store):
     import geoalchemy2  # noqa: F401  (lets reflection recognise the PostGIS geometry type)
 
-    assert store.revision() == head_revision() == "0001"
+    assert store.revision() == head_revision() == "0002"
     with store.engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     # On PostGIS the migration adds generated `geom` columns the models do not map.
@@ -62,7 +62,7 @@ def test_open_twice_is_idempotent(db_url):
         s.add(_round())
     first.close()
     second = Store(db_url)
-    assert second.revision() == "0001"
+    assert second.revision() == "0002"
     assert not second.is_empty(InspectionRound)
     second.close()
 
@@ -83,7 +83,7 @@ def test_concurrent_open_migrates_once(db_url):
     for t in threads:
         t.join()
     assert errors == []
-    assert {s.revision() for s in stores} == {"0001"}
+    assert {s.revision() for s in stores} == {"0002"}
     for s in stores:
         s.close()
 

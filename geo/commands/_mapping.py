@@ -238,6 +238,34 @@ def split_list(text: str | None) -> list[str] | None:
     return [t.strip() for t in text.split(",") if t.strip()] if text else None
 
 
+def record_cli_export(what: str, path: Path, **params: object) -> None:
+    """Record a file the CLI wrote in the audit log (``export.<what>``): its name, format,
+    size, sha256 and every parameter, with the OS user as the actor (`geo.cli.main`)."""
+    import hashlib
+
+    from geo import audit
+    from geo.auth import cli_identity
+    from geo.store import Store
+
+    data = Path(path).read_bytes()
+    me = cli_identity()
+    store = Store()
+    try:
+        audit.record_export(
+            store,
+            me.username,
+            me.role,
+            what=what,
+            fmt=Path(path).suffix.lower().lstrip("."),
+            file=Path(path).name,
+            size_bytes=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            **params,
+        )
+    finally:
+        store.close()
+
+
 def check_out(path: Path, suffixes: Sequence[str] | None = None) -> None:
     """Stop before any work when ``--out`` has another suffix or its folder is missing.
 

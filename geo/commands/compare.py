@@ -17,6 +17,7 @@ from geo.commands._mapping import (
     load_inputs,
     load_polygons,
     lov_calendars_from_args,
+    record_cli_export,
     split_list,
 )
 from geo.compare import Period
@@ -150,6 +151,9 @@ def run(args: argparse.Namespace) -> int:
                 parameters=_parameters(args),
                 path=args.out,
             )
+        record_cli_export(
+            "compare", args.out, before=str(before), after=str(after), **_parameters(args)
+        )
     if args.json:
         records = compare_report.comparison_records(table, periods=periods)
         json.dump(records, sys.stdout, ensure_ascii=False, indent=2)

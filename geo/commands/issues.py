@@ -149,16 +149,19 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _round_fields(args: argparse.Namespace, name: str | None, who: str) -> dict:
+    return {
+        "name": name or f"Trygghetsbesiktning {args.area} {args.date.isoformat()}",
+        "held_on": args.date,
+        "area_name": args.area,
+        "created_by": who,
+        "team": args.team,
+        "organisations": split_list(args.organisations) or (),
+    }
+
+
 def _new_round(store: Store, args: argparse.Namespace, name: str | None, who: str) -> int:
-    return create_round(
-        store,
-        name=name or f"Trygghetsbesiktning {args.area} {args.date.isoformat()}",
-        held_on=args.date,
-        area_name=args.area,
-        created_by=who,
-        team=args.team,
-        organisations=split_list(args.organisations) or (),
-    )
+    return create_round(store, **_round_fields(args, name, who))
 
 
 def run_round_create(args: argparse.Namespace) -> int:
@@ -196,11 +199,11 @@ def run_import(args: argparse.Namespace) -> int:
     read_field_list(args.file, round_given=args.round is not None or args.new_round is not None)
     store = _open(args.database)
     try:
-        round_id = args.round
-        if args.new_round is not None:
-            round_id = _new_round(store, args, args.new_round, who)
-            print(f"Ny runda {round_id}: {args.new_round}")
-        result = import_issues(store, args.file, marked_by=who, round_id=round_id)
+        # a new round is created in the import's own transaction: killed half-way, nothing stays
+        new = None if args.new_round is None else _round_fields(args, args.new_round, who)
+        result = import_issues(store, args.file, marked_by=who, round_id=args.round, new_round=new)
+        if new is not None:
+            print(f"Ny runda {result.round_id}: {args.new_round}")
     finally:
         store.close()
     print(f"Rader lästa: {result.rows}, importerade: {result.loaded}, "

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from geo import io, schema
-from geo.commands._mapping import add_mapping_arguments, loader_options
+from geo.commands._mapping import add_mapping_arguments, loader_options, record_cli_export
 
 KINDS = ("incidents", "dialogue", "boundaries")
 
@@ -101,7 +102,11 @@ def run(args: argparse.Namespace) -> int:
     """Load, report, optionally write the rejected rows; return the exit code."""
     result = load(args)
     if args.rejected:
-        result.write_rejected(args.rejected)
+        result.write_rejected(args.rejected)  # formulas defused (geo.safecsv)
+        record_cli_export(
+            "rejected_rows", Path(args.rejected), kind=args.kind, source=Path(args.file).name,
+            rows=len(result.rejected),
+        )  # fmt: skip
     if args.json:
         print(json.dumps(result.to_json_dict(), ensure_ascii=False))
     else:

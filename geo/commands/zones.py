@@ -21,6 +21,7 @@ from geo.commands._mapping import (
     check_out,
     load_inputs,
     lov_calendars_from_args,
+    record_cli_export,
     split_list,
 )
 from geo.errors import InputError
@@ -130,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
         persistence=plan.persistence,
         forward=plan.forward,
     )
+    record_cli_export("zones", args.out, zones=len(plan.zones), **plan.params)
     info = summary(plan, args.out)
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=1))
