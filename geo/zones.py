@@ -22,6 +22,7 @@ Incidents are counted by point in polygon (a point on a zone's edge counts in it
 from __future__ import annotations
 
 import math
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -97,6 +98,22 @@ _INT_COLUMNS = {schema.RANK, schema.INCIDENT_COUNT, schema.DIALOGUE_MENTIONS} | 
     f"n_{c}" for c in schema.CATEGORIES
 }
 _FLOAT_COLUMNS = {schema.SCORE, schema.SHARE_OF_AREA, schema.HIT_RATE, schema.PAI, schema.AREA_KM2}
+
+
+def _to_metric(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    """``frame`` in EPSG:3006, reprojected with a warning when it came in another CRS.
+
+    Comparing coordinates of two projected CRSs (SWEREF 99 TM and Stockholm's SWEREF 99
+    18 00) would silently find nothing in common; reprojecting is the fix.
+    """
+    if frame.crs is not None and frame.crs.equals(schema.CRS_METRIC):
+        return frame
+    warnings.warn(
+        f"`{name}` was in {frame.crs.to_string()}; reprojected to {schema.CRS_METRIC}.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return frame.to_crs(schema.CRS_METRIC)
 
 
 def _empty_zones(crs) -> gpd.GeoDataFrame:
@@ -1023,9 +1040,9 @@ def evaluate_zones(
     >>> per_area.loc[0, ["hit_rate", "pai"]].tolist()
     [0.5, 50.0]
     """
-    _check_gdf(zones, "zones", (schema.ZONE_ID, schema.AREA_ID))
-    _check_gdf(incidents, "incidents")
-    _check_gdf(areas, "areas", (schema.AREA_ID,))
+    zones = _to_metric(_check_gdf(zones, "zones", (schema.ZONE_ID, schema.AREA_ID)), "zones")
+    incidents = _to_metric(_check_gdf(incidents, "incidents"), "incidents")
+    areas = _to_metric(_check_gdf(areas, "areas", (schema.AREA_ID,)), "areas")
     lookup = _area_lookup(areas)
     x, y = _point_xy(incidents)
     w = incidents[schema.WEIGHT].to_numpy(float) if schema.WEIGHT in incidents else np.ones(len(x))
