@@ -98,13 +98,14 @@ def _without_centre_points(incidents, areas, include: bool) -> tuple[gpd.GeoData
         return incidents, []
     n = int(flagged.sum())
     where = _stack_places(incidents[flagged], areas)
+    lies = "händelse ligger staplad" if n == 1 else "händelser ligger staplade"
     if include:
         return incidents, [
-            f"{n} händelser ligger staplade på ett områdes mittpunkt (en reservkoordinat, "
+            f"{n} {lies} på ett områdes mittpunkt (en reservkoordinat, "
             f"inte platsen) och är med i analysen eftersom du valde det: {where}."
         ]
     return incidents[~flagged], [
-        f"{n} händelser ligger staplade på ett områdes mittpunkt (en reservkoordinat, inte "
+        f"{n} {lies} på ett områdes mittpunkt (en reservkoordinat, inte "
         f"platsen) och är inte med i hotspotanalysen: {where}. Många händelser på en verklig "
         "adress (en station, ett köpcentrum) är kvar."
     ]

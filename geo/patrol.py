@@ -897,12 +897,15 @@ def plan_zones(
             "(--gazetteer FIL på kommandoraden) namnger dem efter närmaste plats, "
             't.ex. "Jakobsbergs station".'
         )
-    if k is not None and k > len(candidates):
+    wanted = k if k is not None else (DEFAULT_K if budget_km2 is None else None)
+    if wanted is not None and wanted > len(candidates):
+        n = len(candidates)
         messages.append(
-            f"Bara {len(candidates)} hotspotzon{'er' if len(candidates) != 1 else ''} i valet, "
-            f"färre än K = {k}: alla väljs."
+            f"Bara {n} hotspotzon{'er' if n != 1 else ''} i valet, färre än K = {wanted}: "
+            f"{'alla väljs' if n != 1 else 'den väljs'}. Fler zoner kräver fler händelser "
+            "(en längre period, fler kategorier eller ett större område)."
         )
-        k = len(candidates)
+        k = n if k is not None else None
     undated = date_only_note(base[S.OCCURRED_AT], window_obj)
     if undated:
         messages.append(undated)

@@ -19,9 +19,15 @@ st.warning(
 st.markdown(
     """
 ### Vad kartan visar
-- **Hotspotzoner** (röda ytor med siffra): sammanhängande platser där händelserna är
-  tydligt fler än i resten av området. Siffran är rangen inom området, 1 = flest händelser.
-  Zonen får namn efter närmaste kända plats (station, centrum, torg).
+- **Hotspotzoner** (röda ytor med siffra): platser där händelserna är tydligt fler än i
+  resten av området, och som en patrull kan täcka: högst 0,25 km² (ungefär 500 × 500 m)
+  om du inte väljer annat. Ett större hett område delas kring sina toppar i flera zoner.
+  En zon rymmer minst 5 händelser; en plats som bara är het för att invånare nämnt den står
+  i listan över upplevd otrygghet, inte bland zonerna. Siffran är rangen inom området:
+  1 = högst poäng, där poängen är antalet händelser i zonen plus 0,5 för varje omnämnande
+  i medborgardialogen (ett omnämnande är upplevd otrygghet, inte ett brott). Zonen får namn
+  efter närmaste kända plats inom 400 m (station, centrum, torg), annars avstånd och
+  riktning från en plats ("700 m nordost om Riddarplatsen") eller "Zon 3 – område".
 - **Gi\\*-celler**: rutnätet bakom zonerna. Röda rutor är *heta* (fler händelser än slumpen
   förklarar, med 90, 95 eller 99 % säkerhet), blå är *kalla*. Färgerna är desamma som i
   ArcGIS Hot Spot Analysis.
@@ -32,11 +38,17 @@ st.markdown(
 ### Metoderna i korthet
 - **Getis-Ord Gi\\*** jämför varje ruta och dess grannar med hela området. Ett högt z-värde
   betyder fler händelser än slumpen ger. För att inte hitta falska hotspots när tusentals
-  rutor prövas samtidigt korrigeras resultatet (False Discovery Rate). Rutstorlek och
-  grannavstånd väljs automatiskt om du inte anger dem; valen och skälen visas under Hotspots.
+  rutor prövas samtidigt korrigeras resultatet (False Discovery Rate). Varje område
+  analyseras för sig, med sitt eget rutnät: rutstorleken (50–250 m, ett kvarter) följer hur
+  tätt händelserna i området ligger, och grannavståndet (högst 1 km) är där mönstret
+  klumpar sig tydligast, eller, när det klumpar sig på alla skalor som brott oftast gör,
+  avståndet inom vilket en typisk händelse har tio andra. Storleken på gränsfilen spelar
+  ingen roll; områden med färre än 30 händelser analyseras inte. Valen och skälen visas
+  under Hotspots.
 - **DBSCAN / HDBSCAN** letar täta kluster av händelser (avstånd i meter, minsta antal).
 - **PAI** (Prediction Accuracy Index) = andel händelser i zonen delat med zonens andel av
-  ytan. PAI 10 betyder tio gånger tätare än genomsnittet.
+  ytan, båda räknade mot det område som analyserades (t.ex. "av 48,7 km² i Järfälla").
+  PAI 10 betyder tio gånger tätare än genomsnittet i området.
 - **Tidsfönster**: en natt räknas till kvällen den började — fredag 23:30 och lördag 02:00 är
   båda "fredagsnatt". Helgdagar följer svensk kalender; lov följer kommunens lovdagar.
 - **Jämförelse i I korthet**: samma filter, perioden av samma längd närmast före.

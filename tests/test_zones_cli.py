@@ -116,7 +116,7 @@ def test_k_larger_than_candidates(tmp_path, capsys):
     info = json.loads(stdout)
     note = next(m for m in info["messages"] if "K = 500" in m)
     n = len(info["zones"])
-    assert note.startswith(f"Bara {n} hotspotzoner") and "alla väljs" in note
+    assert note.startswith(f"Bara {n} hotspotzon") and "väljs" in note
     assert out.exists()
 
 
