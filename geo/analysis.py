@@ -417,7 +417,10 @@ def _density_zones(
         inc = used[area_of == aid]
         dia = None if d_where is None else dialogue.iloc[np.flatnonzero(d_where == i)]
         xy, w = _density_input(inc, dia, dialogue_weight)
-        fixed_eps = eps_m if method == "dbscan" else None
+        # HDBSCAN has no radius: its smallest cluster is what a random disk of
+        # HDBSCAN_RADIUS_M would hold only by a 0.1 % chance (suggest_density's own radius
+        # grows with the weight in a small, dense area until no two clusters fit).
+        fixed_eps = eps_m if method == "dbscan" else C.HDBSCAN_RADIUS_M
         mw, auto = min_weight, None
         if mw is None:
             auto = C.suggest_density(

@@ -48,6 +48,10 @@ MIN_DISTANCE_M = 1e-3
 #: k-distance knee of urban incidents lies at the background spacing, often 350 m or more).
 EPS_RANGE_M = (50.0, 250.0)
 
+#: The radius (metres) at which HDBSCAN's automatic smallest cluster weight is measured
+#: against the random background (HDBSCAN itself has no radius).
+HDBSCAN_RADIUS_M = 100.0
+
 #: Chance under spatial randomness that an ``eps_m`` disk reaches the automatic core weight.
 DENSITY_ALPHA = 0.001
 

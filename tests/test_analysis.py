@@ -209,3 +209,27 @@ def test_demo_automatic_density_zones_are_places_not_whole_areas(method):
     assert top[schema.NAME] == "Jakobsbergs station" or top.geometry.distance(station) <= 300
     assert top[schema.SHARE_OF_AREA] < 0.75  # was 457 of 458 with eps 375 / min 5
     assert top.geometry.area < 0.25 * areas.set_index(schema.AREA_ID).area["0123-jakobsberg"]
+
+
+@NO_DEMO
+@pytest.mark.parametrize("method", ["gistar", "dbscan", "hdbscan"])
+def test_demo_planted_centres_are_found(method):
+    """Recall of the ten busiest planted hotspots (all of 2017, all categories): ≥ 9 of 10
+    have a zone within 300 m of their place, each area analysed at its own scale."""
+    from geo import demo, io, timewin
+
+    paths = demo.demo_paths()
+    areas = io.load_boundaries(paths["areas"]).frame
+    inc = io.load_incidents(paths["incidents"], category_map=paths["category_map"]).frame
+    inc = io.flag_centre_points(inc, areas)
+    year = timewin.filter_incidents(inc, start="2017-01-01", end="2017-12-31")
+    gaz = io.load_gazetteer(paths["gazetteer"]).frame
+    places = []
+    for source in sorted(demo._HOTSPOTS, key=lambda s: -s.annual):
+        if source.before > 0 and source.place not in places:
+            places.append(source.place)
+    run = run_hotspots(year, areas, method=method, gazetteer=gaz)
+    where = gaz.set_index(schema.NAME).geometry
+    found = [p for p in places[:10] if run.zones.distance(where[p]).min() <= 300]
+    assert len(found) >= 9, sorted(set(places[:10]) - set(found))
+    assert run.zones.geometry.area.max() <= 0.25e6 + 1

@@ -554,3 +554,36 @@ def test_gistar_cells_frame_errors():
         gistar_cells(points([(5, 5)]), square().iloc[:0], cell_size_m=100)
     with pytest.raises(ValueError, match="`xy` must be"):
         gistar_points(np.zeros((3, 3)), np.zeros(3), 10)
+
+
+def test_a_point_outside_the_area_in_a_cut_edge_cell_is_not_counted():
+    # A triangle cuts the cell E0N0 along its diagonal: (80, 10) lies inside the square but
+    # outside the area, (10, 80) inside both.
+    tri = gpd.GeoDataFrame(
+        {schema.AREA_ID: ["t"]},
+        geometry=[shapely.Polygon([(0, 0), (0, 300), (300, 300)])],
+        crs=schema.CRS_METRIC,
+    )
+    result = gistar_cells(points([(80, 10), (10, 80)]), tri, cell_size_m=100, band_m=150)
+    cells = result.cells.set_index(schema.CELL_ID)
+    assert cells.loc["E0N0", schema.COUNT] == 1 and cells[schema.COUNT].sum() == 1
+    assert result.messages[0].startswith("1 händelse(r) ligger utanför")
+
+
+def test_each_area_gets_its_own_scale():
+    from geo.grid import gistar_by_area
+
+    rng = np.random.default_rng(5)
+    dense = rng.normal(500, 40, (400, 2))  # a tight town: short spacing
+    sparse = rng.uniform(0, 20_000, (60, 2)) + [30_000, 0]  # a rural kommun
+    areas = gpd.GeoDataFrame(
+        {schema.AREA_ID: ["town", "rural"], schema.AREA_NAME: ["Stad", "Land"]},
+        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(30_000, 0, 50_000, 20_000)],
+        crs=schema.CRS_METRIC,
+    )
+    result = gistar_by_area(points(np.vstack([dense, sparse])), areas)
+    size = {c.area_id: c.value for c in result.choices if c.name == "cell_size_m"}
+    band = {c.area_id: c.value for c in result.choices if c.name == "band_m"}
+    assert size == {"town": 50.0, "rural": 250.0}  # each from its own incidents
+    assert band["rural"] <= 1000 and band["town"] <= 1000
+    assert set(result.cells[schema.AREA_ID]) == {"town", "rural"}

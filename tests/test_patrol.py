@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import geopandas as gpd
@@ -25,7 +26,7 @@ from geo.patrol import (
     polygon_from_geojson,
     zone_figures,
 )
-from geo.timewin import parse_window
+from geo.timewin import DAY_NAMES, parse_window
 
 FRI_22 = pd.Timestamp("2025-01-03 22:30", tz=S.TZ)  # a Friday
 
@@ -277,3 +278,72 @@ def test_drop_and_draw():
 def test_drawn_zone_errors(feature, match):
     with pytest.raises(InputError, match=match):
         polygon_from_geojson(feature)
+
+
+# --- plans on the demo: any area level, hours inside the window, honest about few data --
+
+DEMO = Path(__file__).resolve().parents[1] / "data"
+NO_DEMO = pytest.mark.skipif(
+    not (DEMO / "incidents" / "demo_incidents.csv").exists(), reason="no demo data"
+)
+
+
+@pytest.fixture(scope="module")
+def demo_inputs():
+    from geo import demo, io
+
+    paths = demo.demo_paths()
+    areas = io.load_boundaries(paths["areas"]).frame
+    inc = io.load_incidents(paths["incidents"], category_map=paths["category_map"]).frame
+    return io.flag_centre_points(inc, areas), areas, io.load_gazetteer(paths["gazetteer"]).frame
+
+
+@NO_DEMO
+def test_a_kommundel_gives_patrol_zones_from_inside_it(demo_inputs):
+    from geo.patrol import plan_zones
+
+    inc, areas, gaz = demo_inputs
+    plan = plan_zones(
+        inc, areas, area_ids=["0123-jakobsberg"], window="fre,lör 18-03", gazetteer=gaz,
+        start="2017-01-01", end="2017-12-31",
+    )  # fmt: skip
+    zones = plan.zones
+    jakobsberg = areas.set_index(S.AREA_ID).geometry["0123-jakobsberg"]
+    assert zones.geometry.within(jakobsberg.buffer(1)).all()
+    assert (zones[S.AREA_KM2] <= 0.25 + 1e-9).all() and (zones[S.INCIDENT_COUNT] >= 5).all()
+    assert zones[S.NAME].iloc[0] == "Jakobsbergs station"
+    assert plan.params["areas"].endswith("km² i Jakobsberg")
+    # PAI against Jakobsberg's own 8.8 km², not the whole file
+    assert plan.study_area_km2 == pytest.approx(jakobsberg.area / 1e6)
+    window = parse_window("fre,lör 18-03").calendar_mask()
+    for hours in zones[RECOMMENDED_HOURS]:  # e.g. "lör 21–01, fre 22–02, fre 18–22"
+        for block in hours.split(", "):
+            days, span = block.rsplit(" ", 1)
+            start = int(span.split("–")[0])
+            day = DAY_NAMES.index(days.split("–")[0].split(",")[0])
+            assert window[day, start], block
+
+
+@NO_DEMO
+def test_too_few_incidents_for_zones_that_hold_is_said_plainly(demo_inputs):
+    from geo.patrol import plan_zones
+
+    inc, areas, gaz = demo_inputs
+    # narcotics on weekend nights in one kommundel, 2017: 70 incidents, and each half year
+    # has fewer than the 30 an analysis needs, so the zones cannot be shown to hold
+    plan = plan_zones(
+        inc, areas, area_ids=["0123-jakobsberg"], window="fre,lör 18-03",
+        categories=["narkotikabrott"], start="2017-01-01", end="2017-12-31", gazetteer=gaz,
+    )  # fmt: skip
+    assert plan.params["window_incidents"] == 70 and plan.persistence is None
+    assert plan.warning.startswith("Underlaget räcker inte för zoner som håller")
+    assert "längre period" in plan.warning and "fler brottskategorier" in plan.warning
+
+
+def test_date_only_data_gets_no_recommended_hours():
+    from geo.patrol import recommended_hours
+
+    days = pd.to_datetime(["2012-07-06", "2012-07-07"]).tz_localize(S.TZ)
+    assert recommended_hours(incidents([(0, 0), (1, 1)], times=list(days))) == "–"
+    # one Friday 22:30 with a clock time: a 2-hour block around it
+    assert recommended_hours(incidents([(0, 0)]), window=parse_window("fre 18-03")) == "fre 21–23"

@@ -841,3 +841,35 @@ def test_lov_calendar_option(tmp_path):
     assert sorted(loaded.calendars) == ["0180"] and loaded.default is None
     with pytest.raises(InputError, match=r"--lov-calendar 0180=: skriv KOMMUNKOD=FIL"):
         lov_calendars_from_args(parser.parse_args(["--lov-calendar", "0180="]))
+
+
+def test_peak_hours_lie_inside_the_window():
+    from geo.timewin import DAY_NAMES, peak_hours
+
+    p = pd.DataFrame(0.0, index=list(DAY_NAMES), columns=range(24))
+    p.loc["fre", [17, 18, 19]] = 5  # the 17 is outside "fre,lör 18-03"
+    assert peak_hours(p) == "fre 17–20"
+    assert peak_hours(p, window="fre,lör 18-03") == "fre 18–20"
+    p = pd.DataFrame(0.0, index=list(DAY_NAMES), columns=range(24))
+    p.loc["fre", 22] = 3
+    assert peak_hours(p, window="fre 22-23") == "fre 22–23"  # a 1-hour window: a 1-hour block
+
+
+def test_date_only_data_is_filtered_by_day_and_said_so():
+    from geo.timewin import date_only_note, filter_incidents, has_clock_times
+
+    # Fri 6, Sat 7, Sun 8 July 2012, all at 00:00 (a date-only file)
+    frame = pd.DataFrame(
+        {
+            schema.OCCURRED_AT: pd.to_datetime(
+                ["2012-07-06", "2012-07-07", "2012-07-08"]
+            ).tz_localize(schema.TZ)
+        }
+    )
+    assert not has_clock_times(frame[schema.OCCURRED_AT])
+    kept = filter_incidents(frame, window="fre,lör 18-03")
+    # by calendar day: Friday and Saturday, not "Saturday 00:00 is Friday night"
+    assert kept[schema.OCCURRED_AT].dt.day.tolist() == [6, 7]
+    note = date_only_note(frame[schema.OCCURRED_AT], "fre,lör 18-03")
+    assert note.startswith("Filen har bara datum") and "(fre, lör)" in note
+    assert date_only_note(frame[schema.OCCURRED_AT] + pd.Timedelta(hours=22), "fre 18-03") is None

@@ -172,3 +172,126 @@ def test_zone_profiles_equal_hour_of_week_per_zone():
             pd.DataFrame({schema.OCCURRED_AT: times[group == k]}), weights=w[group == k]
         )
         pd.testing.assert_frame_equal(profiles[k], expected)
+
+
+# --- zones a patrol can cover ------------------------------------------------------------
+
+
+def _strip_cells(z_values, area="a"):
+    """A 1 × n strip of 100 m hot cells with the given Gi* z-scores."""
+    n = len(z_values)
+    return gpd.GeoDataFrame(
+        {schema.AREA_ID: [area] * n, schema.GI_BIN: [3] * n, schema.GI_Z: z_values},
+        geometry=[shapely.box(i * 100, 0, i * 100 + 100, 100) for i in range(n)],
+        crs=CRS,
+    )
+
+
+def test_a_hot_region_larger_than_the_cap_is_split_around_its_peaks():
+    # 10 hot cells in a row (0.1 km²) with peaks at cells 1 and 8; cap 0.05 km², so a zone
+    # reaches √0.05 km² = 224 m (2 cells) from where it starts: zone A grows from cell 1
+    # (cells 0–3), zone B from cell 8 (cells 6–9); cells 4–5 hold no incident, no zone.
+    cells = _strip_cells([5.0, 9, 6, 4, 3, 3, 4, 6, 8, 5])
+    inc = _incidents([150] * 6 + [850] * 4, [50] * 10)
+    z = zones_from_cells(cells, inc, _areas(), max_zone_km2=0.05)
+    assert len(z) == 2
+    np.testing.assert_allclose(sorted(z[schema.AREA_KM2]), [0.04, 0.04])
+    assert z[schema.INCIDENT_COUNT].tolist() == [6, 4]  # ranked by score
+    one = zones_from_cells(cells, inc, _areas(), max_zone_km2=1.0)  # fits (reach 1 km): one
+    assert len(one) == 1 and one[schema.AREA_KM2].iloc[0] == pytest.approx(0.1)
+
+
+def test_zones_without_enough_incidents_are_left_out():
+    cells = _strip_cells([9.0, 8, 0.5, 7, 6])
+    cells.loc[2, schema.GI_BIN] = 0  # two hot regions: cells 0–1 and 3–4
+    inc = _incidents([50, 60, 150, 160, 170, 350], [50] * 6)  # 5 in the first, 1 in the second
+    assert len(zones_from_cells(cells, inc, _areas())) == 2
+    z = zones_from_cells(cells, inc, _areas(), min_incidents=5)
+    assert z[schema.INCIDENT_COUNT].tolist() == [5]
+
+
+def test_a_zone_hot_only_through_dialogue_is_a_perception_gap_not_a_zone():
+    cells = gpd.GeoDataFrame(
+        {
+            schema.CELL_ID: ["p", "q", "r"],
+            schema.AREA_ID: ["a"] * 3,
+            schema.COUNT: [0, 12, 1],
+            schema.DIALOGUE_COUNT: [106, 0, 0],
+            schema.GI_Z: [5.0, 4.0, 0.1],
+            schema.GI_BIN: [3, 3, 0],
+        },
+        geometry=[shapely.box(i * 300, 0, i * 300 + 100, 100) for i in range(3)],
+        crs=CRS,
+    )
+    inc = _incidents([350] * 12 + [650], [50] * 13)
+    zones = zones_from_cells(cells, inc, _areas())
+    assert zones[schema.INCIDENT_COUNT].tolist() == [12]  # the 106-mention cell is no zone
+    gaps = perception_gap(cells, zones=zones)
+    felt = gaps[gaps["kind"] == GAP_FELT]
+    assert felt[schema.CELL_ID].tolist() == ["p"]
+
+
+def test_names_tell_the_zones_of_an_area_apart():
+    gaz = gpd.GeoDataFrame(
+        {schema.PLACE_NAME: ["Stationen"]}, geometry=[shapely.Point(500, 500)], crs=CRS
+    )
+    # four zones around one station: the best keeps its name, the next two get their
+    # direction from it, the fourth (north again) its rank as well
+    centres = shapely.points([520, 500, 820, 500], [500, 800, 500, 850])
+    names = Z.zone_names(
+        centres, np.array(["a"] * 4), np.array(["A"] * 4), np.array([1, 2, 3, 4]), gaz, CRS
+    )
+    assert names == ["Stationen", "norr om Stationen", "öster om Stationen",
+                     "norr om Stationen, zon 4"]  # fmt: skip
+    # the same place in another area is no clash
+    other = Z.zone_names(
+        centres[:2], np.array(["a", "b"]), np.array(["A", "B"]), np.array([1, 1]), gaz, CRS
+    )
+    assert other == ["Stationen", "Stationen"]
+
+
+def test_cumulative_hit_rate_counts_overlapping_zones_once():
+    # Two overlapping density clusters: their buffered hulls are made disjoint, so the
+    # incident in the overlap counts in the heavier zone only.
+    # zone 0 = hull 100–130 + 30 m = 70–160; zone 1 = hull 150–185 + 30 m = 120–215: the
+    # overlap 120–160 (120, 130, 150) goes to the heavier zone 0 (4 points).
+    inc = _incidents([100, 110, 120, 130, 150, 175, 185, 900], [100] * 8)
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, -1])
+    z = zones_from_labels(inc, labels, _areas(), buffer_m=30)
+    assert z.geometry.area.sum() == pytest.approx(shapely.union_all(z.geometry.values).area)
+    assert z[schema.INCIDENT_COUNT].tolist() == [5, 2]  # 7 of 8 incidents, none twice
+    np.testing.assert_allclose(z[schema.HIT_RATE], [5 / 8, 7 / 8])
+
+
+def test_split_clusters_reclusters_a_chained_cluster():
+    # One label over two dense groups 1 km apart: its zone (hull + buffer) is far over the
+    # cap, so it is clustered again and each group becomes its own cluster.
+    rng = np.random.default_rng(3)
+    xy = np.vstack([rng.normal(0, 20, (30, 2)), rng.normal((1000, 0), 20, (30, 2))])
+    again = Z.split_clusters(
+        xy,
+        np.zeros(60, int),
+        buffer_m=50,
+        max_zone_km2=0.1,  # the joint zone is 0.23 km²
+        recluster=lambda p, w, d: (p[:, 0] > 500).astype(int),
+    )
+    assert set(again[:30]) == {0} and set(again[30:]) == {1}
+    # without a way to recluster, the grid cut still keeps every part within the cap
+    cut = Z.split_clusters(xy, np.zeros(60, int), buffer_m=50, max_zone_km2=0.1)
+    assert len(np.unique(cut[cut >= 0])) >= 2
+    for k in np.unique(cut[cut >= 0]):
+        assert Z._zone_km2(xy[cut == k], 50) <= 0.1 + 1e-9
+
+
+def test_evaluate_zones_refuses_nothing_and_reprojects():
+    zones = gpd.GeoDataFrame(
+        {schema.ZONE_ID: ["z"], schema.AREA_ID: ["a"]},
+        geometry=[shapely.box(0, 0, 100, 100)],
+        crs=CRS,
+    )
+    inc = gpd.GeoDataFrame(
+        {schema.WEIGHT: [1.0] * 2}, geometry=shapely.points([10, 500], [10, 500]), crs=CRS
+    )
+    with pytest.warns(UserWarning, match="`zones` was in EPSG:3011; reprojected"):
+        per_area, _ = evaluate_zones(zones.to_crs(3011), inc, _areas())
+    assert per_area["in_zones"].iloc[0] == pytest.approx(1.0)
