@@ -548,12 +548,19 @@ def _cumulative_hit_rate(out: pd.DataFrame, members: list[np.ndarray], w: np.nda
     """Share of the area's incidents inside the union of its zones ranked 1..rank."""
     hit = np.zeros(len(out))
     covered = np.zeros(len(w), dtype=bool)
+    touched: list[np.ndarray] = []
+    running = 0.0
     area = out[schema.AREA_ID].to_numpy()
     for pos, (k, total) in enumerate(zip(out["_k"], out["_total"], strict=True)):
-        if pos == 0 or area[pos] != area[pos - 1]:
-            covered[:] = False
-        covered[members[k]] = True
-        hit[pos] = float(w[covered].sum()) / total if total > 0 else 0.0
+        if pos and area[pos] != area[pos - 1]:
+            for m in touched:  # a new area: clear only what the last one covered
+                covered[m] = False
+            touched, running = [], 0.0
+        fresh = members[k][~covered[members[k]]]
+        covered[fresh] = True
+        touched.append(fresh)
+        running += float(w[fresh].sum())
+        hit[pos] = running / total if total > 0 else 0.0
     return hit
 
 
