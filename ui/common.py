@@ -474,6 +474,20 @@ def _number(sb, label, key, limits, *, low=None, help=None):
     )
 
 
+def zone_cap_field() -> float:
+    """"Största zonyta (km²)" in the sidebar, kept for the session (default 0,25 km²)."""
+    return float(
+        _number(
+            st.sidebar,
+            "Största zonyta (km²)",
+            "f_zone_cap",
+            ZONE_CAP_INPUT,
+            help="Zoner större än så delas kring sina toppar, så att en patrull kan täcka dem. "
+            f"Standard {str(DEFAULT_MAX_ZONE_KM2).replace('.', ',')} km² (ungefär 500 × 500 m).",
+        )
+    )
+
+
 def sidebar_filters(data: Data) -> Filters:
     """Draw the sidebar and return the choices (see the module docstring for the defaults).
 
@@ -607,16 +621,7 @@ def sidebar_filters(data: Data) -> Filters:
                 help="Så många händelser (viktade) behövs för att bilda ett kluster.",
             )
         )
-    max_zone_km2 = float(
-        _number(
-            sb,
-            "Största zonyta (km²)",
-            "f_zone_cap",
-            ZONE_CAP_INPUT,
-            help="Zoner större än så delas kring sina toppar, så att en patrull kan täcka dem. "
-            f"Standard {str(DEFAULT_MAX_ZONE_KM2).replace('.', ',')} km² (ungefär 500 × 500 m).",
-        )
-    )
+    max_zone_km2 = zone_cap_field()
     use_dialogue = sb.checkbox(
         "Ta med medborgardialogens otrygga platser",
         help="Ett omnämnande väger hälften så mycket som en händelse: det visar otrygghet, inte brott.",
