@@ -226,13 +226,21 @@ def test_uploaded_data_replaces_the_demo_on_every_page(server, browser):
 
     # boundaries: Stockholm's stadsdelar
     page.locator('[data-testid="stRadio"]').get_by_text("Områdesgränser").click()
+    # the uploader for this kind is a new, empty one: its hint shows, the old report is gone
+    page.get_by_text("CSV behöver longitud/latitud", exact=False).wait_for(timeout=LONG)
+    page.get_by_role("heading", name="Kontrollrapport").wait_for(state="detached", timeout=LONG)
     wait_idle(page)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         str(STADSDELAR)
     )
-    page.get_by_role("heading", name="Kontrollrapport").wait_for(timeout=LONG)
+    page.get_by_text("stadsdelar.geo.json", exact=False).first.wait_for(timeout=LONG)
+    use = page.get_by_role("button", name="Använd filen i den här sessionen")
+    try:
+        use.wait_for(timeout=LONG)
+    finally:
+        page.screenshot(path=str(ARTIFACTS / "uppladdat_granser.png"), full_page=True)
     wait_idle(page)
-    page.get_by_role("button", name="Använd filen i den här sessionen").click()
+    use.click()
     page.get_by_text("Områdesgränser från stadsdelar.geo.json används nu", exact=False).first.wait_for(
         timeout=LONG
     )
@@ -243,16 +251,18 @@ def test_uploaded_data_replaces_the_demo_on_every_page(server, browser):
     reasons = _demo_reasons()
     for title, heading in PAGES:
         go_to(page, title, heading)
+        shot = ARTIFACTS / f"uppladdat_{heading.split()[0].lower().replace('/', '_')}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert page.locator('[data-testid="stException"]').count() == 0, f"{title}: see {shot}"
         if title in ("Karta", "Hotspots"):
             page.wait_for_selector('iframe[title="streamlit_folium.st_folium"]', state="attached",
                                    timeout=LONG)  # fmt: skip
+            page.screenshot(path=str(shot), full_page=True)
         text = all_text(page)
         found = [r for r in reasons if r in text]
         assert not found, f"{title} shows demo dialogue places: {found[:3]}"
         assert "uppladdade filer" in text, f"{title} does not say which data is in use"
         assert "demodata (syntetisk" not in text, f"{title} still names the demo data"
-        page.screenshot(path=str(ARTIFACTS / f"uppladdat_{heading.split()[0].lower()}.png"),
-                        full_page=True)  # fmt: skip
     # Om says so in its body, not only in the sidebar
     go_to(page, "Om", "Om Lägesbild")
     assert page.get_by_text("Data i den här sessionen:", exact=False).count() == 1

@@ -474,6 +474,47 @@ def _number(sb, label, key, limits, *, low=None, help=None):
     )
 
 
+#: Sidebar choices that belong to one data set: a new data set starts from its defaults.
+DATA_CHOICES = ("f_area", "f_period", "f_categories")
+_DATA_KEY = "_data_key"
+
+
+def _forget_on_new_data(data: Data) -> None:
+    kept = _kept()
+    if kept.get(_DATA_KEY) == data.key:
+        return
+    for key in DATA_CHOICES:
+        kept.pop(key, None)
+        st.session_state.pop(key, None)
+    kept[_DATA_KEY] = data.key
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _busiest(key: str, _incidents, _areas) -> str | None:
+    from geo.spatial import locate_points
+
+    if not len(_incidents) or not len(_areas):
+        return None
+    xy = _incidents.geometry.get_coordinates()
+    where = locate_points(xy["x"].to_numpy(), xy["y"].to_numpy(), _areas.geometry.values)
+    counts = pd.Series(where[where >= 0]).value_counts()
+    return None if counts.empty else str(_areas[schema.AREA_ID].iloc[int(counts.index[0])])
+
+
+def _default_area(data: Data, choices: pd.DataFrame) -> str | None:
+    """The first police area (demo: Järfälla); with uploaded data, of the areas at the top
+    level, the one holding the most incidents (a stadsdel file lists Bagarmossen first)."""
+    if choices.empty:
+        return None
+    ids = choices[schema.AREA_ID].astype(str)
+    if data.is_demo:
+        return ids.iloc[0]
+    top = data.areas[data.areas[schema.AREA_ID].astype(str).isin(
+        ids[choices[schema.LEVEL] == choices[schema.LEVEL].iloc[0]]
+    )]  # fmt: skip
+    return _busiest(data.key, data.incidents, top) or ids.iloc[0]
+
+
 def zone_cap_field() -> float:
     """"Största zonyta (km²)" in the sidebar, kept for the session (default 0,25 km²)."""
     return float(
@@ -498,6 +539,7 @@ def sidebar_filters(data: Data) -> Filters:
 
     sb = st.sidebar
     show_data_status(data)
+    _forget_on_new_data(data)
     choices = top_areas(data.areas)
     labels = {str(r[schema.AREA_ID]): _area_label(r) for _, r in choices.iterrows()}
     ids = list(labels)
@@ -506,7 +548,7 @@ def sidebar_filters(data: Data) -> Filters:
         ids,
         format_func=labels.get,
         help="Lokalpolisområde, kommun eller stadsdel. Hotspots rangordnas inom området.",
-        **kept_widget("f_area", ids[0] if ids else None, options=ids),
+        **kept_widget("f_area", _default_area(data, choices), options=ids),
     )
     area_name = str(choices.loc[choices[schema.AREA_ID].astype(str) == area_id, schema.AREA_NAME].iloc[0])
 
@@ -518,6 +560,8 @@ def sidebar_filters(data: Data) -> Filters:
     def in_data(value):
         dates = [d for d in (value if isinstance(value, tuple | list) else ()) if d]
         if not dates or not all(isinstance(d, dt.date) for d in dates):
+            return (default_start, last)
+        if dates[0] > last or dates[-1] < first:  # a period of other data: start afresh
             return (default_start, last)
         return tuple(min(max(d, first), last) for d in dates[:2])
 
