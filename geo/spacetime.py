@@ -23,7 +23,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import stats
+from scipy import sparse, stats
+from scipy.sparse.csgraph import connected_components
 
 from geo import schema
 from geo.grid import (
@@ -451,6 +452,7 @@ def emerging_hotspots(
     fdr: bool = True,
     min_incidents: int = MIN_AREA_INCIDENTS,
     gazetteer: gpd.GeoDataFrame | None = None,
+    include_centre_points: bool = False,
 ) -> TrendResult:
     """Emerging Hot Spot Analysis per area on the patrol-scale grid.
 
@@ -483,6 +485,9 @@ def emerging_hotspots(
         Areas with fewer incidents are listed, not analysed.
     gazetteer : GeoDataFrame, optional
         Named places: each cell's ``place`` ("Jakobsbergs station", "300 m norr om …").
+    include_centre_points : bool
+        Keep points stacked on an area's centre point (a geocoding fallback; left out by
+        default, as the hotspot engine does, with a message).
 
     Returns
     -------
@@ -504,6 +509,11 @@ def emerging_hotspots(
     if not (isinstance(time_steps, int | np.integer) and time_steps >= 0):
         raise ValueError(f"`time_steps` was {time_steps!r}; expected an integer ≥ 0.")
     messages: list[str] = []
+    if not include_centre_points:
+        from geo.analysis import _without_centre_points
+
+        incidents, notes = _without_centre_points(incidents, areas, False)
+        messages += [n.replace("hotspotanalysen", "utvecklingen över tid") for n in notes]
     times = incidents[schema.OCCURRED_AT]
     if len(incidents) == 0:
         raise ValueError("Inga händelser i urvalet: utvecklingen över tid kan inte beräknas.")
@@ -659,7 +669,7 @@ def emerging_hotspots(
             f"Grannar i tid: rutans egen {STEP_LABELS[step]} och {time_steps} före.",
         ),
         Choice(
-            "min_bin",
+            "hot_level",
             float(min_bin),
             f"En ruta räknas som het/kall i ett tidssteg vid {dict(((1, 90), (2, 95), (3, 99)))[min_bin]} % "
             "konfidens efter FDR-korrigering per tidssteg.",
@@ -690,8 +700,48 @@ _SEASONS = {12: "vintern", 1: "vintern", 2: "vintern", 3: "våren", 4: "våren",
             6: "sommaren", 7: "sommaren", 8: "sommaren", 9: "hösten", 10: "hösten", 11: "hösten"}  # fmt: skip
 
 
-def _places(cells: pd.DataFrame, limit: int = 3) -> str:
-    names = list(dict.fromkeys(cells.sort_values(schema.COUNT, ascending=False)[PLACE].astype(str)))
+#: A group of cells is named in the commander's sentence when its cells hold at least this
+#: many incidents over the period (a single stray incident is not a hotspot to act on).
+MIN_PLACE_INCIDENTS = 5
+
+
+def places(cells: pd.DataFrame, *, min_incidents: float = MIN_PLACE_INCIDENTS) -> pd.DataFrame:
+    """Groups of touching cells (one category) as places: ``place`` (of the cell with most
+    incidents), ``cells``, ``count``, ``cell_ids``; largest count first, small ones left out.
+
+    Examples
+    --------
+    >>> c = gpd.GeoDataFrame({"cell_id": ["a", "b", "c"], "count": [4.0, 3.0, 1.0],
+    ...     "place": ["Torget", "Parken", "Ängen"]}, geometry=[shapely.box(0, 0, 1, 1),
+    ...     shapely.box(1, 0, 2, 1), shapely.box(5, 5, 6, 6)], crs=3006)
+    >>> places(c)[["place", "cells", "count"]].to_dict("records")
+    [{'place': 'Torget', 'cells': 2, 'count': 7.0}]
+    """
+    if len(cells) == 0:
+        return pd.DataFrame(columns=[PLACE, "cells", schema.COUNT, "cell_ids"])
+    geoms = cells.geometry.values
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    graph = sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(len(cells), len(cells)))
+    _, group = connected_components(graph, directed=False)
+    frame = pd.DataFrame(
+        {
+            "group": group,
+            schema.COUNT: cells[schema.COUNT].to_numpy(dtype=float),
+            PLACE: cells[PLACE].astype(str).to_numpy(),
+            schema.CELL_ID: cells[schema.CELL_ID].astype(str).to_numpy(),
+        }
+    )
+    rows = []
+    for _, g in frame.groupby("group", sort=False):
+        top = g.sort_values(schema.COUNT, ascending=False, kind="stable").iloc[0]
+        rows.append((top[PLACE], len(g), float(g[schema.COUNT].sum()), list(g[schema.CELL_ID])))
+    out = pd.DataFrame(rows, columns=[PLACE, "cells", schema.COUNT, "cell_ids"])
+    out = out[out[schema.COUNT] >= min_incidents]
+    return out.sort_values(schema.COUNT, ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _places(groups: pd.DataFrame, limit: int = 3) -> str:
+    names = list(dict.fromkeys(groups[PLACE]))
     shown = names[:limit]
     text = " och ".join(", ".join(shown).rsplit(", ", 1)) if len(shown) > 1 else shown[0]
     return text + (f" med flera ({len(names)} platser)" if len(names) > limit else "")
@@ -703,46 +753,51 @@ def _count_word(n: int) -> str:
 
 def commander_summary(result: TrendResult) -> str:
     """One or two Swedish sentences for the commander: new, intensifying and diminishing
-    hotspots, by place ("Två nya hotspots sedan i våras: vid X och Y.").
+    hotspots, by place ("Två nya hotspots sedan våren 2018: X och Y.").
 
-    Cells of one place count once (a place is the nearest named place, as zone names).
+    A place is a group of touching cells of those categories holding at least
+    ``MIN_PLACE_INCIDENTS`` incidents (:func:`places`), named as zones are.
 
     Examples
     --------
-    >>> cells = gpd.GeoDataFrame({"category": ["new_hotspot", "new_hotspot", "no_pattern"],
-    ...     "count": [5, 3, 1], "place": ["Torget", "Parken", "x"]},
-    ...     geometry=[shapely.Point(0, 0)] * 3, crs=3006)
+    >>> cells = gpd.GeoDataFrame({"cell_id": ["a", "b", "c"],
+    ...     "category": ["new_hotspot", "new_hotspot", "no_pattern"],
+    ...     "count": [5, 6, 1], "place": ["Torget", "Parken", "x"]},
+    ...     geometry=[shapely.box(0, 0, 1, 1), shapely.box(5, 5, 6, 6), shapely.box(9, 9, 10, 10)],
+    ...     crs=3006)
     >>> r = TrendResult(cells, pd.DataFrame(), ["2018-01", "2018-02", "2018-03"], "month", [])
     >>> commander_summary(r)
-    'Två nya hotspots i mars 2018: Torget och Parken.'
+    'Två nya hotspots i mars 2018: Parken och Torget.'
     """
     cells = result.cells
     last = result.steps[-1]
     parts = []
-    new = cells[cells[CATEGORY].isin(["new_hotspot", "consecutive_hotspot"])]
+
+    def group(keys):
+        return places(cells[cells[CATEGORY].isin(keys)])
+
+    new = group(["new_hotspot", "consecutive_hotspot"])
     if len(new):
         n = new[PLACE].nunique()
-        first_hot = _since(result, new)
+        new_cells = cells[cells[schema.CELL_ID].isin([c for ids in new["cell_ids"] for c in ids])]
         word = "ny hotspot" if n == 1 else "nya hotspots"
-        parts.append(f"{_count_word(n)} {word} {first_hot}: {_places(new)}.")
-    up = cells[cells[CATEGORY] == "intensifying_hotspot"]
+        parts.append(f"{_count_word(n)} {word} {_since(result, new_cells)}: {_places(new)}.")
+    up = group(["intensifying_hotspot"])
     if len(up):
         n = up[PLACE].nunique()
-        parts.append(
-            f"{_count_word(n)} {'hotspot blir' if n == 1 else 'hotspots blir'} allt hetare: {_places(up)}."
-        )
-    down = cells[cells[CATEGORY].isin(["diminishing_hotspot", "historical_hotspot"])]
+        verb = "hotspot blir" if n == 1 else "hotspots blir"
+        parts.append(f"{_count_word(n)} {verb} allt hetare: {_places(up)}.")
+    down = group(["diminishing_hotspot", "historical_hotspot"])
     if len(down):
         n = down[PLACE].nunique()
-        parts.append(
-            f"{_count_word(n)} {'hotspot har' if n == 1 else 'hotspots har'} svalnat: {_places(down)}."
-        )
+        verb = "hotspot har" if n == 1 else "hotspots har"
+        parts.append(f"{_count_word(n)} {verb} svalnat: {_places(down)}.")
     if not parts:
-        steady = cells[cells[CATEGORY] == "persistent_hotspot"]
+        steady = group(["persistent_hotspot"])
         if len(steady):
             return (
-                f"Inga nya hotspots; {steady[PLACE].nunique()} plats(er) är ihållande heta: "
-                f"{_places(steady)}."
+                f"Inga nya hotspots; {_count_word(steady[PLACE].nunique()).lower()} plats(er) är "
+                f"ihållande heta: {_places(steady)}."
             )
         return f"Inga nya, ökande eller avtagande hotspots fram till {last}."
     return " ".join(parts)
@@ -771,6 +826,42 @@ def _since(result: TrendResult, cells: pd.DataFrame) -> str:
         season = _SEASONS[month]
         return f"sedan {season} {year + 1 if month == 12 else year}"
     return f"sedan {label}"
+
+
+def zone_categories(zones: gpd.GeoDataFrame, result: TrendResult) -> list[str]:
+    """Each zone's category: of the cells it overlaps that have a pattern, the category whose
+    cells hold most incidents (ties: the order of :data:`CATEGORIES`); else ``no_pattern``.
+
+    Examples
+    --------
+    >>> cells = gpd.GeoDataFrame({"category": ["new_hotspot", "persistent_hotspot"],
+    ...     "count": [2.0, 5.0]}, geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+    ...     crs=3006)
+    >>> r = TrendResult(cells, pd.DataFrame(), [], "month", [])
+    >>> z = gpd.GeoDataFrame(geometry=[shapely.box(0.2, 0.2, 1.8, 0.8),
+    ...     shapely.box(5, 5, 6, 6)], crs=3006)
+    >>> zone_categories(z, r)
+    ['persistent_hotspot', 'no_pattern']
+    """
+    cells = result.cells[result.cells[CATEGORY] != NO_PATTERN]
+    zones = zones.to_crs(schema.CRS_METRIC)
+    out = []
+    if not len(cells):
+        return [NO_PATTERN] * len(zones)
+    tree = shapely.STRtree(cells.geometry.values)
+    z_idx, c_idx = tree.query(zones.geometry.values, predicate="intersects")
+    cats = cells[CATEGORY].to_numpy()
+    counts = cells[schema.COUNT].to_numpy(dtype=float)
+    order = {c: k for k, c in enumerate(CATEGORIES)}
+    for k in range(len(zones)):
+        hit = c_idx[z_idx == k]
+        if not hit.size:
+            out.append(NO_PATTERN)
+            continue
+        sums = pd.Series(counts[hit]).groupby(cats[hit]).sum()
+        best = sorted(sums.items(), key=lambda kv: (-kv[1], order[kv[0]]))[0][0]
+        out.append(str(best))
+    return out
 
 
 def step_series(result: TrendResult, cell_id: str) -> pd.DataFrame:

@@ -181,7 +181,8 @@ def _background():
     # one incident in each of 16 spread-out cells every month: a flat background
     rng = np.random.default_rng(RNG_SEED)
     pts = rng.uniform(100, 1900, (16, 2))
-    return [(x, y, m, 1) for x, y in pts for m in range(12)]
+    # (moved 7 m a month: twelve on one coordinate near the centre would be a stack)
+    return [(x + 7 * m, y, m, 1) for x, y in pts for m in range(12)]
 
 
 def _run(spec, **kw):
@@ -197,48 +198,48 @@ def _category_at(result, x, y):
 
 
 def test_cube_cell_hot_only_in_the_last_month_is_new():
-    r = _run([(1050, 1050, 11, 12)])
-    assert _category_at(r, 1050, 1050) == "new_hotspot"
+    r = _run([(1450, 650, 11, 12)])
+    assert _category_at(r, 1450, 650) == "new_hotspot"
     assert len(r.steps) == 12 and r.steps[0] == "2018-01" and r.steps[-1] == "2018-12"
 
 
 def test_cube_cell_hot_every_month_and_rising_is_intensifying():
-    r = _run([(1050, 1050, m, 4 + 2 * m) for m in range(12)])
-    assert _category_at(r, 1050, 1050) == "intensifying_hotspot"
+    r = _run([(1450, 650, m, 4 + 2 * m) for m in range(12)])
+    assert _category_at(r, 1450, 650) == "intensifying_hotspot"
 
 
 def test_cube_cell_hot_every_month_and_falling_is_diminishing():
-    r = _run([(1050, 1050, m, 30 - 2 * m) for m in range(12)])
-    assert _category_at(r, 1050, 1050) == "diminishing_hotspot"
+    r = _run([(1450, 650, m, 30 - 2 * m) for m in range(12)])
+    assert _category_at(r, 1450, 650) == "diminishing_hotspot"
 
 
 def test_cube_cell_hot_every_month_at_one_level_is_persistent():
-    r = _run([(1050, 1050, m, 8) for m in range(12)])
-    assert _category_at(r, 1050, 1050) == "persistent_hotspot"
+    r = _run([(1450, 650, m, 8) for m in range(12)])
+    assert _category_at(r, 1450, 650) == "persistent_hotspot"
 
 
 def test_cube_cell_hot_until_the_last_month_is_historical():
     # Without time neighbours the quiet last month is not hot: historical.
-    r = _run([(1050, 1050, m, 10) for m in range(11)], time_steps=0)
-    assert _category_at(r, 1050, 1050) == "historical_hotspot"
+    r = _run([(1450, 650, m, 10) for m in range(11)], time_steps=0)
+    assert _category_at(r, 1450, 650) == "historical_hotspot"
     # With ArcGIS's default neighbourhood time step (1) the last month's Gi* still holds
     # November's ten incidents: hot in every step, persistent.
-    r = _run([(1050, 1050, m, 10) for m in range(11)])
-    assert _category_at(r, 1050, 1050) == "persistent_hotspot"
+    r = _run([(1450, 650, m, 10) for m in range(11)])
+    assert _category_at(r, 1450, 650) == "persistent_hotspot"
 
 
 def test_cube_bins_layer_has_every_cell_and_step():
-    r = _run([(1050, 1050, 11, 12)])
+    r = _run([(1450, 650, 11, 12)])
     assert len(r.bins) == len(r.cells) * 12
     assert r.bins[schema.COUNT].sum() == pytest.approx(16 * 12 + 12)
     assert set(r.bins[schema.GI_BIN].unique()) <= {-3, -2, -1, 0, 1, 2, 3}
-    cell = r.cells[r.cells.contains(shapely.Point(1050, 1050))]["cell_id"].iloc[0]
+    cell = r.cells[r.cells.contains(shapely.Point(1450, 650))]["cell_id"].iloc[0]
     series = st.step_series(r, cell)
     assert series[schema.COUNT].iloc[-1] >= 12 and series[schema.GI_BIN].iloc[-1] >= 2
 
 
 def test_cube_chooses_patrol_scale_parameters_when_not_given():
-    inc = _incidents(_background() + [(1050, 1050, m, 6) for m in range(12)])
+    inc = _incidents(_background() + [(1450, 650, m, 6) for m in range(12)])
     r = st.emerging_hotspots(inc, AREA)
     size = next(c for c in r.choices if c.name == "cell_size_m")
     band = next(c for c in r.choices if c.name == "band_m")
@@ -247,7 +248,7 @@ def test_cube_chooses_patrol_scale_parameters_when_not_given():
 
 
 def test_cube_notes_a_partial_last_month_and_few_steps():
-    inc = _incidents([(1050, 1050, m, 10) for m in range(4)])
+    inc = _incidents([(1450, 650, m, 10) for m in range(4)])
     r = st.emerging_hotspots(inc, AREA, cell_size_m=100, band_m=100, end="2018-04-20")
     text = " ".join(r.messages)
     assert "Sista månaden (2018-04) täcks bara delvis" in text
@@ -255,15 +256,24 @@ def test_cube_notes_a_partial_last_month_and_few_steps():
 
 
 def test_cube_refuses_too_few_steps_and_bad_step():
-    inc = _incidents([(1050, 1050, m, 10) for m in range(2)])
+    inc = _incidents([(1450, 650, m, 10) for m in range(2)])
     with pytest.raises(ValueError, match="minst 3"):
         st.emerging_hotspots(inc, AREA, cell_size_m=100, band_m=100)
     with pytest.raises(ValueError, match='`step` was "day"'):
         st.emerging_hotspots(inc, AREA, step="day")
 
 
+def test_cube_leaves_out_points_stacked_on_the_area_centre():
+    inc = _incidents(_background() + [(1000, 1000, m, 10) for m in range(12)])
+    r = st.emerging_hotspots(inc, AREA, cell_size_m=100, band_m=100)
+    assert r.bins[schema.COUNT].sum() == pytest.approx(16 * 12)
+    assert "120 händelser ligger staplade på ett områdes mittpunkt" in r.messages[0]
+    kept = st.emerging_hotspots(inc, AREA, cell_size_m=100, band_m=100, include_centre_points=True)
+    assert kept.bins[schema.COUNT].sum() == pytest.approx(16 * 12 + 120)
+
+
 def test_weeks_and_quarters():
-    inc = _incidents(_background() + [(1050, 1050, 11, 12)])
+    inc = _incidents(_background() + [(1450, 650, 11, 12)])
     r = st.emerging_hotspots(inc, AREA, step="quarter", cell_size_m=100, band_m=100,
                              start="2018-01-01", end="2018-12-31")  # fmt: skip
     assert r.steps == ["2018 kv1", "2018 kv2", "2018 kv3", "2018 kv4"]
@@ -273,8 +283,8 @@ def test_weeks_and_quarters():
 
 
 def test_commander_summary_names_the_new_places():
-    gaz = gpd.GeoDataFrame({"name": ["Torget"]}, geometry=[shapely.Point(1050, 1050)], crs=3006)
-    inc = _incidents(_background() + [(1050, 1050, 11, 12)])
+    gaz = gpd.GeoDataFrame({"name": ["Torget"]}, geometry=[shapely.Point(1450, 650)], crs=3006)
+    inc = _incidents(_background() + [(1450, 650, 11, 12)])
     r = st.emerging_hotspots(inc, AREA, cell_size_m=100, band_m=100, start="2018-01-01",
                              end="2018-12-31", gazetteer=gaz)  # fmt: skip
     text = st.commander_summary(r)
@@ -282,7 +292,7 @@ def test_commander_summary_names_the_new_places():
 
 
 def test_category_counts_per_area():
-    r = _run([(1050, 1050, 11, 12)])
+    r = _run([(1450, 650, 11, 12)])
     counts = st.category_counts(r)
     assert counts["categories"]["new_hotspot"] >= 1
     assert sum(counts["per_area"]["a"].values()) == len(r.cells)
