@@ -14,6 +14,7 @@ st.navigation(
             "Lägesbild": [
                 st.Page("pages/karta.py", title="Karta", default=True),
                 st.Page("pages/hotspots.py", title="Hotspots"),
+                st.Page("pages/utveckling.py", title="Utveckling över tid"),
             ],
             "Planera och följa upp": [
                 st.Page("pages/helgforstarkning.py", title="Helgförstärkning"),
