@@ -659,7 +659,11 @@ def emerging_hotspots(
             "kan inte beräknas. Välj en längre period eller fler kategorier."
         )
     cells_out = gpd.GeoDataFrame(pd.concat(cell_parts, ignore_index=True), crs=schema.CRS_METRIC)
-    cells_out[PLACE] = _place_labels(cells_out, gazetteer)
+    named = np.asarray(_place_labels(cells_out, gazetteer), dtype=object)
+    # no named place nearby: the cell itself ("ruta E661800N6589200"), not the area's id
+    far = named == cells_out[schema.AREA_ID].astype(str).to_numpy()
+    named[far] = "ruta " + cells_out.loc[far, schema.CELL_ID].astype(str).to_numpy()
+    cells_out[PLACE] = named
     bins_out = pd.concat(bin_parts, ignore_index=True)
     choices += [
         Choice("step", float(n_steps), f"{n_steps} {unit} ({labels[0]}–{labels[-1]})."),
@@ -703,6 +707,9 @@ _SEASONS = {12: "vintern", 1: "vintern", 2: "vintern", 3: "våren", 4: "våren",
 #: A group of cells is named in the commander's sentence when its cells hold at least this
 #: many incidents over the period (a single stray incident is not a hotspot to act on).
 MIN_PLACE_INCIDENTS = 5
+#: A group of cells larger than this (the default zone cap, km²) is named with its size.
+ZONE_KM2 = 0.25
+AREA_KM2 = "km2"
 
 
 def places(cells: pd.DataFrame, *, min_incidents: float = MIN_PLACE_INCIDENTS) -> pd.DataFrame:
@@ -718,7 +725,7 @@ def places(cells: pd.DataFrame, *, min_incidents: float = MIN_PLACE_INCIDENTS) -
     [{'place': 'Torget', 'cells': 2, 'count': 7.0}]
     """
     if len(cells) == 0:
-        return pd.DataFrame(columns=[PLACE, "cells", schema.COUNT, "cell_ids"])
+        return pd.DataFrame(columns=[PLACE, "cells", schema.COUNT, AREA_KM2, "cell_ids"])
     geoms = cells.geometry.values
     a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     graph = sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(len(cells), len(cells)))
@@ -731,17 +738,26 @@ def places(cells: pd.DataFrame, *, min_incidents: float = MIN_PLACE_INCIDENTS) -
             schema.CELL_ID: cells[schema.CELL_ID].astype(str).to_numpy(),
         }
     )
+    frame["km2"] = shapely.area(geoms) / 1e6
     rows = []
     for _, g in frame.groupby("group", sort=False):
         top = g.sort_values(schema.COUNT, ascending=False, kind="stable").iloc[0]
-        rows.append((top[PLACE], len(g), float(g[schema.COUNT].sum()), list(g[schema.CELL_ID])))
-    out = pd.DataFrame(rows, columns=[PLACE, "cells", schema.COUNT, "cell_ids"])
+        rows.append(
+            (top[PLACE], len(g), float(g[schema.COUNT].sum()), float(g["km2"].sum()),
+             list(g[schema.CELL_ID]))
+        )  # fmt: skip
+    out = pd.DataFrame(rows, columns=[PLACE, "cells", schema.COUNT, AREA_KM2, "cell_ids"])
     out = out[out[schema.COUNT] >= min_incidents]
     return out.sort_values(schema.COUNT, ascending=False, kind="stable").reset_index(drop=True)
 
 
 def _places(groups: pd.DataFrame, limit: int = 3) -> str:
-    names = list(dict.fromkeys(groups[PLACE]))
+    # a group wider than a patrol zone says so: it is a region, not a place
+    wide = groups[AREA_KM2] > ZONE_KM2
+    named = groups[PLACE].where(
+        ~wide, groups[PLACE] + groups[AREA_KM2].map(lambda a: f" ({a:.1f} km²)".replace(".", ","))
+    )
+    names = list(dict.fromkeys(named))
     shown = names[:limit]
     text = " och ".join(", ".join(shown).rsplit(", ", 1)) if len(shown) > 1 else shown[0]
     return text + (f" med flera ({len(names)} platser)" if len(names) > limit else "")

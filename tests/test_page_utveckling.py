@@ -34,18 +34,28 @@ def _text(at: AppTest) -> str:
     return " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
 
 
-def test_utveckling_names_the_planted_new_and_diminishing_hotspots():
+def test_utveckling_on_jarfalla_shows_the_planted_displacement_and_drop():
     at = _page("utveckling")
     assert at.title[0].value == "Utveckling över tid"
     text = _text(at)
-    # demo: Järfälla, våld på offentlig plats, kväll och natt, 2018, by month
-    assert "nya hotspots" in text and "Stäket" in text
-    assert "svalnat" in text and "Skälby" in text
+    # demo defaults: Järfälla, våld på offentlig plats, kväll och natt, 2018, by month. The
+    # displacement to Söderhöjden starts 2018-03-01 (new since spring), the station drops.
+    assert "ny hotspot sedan våren 2018: Söderhöjden" in text
+    assert "svalnat: Jakobsbergs station" in text
     # the near-repeat section on the planted Viksjö burglaries (default category inbrott)
     assert "Inom 1–100 m är risken förhöjd i upp till" in text
     assert "kedjor med sammanlagt" in text
     labels = [b.label for b in at.get("download_button")]
     assert "Ladda ner kedjorna (CSV)" in labels
+
+
+def test_utveckling_on_farsta_names_the_planted_new_and_diminishing_hotspots():
+    at = _page("utveckling")
+    at.selectbox(key="f_area").set_value("lpo-farsta").run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = _text(at)
+    assert "nya hotspots sedan våren 2018: Tallkrogen" in text
+    assert "svalnat: Sköndal" in text
 
 
 def test_utveckling_step_choice_reaches_the_analysis():
