@@ -185,7 +185,7 @@ with right:
         f"{stx.CATEGORY_LABELS[row[stx.CATEGORY]]} · {int(row[S.COUNT])} händelser · "
         f"het i {int(row[stx.HOT_STEPS])} av {len(result.steps)} tidssteg"
     )
-    st.altair_chart(_series_chart(stx.step_series(result, cell_id)), use_container_width=True)
+st.altair_chart(_series_chart(stx.step_series(result, cell_id)), width="stretch")
 with st.expander("Så räknades utvecklingen"):
     for c in result.choices:
         st.markdown(f"- {common.md_escape(c.reason)}")
