@@ -612,6 +612,17 @@ def handle_click(out, zones, *, key: str) -> None:
             st.rerun()
 
 
+def _area_figure(areas, area_id: str) -> str:
+    """ "54,0 km² i Järfälla": the area a zone's share and PAI are counted against, or ""."""
+    row = areas[areas[schema.AREA_ID].astype(str) == area_id] if areas is not None else None
+    if row is None or row.empty:
+        return ""
+    metric = row if row.crs is not None and row.crs.to_epsg() == 3006 else row.to_crs(3006)
+    km2 = float(metric.geometry.area.iloc[0]) / 1e6
+    name = row[schema.AREA_NAME].iloc[0] if schema.AREA_NAME in row else area_id
+    return f"{km2:.1f} km² i {name}".replace(".", ",")
+
+
 def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
     """The panel next to the map: key figures, categories, hours, dialogue, trend, place."""
     import altair as alt
@@ -639,6 +650,9 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
         "–" if pai is None or pd.isna(pai) else f"{pai:.1f}".replace(".", ","),
         help="Andel händelser delat med andel yta: 10 betyder tio gånger tätare än snittet.",
     )
+    against = _area_figure(data.areas, str(z[schema.AREA_ID]))
+    if against:
+        st.caption(f"Andel och PAI räknas mot {md_escape(against)}.")
     if isinstance(z.get(schema.PEAK_HOURS), str) and z[schema.PEAK_HOURS]:
         st.markdown(f"**Mest:** {md_escape(z[schema.PEAK_HOURS])}")
     if d.nearest:
