@@ -24,7 +24,7 @@ def fresh_cache():
 def _page(name: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=300)
     at.run()
-    at.switch_page(f"pages/{name}.py")
+    at.switch_page(f"views/{name}.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

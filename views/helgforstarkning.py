@@ -244,6 +244,8 @@ except (InputError, ValueError) as exc:
     common.show_error(exc if isinstance(exc, InputError) else InputError(str(exc)))
     st.stop()
 
+if plan.warning:
+    st.warning(plan.warning)
 # the forward check has its own place under "Håller hotspotsen?"
 for note in plan.messages:
     if not note.startswith(FORWARD_PREFIX):
@@ -272,7 +274,7 @@ st.subheader("Zoner")
 st.caption(
     f"{plan.params['window']} · {plan.params['start']} – {plan.params['end']} · "
     f"{plan.params['window_incidents']} händelser i fönstret · kandidater: "
-    f"{plan.params['candidates']}"
+    f"{plan.params['candidates']} · PAI räknas mot {plan.params['areas']}"
 )
 m1, m2, m3 = st.columns(3)
 m1.metric("Zoner", len(zones))
