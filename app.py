@@ -14,6 +14,7 @@ st.navigation(
             "Lägesbild": [
                 st.Page("views/karta.py", title="Karta", default=True),
                 st.Page("views/hotspots.py", title="Hotspots"),
+                st.Page("views/utveckling.py", title="Utveckling över tid"),
             ],
             "Planera och följa upp": [
                 st.Page("views/helgforstarkning.py", title="Helgförstärkning"),

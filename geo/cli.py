@@ -26,6 +26,8 @@ COMMANDS = (
     "hotspots",
     "zones",
     "compare",
+    "trends",
+    "nearrepeat",
     "issues",
     "users",
 )
