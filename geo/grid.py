@@ -431,17 +431,32 @@ def _grid_cells(
     rows, cols = np.divmod(np.arange(total), lattice.ncols)
     x = lattice.x0 + cols * cell_size_m
     y = lattice.y0 + rows * cell_size_m
-    boxes = shapely.box(x, y, x + cell_size_m, y + cell_size_m)
     shapely.prepare(study)
-    inside = shapely.contains_properly(study, boxes)
-    edge = ~inside & shapely.intersects(study, boxes)
-    geoms = boxes.copy()
-    clipped = shapely.intersection(boxes[edge], study)
-    # Keep polygonal parts only; a cell that merely touches the area (a line) is not in it.
-    clipped = np.array([_polygonal(g) for g in clipped], dtype=object)
-    geoms[edge] = clipped
-    keep = inside.copy()
-    keep[edge] = ~shapely.is_empty(clipped)
+    # Only cells the boundary may touch need a polygon test; every other cell lies wholly
+    # inside or wholly outside, and its centre says which (no box objects for them).
+    near = _boundary_cells(study, lattice).ravel()
+    keep = np.zeros(total, dtype=bool)
+    far = np.flatnonzero(~near)
+    half = cell_size_m / 2
+    keep[far] = shapely.intersects_xy(study, x[far] + half, y[far] + half)
+    edge = np.zeros(total, dtype=bool)
+    cand = np.flatnonzero(near)
+    boxes = np.empty(total, dtype=object)
+    if cand.size:
+        cand_boxes = shapely.box(x[cand], y[cand], x[cand] + cell_size_m, y[cand] + cell_size_m)
+        inside = shapely.contains_properly(study, cand_boxes)
+        cut = ~inside & shapely.intersects(study, cand_boxes)
+        clipped = shapely.intersection(cand_boxes[cut], study)
+        # Keep polygonal parts only; a cell that merely touches the area (a line) is not in it.
+        clipped = np.array([_polygonal(g) for g in clipped], dtype=object)
+        cand_boxes[cut] = clipped
+        keep[cand[inside]] = True
+        keep[cand[cut]] = ~shapely.is_empty(clipped)
+        edge[cand[cut]] = True
+        boxes[cand] = cand_boxes
+    whole = keep & ~near
+    boxes[whole] = shapely.box(x[whole], y[whole], x[whole] + cell_size_m, y[whole] + cell_size_m)
+    geoms = boxes
     mask = keep.reshape(lattice.nrows, lattice.ncols)
     edge_mask = (keep & edge).reshape(lattice.nrows, lattice.ncols)
     cells = gpd.GeoDataFrame(
@@ -455,6 +470,27 @@ def _grid_cells(
     )
     cells[schema.AREA_ID] = _cell_areas(cells, areas, lattice)
     return lattice, mask, cells, edge_mask
+
+
+def _boundary_cells(study, lattice: _Lattice) -> np.ndarray:
+    """Mask of the lattice cells the study area's boundary may touch (a superset).
+
+    The boundary is densified to vertices at most half a cell apart; a piece of boundary
+    between two such vertices stays within the 3 × 3 cells around either, so the cells
+    holding a vertex and their eight neighbours hold the whole boundary.
+    """
+    near = np.zeros((lattice.nrows, lattice.ncols), dtype=bool)
+    line = shapely.segmentize(shapely.boundary(study), lattice.cell_size_m / 2)
+    xy = shapely.get_coordinates(line)
+    if not len(xy):
+        return near
+    row, col = lattice.cell_of(xy[:, 0], xy[:, 1])
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            r, c = row + dr, col + dc
+            ok = (r >= 0) & (r < lattice.nrows) & (c >= 0) & (c < lattice.ncols)
+            near[r[ok], c[ok]] = True
+    return near
 
 
 def _study_area(areas: gpd.GeoDataFrame):
@@ -678,6 +714,44 @@ def _moran_z(values: np.ndarray, mask: np.ndarray, kernel: np.ndarray) -> float:
     return (moran - expected) / math.sqrt(variance) if variance > 0 else float("nan")
 
 
+def _moran_zs(values: np.ndarray, mask: np.ndarray, radii: list[int]) -> list[float]:
+    """`_moran_z` for every radius in ``radii`` (cells), sharing the lattice's FFTs.
+
+    The lattice's two spectra (mask and deviations) are taken once; each band then costs
+    its kernel's spectrum and two inverse transforms instead of two whole convolutions.
+    """
+    from scipy import fft
+
+    mask = np.asarray(mask, dtype=bool)
+    y = values[mask]
+    n = y.size
+    if n < 3 or not radii:
+        return [float("nan")] * len(radii)
+    dev = np.where(mask, values - y.mean(), 0.0)
+    m2 = float((dev[mask] ** 2).sum())
+    widest = max(radii)
+    fast = [fft.next_fast_len(d + 2 * widest, True) for d in mask.shape]
+    spec_mask = fft.rfft2(mask.astype(float), fast)
+    spec_dev = fft.rfft2(dev, fast)
+    nrows, ncols = mask.shape
+    out = []
+    for r in radii:
+        spec_k = fft.rfft2(disk_kernel(r), fast)
+        k = np.round(fft.irfft2(spec_mask * spec_k, fast)[r : r + nrows, r : r + ncols][mask]) - 1
+        s0 = float(k.sum())
+        if m2 == 0 or s0 == 0:
+            out.append(float("nan"))
+            continue
+        lag = fft.irfft2(spec_dev * spec_k, fast)[r : r + nrows, r : r + ncols][mask] - dev[mask]
+        moran = n / s0 * float((dev[mask] * lag).sum()) / m2
+        s1 = 2 * s0
+        s2 = float((4 * k**2).sum())
+        expected = -1.0 / (n - 1)
+        variance = (n**2 * s1 - n * s2 + 3 * s0**2) / ((n**2 - 1) * s0**2) - expected**2
+        out.append((moran - expected) / math.sqrt(variance) if variance > 0 else float("nan"))
+    return out
+
+
 def choose_band(
     values: np.ndarray,
     mask: np.ndarray,
@@ -734,7 +808,7 @@ def choose_band(
     short = min(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
     widest = max(int(math.floor(max_band_m / cell_size_m + 1e-9)), MIN_AUTO_BAND_CELLS)
     tried = [r for r in range(1, widest + 1) if r <= max(short / 2, MIN_AUTO_BAND_CELLS)]
-    zs = [_moran_z(values, mask, disk_kernel(r)) for r in tried]
+    zs = _moran_zs(values, mask, tried)
     peak = None
     for i in range(len(zs) - 1):  # the last band has no band after it: never a peak
         before = zs[i - 1] if i > 0 else -np.inf
