@@ -90,11 +90,14 @@ class GridResult:
         Cell size, band and the other parameters actually used.
     messages : list of str
         Swedish notes (points outside the study area, undefined z-scores, ...).
+    cells_analysed : int
+        Cells in the analysis (more than ``len(cells)`` when only occupied cells are kept).
     """
 
     cells: gpd.GeoDataFrame
     choices: list[Choice]
     messages: list[str] = field(default_factory=list)
+    cells_analysed: int | None = None
 
 
 # --- the statistic ------------------------------------------------------------------------
@@ -406,21 +409,24 @@ def _lattice_for(bounds: tuple[float, ...], cell_size_m: float, origin) -> _Latt
     return _Lattice(x0, y0, float(cell_size_m), nrows, ncols)
 
 
-def _grid_cells(
-    areas: gpd.GeoDataFrame, cell_size_m: float, origin=None, study=None
-) -> tuple[_Lattice, np.ndarray, gpd.GeoDataFrame, np.ndarray]:
-    """Lattice, mask, the clipped cells (in lattice order: row-major, south first) and the
-    mask of edge cells (those the study area's boundary cuts)."""
+@dataclass(frozen=True)
+class _Mask:
+    """Which lattice cells lie in the study area, and the clipped shape of the edge cells."""
+
+    lattice: _Lattice
+    keep: np.ndarray  # flat, bool: the cell overlaps the area with positive area
+    edge: np.ndarray  # flat, bool: the area's boundary cuts the cell
+    shapes: np.ndarray  # flat, object: the clipped polygon of a boundary cell, else None
+
+
+def _grid_mask(study, cell_size_m: float, origin=None) -> _Mask:
+    """The lattice over ``study`` and its mask, with box tests only near the boundary."""
     if not (
         isinstance(cell_size_m, int | float) and cell_size_m > 0 and math.isfinite(cell_size_m)
     ):
         raise ValueError(
             f"`cell_size_m` was {cell_size_m!r}; expected a positive number of metres."
         )
-    if len(areas) == 0:
-        raise ValueError("`areas` is empty: a grid needs a study area.")
-    if study is None:
-        study = _study_area(areas)
     lattice = _lattice_for(study.bounds, cell_size_m, origin)
     total = lattice.nrows * lattice.ncols
     if total > 5_000_000:
@@ -428,9 +434,6 @@ def _grid_cells(
             f"A {cell_size_m:g} m grid over this area has {total:,} cells (over 5 000 000); "
             "choose a larger cell size."
         )
-    rows, cols = np.divmod(np.arange(total), lattice.ncols)
-    x = lattice.x0 + cols * cell_size_m
-    y = lattice.y0 + rows * cell_size_m
     shapely.prepare(study)
     # Only cells the boundary may touch need a polygon test; every other cell lies wholly
     # inside or wholly outside, and its centre says which (no box objects for them).
@@ -438,38 +441,60 @@ def _grid_cells(
     keep = np.zeros(total, dtype=bool)
     far = np.flatnonzero(~near)
     half = cell_size_m / 2
-    keep[far] = shapely.intersects_xy(study, x[far] + half, y[far] + half)
+    rows, cols = np.divmod(far, lattice.ncols)
+    keep[far] = shapely.intersects_xy(
+        study, lattice.x0 + cols * cell_size_m + half, lattice.y0 + rows * cell_size_m + half
+    )
     edge = np.zeros(total, dtype=bool)
+    shapes = np.full(total, None, dtype=object)
     cand = np.flatnonzero(near)
-    boxes = np.empty(total, dtype=object)
     if cand.size:
-        cand_boxes = shapely.box(x[cand], y[cand], x[cand] + cell_size_m, y[cand] + cell_size_m)
-        inside = shapely.contains_properly(study, cand_boxes)
-        cut = ~inside & shapely.intersects(study, cand_boxes)
-        clipped = shapely.intersection(cand_boxes[cut], study)
+        rows, cols = np.divmod(cand, lattice.ncols)
+        x, y = lattice.x0 + cols * cell_size_m, lattice.y0 + rows * cell_size_m
+        boxes = shapely.box(x, y, x + cell_size_m, y + cell_size_m)
+        inside = shapely.contains_properly(study, boxes)
+        cut = ~inside & shapely.intersects(study, boxes)
+        clipped = shapely.intersection(boxes[cut], study)
         # Keep polygonal parts only; a cell that merely touches the area (a line) is not in it.
         clipped = np.array([_polygonal(g) for g in clipped], dtype=object)
-        cand_boxes[cut] = clipped
         keep[cand[inside]] = True
         keep[cand[cut]] = ~shapely.is_empty(clipped)
-        edge[cand[cut]] = True
-        boxes[cand] = cand_boxes
-    whole = keep & ~near
-    boxes[whole] = shapely.box(x[whole], y[whole], x[whole] + cell_size_m, y[whole] + cell_size_m)
-    geoms = boxes
-    mask = keep.reshape(lattice.nrows, lattice.ncols)
-    edge_mask = (keep & edge).reshape(lattice.nrows, lattice.ncols)
+        edge[cand[cut]] = keep[cand[cut]]
+        shapes[cand[cut]] = clipped
+    return _Mask(lattice, keep, edge, shapes)
+
+
+def _cells_frame(grid: _Mask, flat: np.ndarray, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The cells at lattice positions ``flat`` (in that order) as a frame with geometry."""
+    lat = grid.lattice
+    rows, cols = np.divmod(flat, lat.ncols)
+    x = lat.x0 + cols * lat.cell_size_m
+    y = lat.y0 + rows * lat.cell_size_m
+    geoms = shapely.box(x, y, x + lat.cell_size_m, y + lat.cell_size_m)
+    cut = grid.edge[flat]
+    geoms[cut] = grid.shapes[flat[cut]]
     cells = gpd.GeoDataFrame(
-        {
-            schema.CELL_ID: _cell_ids(x[keep], y[keep]),
-            LATTICE_ROW: rows[keep],
-            LATTICE_COL: cols[keep],
-        },
-        geometry=geoms[keep],
+        {schema.CELL_ID: _cell_ids(x, y), LATTICE_ROW: rows, LATTICE_COL: cols},
+        geometry=geoms,
         crs=schema.CRS_METRIC,
     )
-    cells[schema.AREA_ID] = _cell_areas(cells, areas, lattice)
-    return lattice, mask, cells, edge_mask
+    cells[schema.AREA_ID] = _cell_areas(cells, areas, lat)
+    return cells
+
+
+def _grid_cells(
+    areas: gpd.GeoDataFrame, cell_size_m: float, origin=None, study=None
+) -> tuple[_Lattice, np.ndarray, gpd.GeoDataFrame, np.ndarray]:
+    """Lattice, mask, the clipped cells (in lattice order: row-major, south first) and the
+    mask of edge cells (those the study area's boundary cuts)."""
+    if len(areas) == 0:
+        raise ValueError("`areas` is empty: a grid needs a study area.")
+    if study is None:
+        study = _study_area(areas)
+    grid = _grid_mask(study, cell_size_m, origin)
+    shape = (grid.lattice.nrows, grid.lattice.ncols)
+    cells = _cells_frame(grid, np.flatnonzero(grid.keep), areas)
+    return grid.lattice, grid.keep.reshape(shape), cells, grid.edge.reshape(shape)
 
 
 def _boundary_cells(study, lattice: _Lattice) -> np.ndarray:
@@ -961,6 +986,7 @@ def gistar_cells(
     fdr: bool = True,
     alpha_levels: tuple[float, ...] = (0.10, 0.05, 0.01),
     origin: tuple[float, float] | None = None,
+    cells: str = "all",
 ) -> GridResult:
     """Getis-Ord Gi* hotspots on a square grid over the study area.
 
@@ -996,6 +1022,11 @@ def gistar_cells(
         Significance levels of bins 1, 2, 3.
     origin : (x, y), optional
         Lattice corner, see :func:`make_grid`.
+    cells : {"all", "occupied"}
+        Which cells the result holds. Every cell takes part in the statistic either way
+        (empty cells included, FDR over all of them); ``"occupied"`` returns only the cells
+        with incidents or dialogue mentions or a significant bin, so a large, mostly empty
+        area (a northern kommun) costs arrays, not a polygon per empty cell.
 
     Returns
     -------
@@ -1064,7 +1095,10 @@ def gistar_cells(
     choices.append(choice)
     size = choice.value
 
-    lattice, mask, cells, edge = _grid_cells(areas, size, origin, study)
+    grid = _grid_mask(study, size, origin)
+    lattice = grid.lattice
+    shape = (lattice.nrows, lattice.ncols)
+    mask, edge = grid.keep.reshape(shape), grid.edge.reshape(shape)
     counts, sums, outside = _bin(lattice, mask, study, xy, weights, edge)
     if outside:
         messages.append(
@@ -1102,30 +1136,42 @@ def gistar_cells(
     radius = band_choice.value / size
 
     z_grid = gistar_lattice(values, mask, radius)
-    order = (cells[LATTICE_ROW].to_numpy(), cells[LATTICE_COL].to_numpy())
-    z = z_grid[order]
+    flat = np.flatnonzero(grid.keep)
+    analysed = len(flat)
+    z = z_grid.ravel()[flat]
     p = two_sided_p(z)
-    out = cells[[schema.CELL_ID, schema.AREA_ID]].copy()
-    out[schema.COUNT] = counts[order].astype(np.int64)
-    out[schema.WEIGHT] = sums[order]
-    out[schema.DIALOGUE_COUNT] = dialogue_grid[order]
-    out[schema.GI_Z] = z
-    out[schema.GI_P] = p
-    out[schema.GI_BIN] = confidence_bins(z, p, alpha_levels=alpha_levels, fdr=fdr)
+    bins = confidence_bins(z, p, alpha_levels=alpha_levels, fdr=fdr)
+    p_sim = None
     if permutations:
-        if len(out) > MAX_PERMUTATION_CELLS:
+        if analysed > MAX_PERMUTATION_CELLS:
             raise ValueError(
                 f"`permutations` needs a grid of at most {MAX_PERMUTATION_CELLS} cells; this one "
-                f"has {len(out)}. Use a larger cell size or permutations=0."
+                f"has {analysed}. Use a larger cell size or permutations=0."
             )
         kernel = disk_kernel(radius)
-        band_total = band_sums(np.where(mask, values, 0.0), kernel)[order]
-        band_count = np.round(band_sums(mask.astype(float), kernel)[order])
+        band_total = band_sums(np.where(mask, values, 0.0), kernel).ravel()[flat]
+        band_count = np.round(band_sums(mask.astype(float), kernel).ravel()[flat])
         rng = np.random.default_rng(random_state)
-        out[GI_P_SIM] = _permutation_p(values[order], band_total, band_count, permutations, rng)
-    out[LATTICE_ROW] = cells[LATTICE_ROW].to_numpy()
-    out[LATTICE_COL] = cells[LATTICE_COL].to_numpy()
-    out = gpd.GeoDataFrame(out, geometry=cells.geometry.values, crs=schema.CRS_METRIC)
+        p_sim = _permutation_p(values.ravel()[flat], band_total, band_count, permutations, rng)
+    if cells not in ("all", "occupied"):
+        raise ValueError(f"`cells` was {cells!r} but is expected to be 'all' or 'occupied'")
+    if cells == "occupied":
+        chosen = (counts.ravel()[flat] > 0) | (dialogue_grid.ravel()[flat] > 0) | (bins != 0)
+        flat, z, p, bins = flat[chosen], z[chosen], p[chosen], bins[chosen]
+        p_sim = None if p_sim is None else p_sim[chosen]
+    frame = _cells_frame(grid, flat, areas)
+    out = frame[[schema.CELL_ID, schema.AREA_ID]].copy()
+    out[schema.COUNT] = counts.ravel()[flat].astype(np.int64)
+    out[schema.WEIGHT] = sums.ravel()[flat]
+    out[schema.DIALOGUE_COUNT] = dialogue_grid.ravel()[flat]
+    out[schema.GI_Z] = z
+    out[schema.GI_P] = p
+    out[schema.GI_BIN] = bins
+    if p_sim is not None:
+        out[GI_P_SIM] = p_sim
+    out[LATTICE_ROW] = frame[LATTICE_ROW].to_numpy()
+    out[LATTICE_COL] = frame[LATTICE_COL].to_numpy()
+    out = gpd.GeoDataFrame(out, geometry=frame.geometry.values, crs=schema.CRS_METRIC)
     out = out.reset_index(drop=True)
 
     choices.append(
@@ -1144,18 +1190,36 @@ def gistar_cells(
             else "Ingen korrigering för många samtidiga test (FDR av).",
         )
     )
-    undefined = int(np.isnan(z).sum())
+    undefined = int(np.isnan(z_grid.ravel()[grid.keep]).sum())
     if undefined:
         messages.append(
             f"Gi* är odefinierat i {undefined} ruta(or) (t.ex. inga händelser alls, eller alla "
             "rutor lika): de visas utan z-värde och som ej signifikanta."
         )
-    return GridResult(out, choices, messages)
+    return GridResult(out, choices, messages, analysed)
 
 
 #: An area with fewer incidents than this is not analysed on its own (too few for a
 #: hotspot analysis: ArcGIS's Optimized Hot Spot Analysis asks for at least 30 as well).
 MIN_AREA_INCIDENTS = 30
+
+
+def few_incidents_message(names, counts, min_incidents: int = MIN_AREA_INCIDENTS) -> str:
+    """The note listing areas left out for holding fewer than ``min_incidents`` incidents.
+
+    Examples
+    --------
+    >>> print(few_incidents_message(["B"], [3]))
+    1 område har färre än 30 händelser i urvalet och analyseras inte: B (3).
+    """
+    names, counts = list(names), list(counts)
+    listed = ", ".join(f"{n} ({c})" for n, c in zip(names[:10], counts[:10], strict=True))
+    more = f" och {len(names) - 10} till" if len(names) > 10 else ""
+    word = "område har" if len(names) == 1 else "områden har"
+    return (
+        f"{len(names)} {word} färre än {min_incidents} händelser i urvalet och analyseras "
+        f"inte: {listed}{more}."
+    )
 
 
 def gistar_by_area(
@@ -1172,6 +1236,7 @@ def gistar_by_area(
     alpha_levels: tuple[float, ...] = (0.10, 0.05, 0.01),
     min_incidents: int = MIN_AREA_INCIDENTS,
     progress=None,
+    cells: str = "all",
 ) -> GridResult:
     """Gi* for each area on its own grid, at its own scale, with its own FDR correction.
 
@@ -1192,6 +1257,8 @@ def gistar_by_area(
         Fewest incidents for an area to be analysed (default ``MIN_AREA_INCIDENTS``).
     progress : callable, optional
         Wraps the iterable of areas (e.g. ``tqdm.tqdm``) for a progress bar.
+    cells : {"all", "occupied"}
+        Which cells the result holds (:func:`gistar_cells`).
 
     Returns
     -------
@@ -1239,6 +1306,7 @@ def gistar_by_area(
     todo = [i for i in range(len(areas)) if held[i] >= min_incidents]
     rng = np.random.default_rng(random_state) if permutations else None
     parts, choices, messages = [], [], []
+    analysed = 0
     steps = progress(todo) if progress is not None else todo
     for i in steps:
         area = areas.iloc[[i]]
@@ -1254,7 +1322,9 @@ def gistar_by_area(
             random_state=rng,
             fdr=fdr,
             alpha_levels=alpha_levels,
+            cells=cells,
         )
+        analysed += result.cells_analysed
         parts.append(result.cells.assign(**{schema.AREA_ID: aid}))
         for c in result.choices:
             if c.name in ("cell_size_m", "band_m"):
@@ -1266,14 +1336,7 @@ def gistar_by_area(
         else:
             messages += list(result.messages)
     if few:
-        listed = ", ".join(f"{names.iloc[i]} ({held[i]})" for i in few[:10])
-        more = f" och {len(few) - 10} till" if len(few) > 10 else ""
-        word = "område har" if len(few) == 1 else "områden har"
-        messages.insert(
-            0,
-            f"{len(few)} {word} färre än {min_incidents} händelser i urvalet och analyseras "
-            f"inte: {listed}{more}.",
-        )
+        messages.insert(0, few_incidents_message(names.iloc[few], held[few], min_incidents))
     outside = int((where < 0).sum())
     if outside:
         messages.append(
@@ -1281,10 +1344,10 @@ def gistar_by_area(
             "i rutnäten."
         )
     if parts:
-        cells = pd.concat(parts, ignore_index=True)
-        cells = gpd.GeoDataFrame(cells, geometry="geometry", crs=schema.CRS_METRIC)
+        frame = pd.concat(parts, ignore_index=True)
+        frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=schema.CRS_METRIC)
     else:
-        cells = gistar_cells(
+        frame = gistar_cells(
             incidents.iloc[:0], areas.iloc[[0]], cell_size_m=cell_size_m or 100.0, band_m=band_m
         ).cells.iloc[:0]
-    return GridResult(cells, choices, messages)
+    return GridResult(frame, choices, messages, analysed)
