@@ -112,7 +112,9 @@ def make(n: int, out: Path, *, seed: int = 1, codes: list[str] | None = None) ->
     floor = min(MIN_PER_KOMMUN, n // len(k))
     counts = floor + np.floor(share / share.sum() * (n - floor * len(k))).astype(int)
     counts[np.argmax(counts)] += n - counts.sum()  # exactly n in all
-    xy = np.vstack([points_in(g, int(m), rng) for g, m in zip(k.geometry.values, counts, strict=True)])
+    xy = np.vstack(
+        [points_in(g, int(m), rng) for g, m in zip(k.geometry.values, counts, strict=True)]
+    )
     # shuffled over the whole country, like an export sorted by anything but place
     xy = xy[rng.permutation(len(xy))]
     seconds = rng.integers(0, SPAN_S // 60, len(xy)) * 60

@@ -28,8 +28,10 @@ METHODS = ("gistar", "dbscan", "hdbscan")
 CLUSTER = "cluster"
 #: Fewest incidents in a zone: the smallest count a public output shows.
 MIN_ZONE_INCIDENTS = 5
-#: `iter_hotspots` analyses groups of areas holding about this many incidents at a time.
+#: `iter_hotspots` analyses groups of areas holding about this many incidents at a time,
 BATCH_INCIDENTS = 1_000_000
+#: and at most this many areas in a group (a rural kommun's grid can be a million cells).
+BATCH_AREAS = 50
 
 
 @dataclass(frozen=True)
@@ -520,6 +522,7 @@ def iter_hotspots(
     areas: gpd.GeoDataFrame,
     *,
     max_batch_incidents: int = BATCH_INCIDENTS,
+    max_batch_areas: int = BATCH_AREAS,
     progress=None,
     plan=None,
     **options,
@@ -540,8 +543,8 @@ def iter_hotspots(
     ----------
     incidents, areas
         As :func:`run_hotspots`.
-    max_batch_incidents : int
-        Incidents per group (default ``BATCH_INCIDENTS``).
+    max_batch_incidents, max_batch_areas : int
+        Incidents and areas per group (defaults ``BATCH_INCIDENTS``, ``BATCH_AREAS``).
     progress : callable, optional
         Wraps each group's iterable of areas (see :func:`run_hotspots`).
     plan : callable, optional
@@ -576,11 +579,11 @@ def iter_hotspots(
 
     for name, frame in (("incidents", incidents), ("areas", areas)):
         Z._check_gdf(frame, name)
-    if not (isinstance(max_batch_incidents, int | np.integer) and max_batch_incidents >= 1):
-        raise ValueError(
-            f"`max_batch_incidents` was {max_batch_incidents!r}; expected an integer ≥ 1."
-        )
-    if len(incidents) <= max_batch_incidents:
+    for name, value in (("max_batch_incidents", max_batch_incidents),
+                        ("max_batch_areas", max_batch_areas)):  # fmt: skip
+        if not (isinstance(value, int | np.integer) and value >= 1):
+            raise ValueError(f"`{name}` was {value!r}; expected an integer ≥ 1.")
+    if len(incidents) <= max_batch_incidents and len(areas) <= max_batch_areas:
         yield run_hotspots(incidents, areas, progress=progress, **options)
         return
     inner, notes = innermost_areas(areas)
@@ -602,12 +605,12 @@ def iter_hotspots(
     for i in np.flatnonzero(held >= minimum):
         group.append(i)
         count += held[i]
-        if count >= max_batch_incidents:
+        if count >= max_batch_incidents or len(group) >= max_batch_areas:
             groups.append(group)
             group, count = [], 0
     if group:
         groups.append(group)
-    if not groups:  # nothing to analyse anywhere: one ordinary run says so
+    if len(groups) <= 1:  # one group (or nothing to analyse): one ordinary run
         yield run_hotspots(incidents, areas, progress=progress, **options)
         return
     if plan is not None:

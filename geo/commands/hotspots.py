@@ -65,7 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--cells", choices=CELL_CHOICES, default="auto",
         help="cells written: all, or occupied (with incidents or dialogue mentions, or "
-        "significant); auto: all unless the run is analysed in groups of areas",
+        "significant); auto: all unless the run has more than --batch-incidents incidents "
+        "or more than 50 areas",
     )  # fmt: skip
     p.add_argument("--batch-incidents", type=int, default=None, metavar="N",
                    help="analyse areas in groups of about N incidents (default 1000000)")  # fmt: skip
@@ -190,7 +191,7 @@ def _progress_bar(enabled: bool):
 
 def run(args: argparse.Namespace) -> int:
     from geo import timewin
-    from geo.analysis import BATCH_INCIDENTS, iter_hotspots
+    from geo.analysis import BATCH_AREAS, BATCH_INCIDENTS, iter_hotspots
     from geo.patrol import study_area
 
     check_out(args.out, (".gpkg",))
@@ -210,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
             lov_calendars=lov_calendars_from_args(args),
         )
     areas = inputs.areas if inputs.areas is not None else study_area(incidents, buffer_m=250)
-    grouped = len(chosen) > batch
+    grouped = len(chosen) > batch or len(areas) > BATCH_AREAS
     cells_mode = args.cells if args.cells != "auto" else ("occupied" if grouped else "all")
     bar, wrap, plan = _progress_bar(not args.no_progress)
     tmp = args.out.with_name(args.out.name + ".tmp.gpkg")
