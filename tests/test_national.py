@@ -210,3 +210,24 @@ def test_help_lists_every_command(capsys):
     text = capsys.readouterr().out
     assert all(name.replace("_", "-") in text or name in text for name in cli.COMMANDS)
     assert "--max-file-mb" in text
+
+
+# --- lean reading ------------------------------------------------------------------------
+def test_parquet_reads_only_the_mapped_columns(tmp_path):
+    p = tmp_path / "h.parquet"
+    n = 4
+    pq.write_table(
+        pa.table({"x": [660_000.0 + i for i in range(n)], "y": [6_590_000.0] * n,
+                  "tid": ["2018-03-02 23:30"] * n, "brottstyp": ["rån"] * n,
+                  "fritext": ["lång anteckning " * 50] * n}),
+        p,
+    )  # fmt: skip
+    roles = ("id", "lon", "lat", "x", "y", "time", "date", "clock", "category", "weight")
+    explicit = {"x": "x", "y": "y"}
+    assert sorted(gio._parquet_columns(p, roles, explicit)) == ["brottstyp", "tid", "x", "y"]
+    res = gio.load_incidents(p, mapping=explicit, crs=3006)
+    assert res.loaded == n and "fritext" not in res.frame.columns
+    # without coordinates the whole file is read, so the message lists every column
+    with pytest.raises(Exception, match="hittade kolumnerna: tid, brottstyp, fritext"):
+        pq.write_table(pa.table({"tid": ["2018-03-02"], "brottstyp": ["rån"], "fritext": ["a"]}), p)
+        gio.load_incidents(p)
