@@ -45,6 +45,7 @@ STADSDELAR = STADSDELAR / "stadsdelar.geo.json"
 PAGES = [  # navigation title, page heading
     ("Karta", "Lägesbild"),
     ("Hotspots", "Hotspots"),
+    ("Utveckling över tid", "Utveckling över tid"),
     ("Helgförstärkning", "Helgförstärkning"),
     ("Före/efter", "Före/efter"),
     ("Trygghetsbesiktning", "Trygghetsbesiktning"),

@@ -29,7 +29,7 @@ def _app(page: str | None = None, **state) -> AppTest:
         at.session_state[key] = value
     at.run()
     if page:
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"views/{page}.py")
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -44,15 +44,15 @@ def test_sidebar_choices_and_name_survive_a_page_change(spy):  # noqa: F811
     at.sidebar.selectbox(key="f_window").set_value("natt").run()
     at.sidebar.selectbox(key="f_area").set_value("lpo-farsta").run()
     at.sidebar.text_input(key="f_user").input("Cecilia").run()
-    at.switch_page("pages/hotspots.py").run()
+    at.switch_page("views/hotspots.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.sidebar.selectbox(key="f_window").value == "natt"
     assert at.sidebar.selectbox(key="f_area").value == "lpo-farsta"
     assert at.sidebar.text_input(key="f_user").value == "Cecilia"
     assert spy[-1]["areas"][schema.AREA_ID].tolist() == ["lpo-farsta"]
     # a page without the filters (Om) keeps them too
-    at.switch_page("pages/om.py").run()
-    at.switch_page("pages/karta.py").run()
+    at.switch_page("views/om.py").run()
+    at.switch_page("views/karta.py").run()
     assert at.sidebar.selectbox(key="f_window").value == "natt"
     assert at.sidebar.text_input(key="f_user").value == "Cecilia"
 
