@@ -163,11 +163,16 @@ def test_name_and_filters_survive_page_changes_and_an_activity_keeps_the_name(se
     choose_option(page, sidebar(page), "Område", "Farsta", exact=False)
     wait_idle(page)
     assert selectbox_text(sidebar(page), "Tidsfönster") == "natt"
+    # a quick period applies at once (no need to leave a field): the demo ends 2018-12-31
+    choose_option(page, sidebar(page), "Period, snabbval", "senaste 3 månaderna")
+    page.get_by_text("2018-10-01–2018-12-31", exact=False).first.wait_for(timeout=LONG)
+    wait_idle(page)
 
     go_to(page, "Hotspots")
     assert text_input(sidebar(page), "Ditt namn").input_value() == "Bo Sidopanel"
     assert selectbox_text(sidebar(page), "Tidsfönster") == "natt"
     assert selectbox_text(sidebar(page), "Område").startswith("Farsta")
+    assert page.get_by_text("2018-10-01–2018-12-31", exact=False).count() >= 1  # the period
     go_to(page, "Om", "Om Lägesbild")  # a page without the filters: they are kept anyway
     go_to(page, "Karta", "Lägesbild")
     assert selectbox_text(sidebar(page), "Område").startswith("Farsta")
