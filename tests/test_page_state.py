@@ -153,3 +153,48 @@ def test_period_quick_choice_applies_at_once_and_a_typed_period_is_custom(spy): 
     at.sidebar.date_input(key="f_period").set_value((dt.date(2018, 5, 1), dt.date(2018, 6, 30))).run()
     assert at.sidebar.selectbox(key="f_period_preset").value == "egen period"
     assert at.sidebar.date_input(key="f_period").value == (dt.date(2018, 5, 1), dt.date(2018, 6, 30))
+
+
+def _demo_incidents():
+    from geo import demo, io
+
+    paths = demo.demo_paths()
+    return io.load_incidents(paths["incidents"], category_map=paths["category_map"]).frame
+
+
+def _demo_reasons() -> set[str]:
+    from geo import demo, io
+
+    return set(io.load_dialogue(demo.demo_paths()["dialogue"]).frame[schema.REASON])
+
+
+def test_uploaded_incidents_alone_replace_the_demo_as_a_whole(spy):  # noqa: F811
+    from ui import common
+
+    upload = {
+        "frames": {"incidents": _demo_incidents()},
+        "key": "egen",
+        "names": {"incidents": "egna_brott.csv"},
+    }
+    at = _app(**{common.UPLOAD: upload})
+    status = " ".join(c.value for c in at.sidebar.caption)
+    assert common.md_escape("uppladdade filer: händelser (egna_brott.csv)") in status, status
+    assert "inga gränser" in status
+    # no demo boundaries: the one study area is the incidents' extent
+    assert at.sidebar.selectbox(key="f_area").options == ["Studieområde (incidenternas utbredning) (kommundel)"]
+    assert spy[-1]["areas"][schema.AREA_ID].tolist() == ["studieomrade"]
+    # no demo dialogue places and no demo gazetteer reach the analysis or the page
+    assert spy[-1]["dialogue"] is None and spy[-1]["gazetteer"] is None
+    text = " ".join(e.value for e in [*at.markdown, *at.info, *at.caption])
+    assert not [r for r in _demo_reasons() if r in text]
+
+
+def test_boundaries_uploaded_first_wait_for_incidents():
+    from geo import demo, io
+    from ui import common
+
+    areas = io.load_boundaries(demo.demo_paths()["areas"]).frame
+    upload = {"frames": {"areas": areas}, "key": "gr", "names": {"areas": "omr.geojson"}}
+    at = _app("data", **{common.UPLOAD: upload})
+    assert any("väntar på en händelsefil" in i.value for i in at.info), [i.value for i in at.info]
+    assert "demodata" in " ".join(c.value for c in at.sidebar.caption)
