@@ -147,6 +147,7 @@ def test_status_changes_go_to_the_chosen_issue_and_a_new_round_is_selected(serve
     wait_idle(page)
     assert "Höstrundan vid stationen" in set(ins.rounds_frame(store)["name"])
     assert selectbox_text(page, "Runda att markera i").startswith("Höstrundan vid stationen")
+    assert text_input(new_round, "Namn på rundan").input_value() == ""  # ready for the next
     page.screenshot(path=str(ARTIFACTS / "tb_ny_runda.png"), full_page=True)
     page.close()
 
