@@ -165,9 +165,19 @@ def choose_option(page, scope, label: str, option: str, *, exact: bool = True) -
         box.press("ArrowDown")
         listbox.wait_for(timeout=LONG)
     if exact:
-        listbox.get_by_role("option", name=option, exact=True).first.click()
+        item = listbox.get_by_role("option", name=option, exact=True).first
     else:
-        listbox.get_by_role("option").filter(has_text=option).first.click()
+        item = listbox.get_by_role("option").filter(has_text=option).first
+    try:
+        item.click(timeout=10_000)
+    except Exception:  # the popover opened partly outside the window: a virtual click
+        item.dispatch_event("click")
+    # the choice is shown in the box once it is taken
+    page.wait_for_function(
+        "([el, want, exact]) => exact ? el.value.trim() === want : el.value.includes(want)",
+        arg=[box.element_handle(), option, exact],
+        timeout=LONG,
+    )
 
 
 def selectbox_text(scope, label: str) -> str:
