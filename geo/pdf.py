@@ -87,6 +87,8 @@ _font_names: tuple[str, str] | None = None
 
 #: Zone fill colours, cycled; chosen to stay apart in greyscale print too.
 ZONE_COLOURS = ("#d7301f", "#fc8d59", "#7b3294", "#2c7bb6", "#1a9641", "#e6ab02")
+#: Colour of place names (stations, centres, squares) drawn for orientation.
+PLACE_COLOUR = "#4d4d4d"
 
 
 def _fonts() -> tuple[str, str]:
@@ -121,8 +123,10 @@ class MapLayer:
     ----------
     frame : geopandas.GeoDataFrame
         Geometries in any declared CRS; drawn in EPSG:3006.
-    kind : {"polygon", "boundary", "point"}, default "polygon"
-        ``"boundary"`` draws outlines only, ``"polygon"`` filled shapes, ``"point"`` markers.
+    kind : {"polygon", "boundary", "point", "place"}, default "polygon"
+        ``"boundary"`` draws outlines only, ``"polygon"`` filled shapes, ``"point"`` markers,
+        ``"place"`` named places for orientation: a small dot and its name in grey beside it
+        (``label_col``), under the zones' own labels.
     label_col : str, optional
         Column whose values are written at each geometry's representative point.
     facecolor, edgecolor : str
@@ -135,7 +139,9 @@ class MapLayer:
     markersize : float, default 18
         Marker area in points² for ``kind="point"``.
     legend : str, optional
-        Text for the map legend.
+        Text for the map legend. A ``"polygon"`` layer that cycles through `ZONE_COLOURS`
+        and has a ``label_col`` gets one legend row per feature instead (its label beside
+        its own colour), so every colour on the map is named in the legend.
 
     Examples
     --------
@@ -161,7 +167,7 @@ class MapLayer:
             raise TypeError(
                 f"MapLayer frame must be a GeoDataFrame, got {type(self.frame).__name__}"
             )
-        allowed = ("polygon", "boundary", "point")
+        allowed = ("polygon", "boundary", "point", "place")
         if self.kind not in allowed:
             raise ValueError(f'MapLayer kind was "{self.kind}" but is expected to be in {allowed}')
         if self.frame.crs is None and len(self.frame):
@@ -224,6 +230,8 @@ def _draw_layers(ax, frames, handles: list | None) -> None:
     from matplotlib.patches import Patch
 
     for layer, frame in frames:
+        if layer.kind == "place":
+            continue  # drawn by render_map once the view is framed (only names inside it)
         if layer.kind == "boundary":
             frame.boundary.plot(ax=ax, color=layer.edgecolor, linewidth=layer.linewidth)
             colour = "none"
@@ -250,6 +258,14 @@ def _draw_layers(ax, frames, handles: list | None) -> None:
                 edgecolor=layer.edgecolor,
                 linewidth=layer.linewidth,
             )
+            if not layer.facecolor and layer.label_col and handles is not None:
+                # one row per zone: the legend names every colour the map shows
+                for text, c in zip(frame[layer.label_col], colours, strict=True):
+                    handles.append(
+                        Patch(facecolor=c, alpha=layer.alpha, edgecolor=layer.edgecolor,
+                              label=str(text))
+                    )  # fmt: skip
+                handles = None
         if layer.legend and handles is not None:
             handles.append(Patch(facecolor=colour, edgecolor=layer.edgecolor, label=layer.legend))
         if layer.label_col:
@@ -266,6 +282,40 @@ def _draw_layers(ax, frames, handles: list | None) -> None:
                     annotation_clip=True,
                     bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.75},
                 )
+
+
+def _draw_places(ax, layer: MapLayer, frame, taken: list) -> None:
+    """Named places as orientation: a grey dot and the name beside it, inside the view only.
+
+    ``taken`` holds the points already labelled (the zones' labels); a place closer than
+    6 % of the view's width to one of them, or to a place already drawn, is left out so
+    that names never sit on top of each other.
+    """
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    room = 0.06 * (x1 - x0)
+    taken = list(taken)
+    pts = frame.geometry.representative_point()
+    names = frame[layer.label_col] if layer.label_col else [None] * len(frame)
+    for text, pt in zip(names, pts, strict=True):
+        if pt is None or pt.is_empty or not (x0 <= pt.x <= x1 and y0 <= pt.y <= y1):
+            continue
+        if any(abs(pt.x - tx) < room and abs(pt.y - ty) < room / 2 for tx, ty in taken):
+            continue
+        taken.append((pt.x, pt.y))
+        ax.plot([pt.x], [pt.y], marker="o", markersize=2.5, color=PLACE_COLOUR, zorder=4)
+        if text is not None and not pd.isna(text):
+            ax.annotate(
+                str(text),
+                (pt.x, pt.y),
+                xytext=(3, 2),
+                textcoords="offset points",
+                fontsize=6,
+                style="italic",
+                color=PLACE_COLOUR,
+                zorder=4,
+                annotation_clip=True,
+            )
 
 
 def _frame_axes(ax, bounds, box_w: float, box_h: float, *, margin: float) -> None:
@@ -373,6 +423,16 @@ def render_map(
         last = i == len(groups) - 1
         _draw_layers(ax, frames, handles if last else None)
         _frame_axes(ax, bounds, panel_w * width_mm, top * height_mm, margin=margin)
+        labelled = [
+            (p.x, p.y)
+            for layer, frame in frames
+            if layer.label_col and layer.kind != "place"
+            for p in frame.geometry.representative_point()
+            if p is not None and not p.is_empty
+        ]
+        for layer, frame in frames:
+            if layer.kind == "place":
+                _draw_places(ax, layer, frame, labelled)
         if last:
             ax.annotate(
                 "N ↑", (0.97, 0.95), xycoords="axes fraction", ha="right", va="top", fontsize=8
@@ -768,15 +828,11 @@ def _tz():
     return ZoneInfo(TZ)
 
 
-_MONTHS = (
-    "januari", "februari", "mars", "april", "maj", "juni",
-    "juli", "augusti", "september", "oktober", "november", "december",
-)  # fmt: skip
-
-
 def _date_text(value: dt.date) -> str:
     """Swedish date, e.g. ``1 mars 2026``; a datetime also shows HH:MM."""
-    text = f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+    from geo.labels import MONTHS
+
+    text = f"{value.day} {MONTHS[value.month - 1]} {value.year}"
     if isinstance(value, dt.datetime):
         text += f" kl. {value:%H:%M}"
     return text

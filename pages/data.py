@@ -13,7 +13,7 @@ import streamlit as st
 from geo import auth as A
 from geo import guards, schema
 from geo.errors import InputError
-from ui import auth, common
+from ui import auth, common, sv
 
 KINDS = {
     "incidents": "Händelser",
@@ -138,9 +138,11 @@ if st.session_state.get(common.UPLOAD) and st.button("Gå tillbaka till demodata
     st.rerun()
 
 kind = st.radio("Vad vill du ladda upp?", list(KINDS), format_func=KINDS.get, horizontal=True)
-upload = st.file_uploader(
+upload = sv.file_uploader(
+    st,
     "Fil (CSV, GeoJSON, GeoPackage, zippad Shapefile, GeoParquet)",
-    type=["csv", "geojson", "json", "gpkg", "zip", "parquet"],
+    ["csv", "geojson", "json", "gpkg", "zip", "parquet"],
+    max_bytes=guards.MAX_BYTES,
     key=f"upload_{kind}",
 )
 if upload is None:

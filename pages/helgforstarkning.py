@@ -18,7 +18,7 @@ from geo import schema as S
 from geo.errors import InputError
 from geo.exports import FORMATS, MIME, export_bytes
 from geo.timewin import DAY_NAMES
-from ui import auth, common
+from ui import auth, common, sv
 
 FORWARD_PREFIX = "Framåtkontroll:"  # how geo.patrol starts the forward check's note
 ADJUST = "hf_adjust"  # session_state: {"plan": key, "dropped": [...], "drawn": [(name, json)]}
@@ -144,7 +144,8 @@ default_start, default_end = patrol.default_period(data.incidents)
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([2, 3, 2])
-    period = c1.date_input(
+    period = sv.date_input(
+        c1,
         "Period",
         value=(default_start, default_end),
         min_value=times.min().date(),
@@ -153,7 +154,8 @@ with st.container(border=True):
         help="Standard: de senaste 12 månaderna i datan.",
     )
     with c2:
-        days = st.multiselect(
+        days = sv.multiselect(
+            st,
             "Dagar (kvällen passet börjar)",
             list(DAY_NAMES),
             default=["fre", "lör"],
@@ -164,12 +166,13 @@ with st.container(border=True):
         start_hour = h1.number_input("Från kl.", 0, 23, 18, key="hf_from")
         end_hour = h2.number_input("Till kl.", 0, 24, 3, key="hf_to")
     with c3:
-        categories = st.multiselect(
-            "Brottskategorier", list(S.CATEGORIES), default=[S.VIOLENCE], key="hf_cats"
+        categories = sv.multiselect(
+            st, "Brottskategorier", list(S.CATEGORIES), default=[S.VIOLENCE], key="hf_cats"
         )
         choices = common.top_areas(data.areas)
         labels = dict(zip(choices[S.AREA_ID].astype(str), choices[S.AREA_NAME], strict=True))
-        area_ids = st.multiselect(
+        area_ids = sv.multiselect(
+            st,
             "Områden",
             list(labels),
             default=list(labels)[:1],
@@ -376,6 +379,7 @@ for col, fmt in zip(cols, FORMATS, strict=True):
             areas=plan.areas,
             persistence=pers,
             forward=forward,
+            places=data.gazetteer,
         ),
         file_name=f"helgforstarkning_{plan.params['start']}_{plan.params['end']}.{fmt}",
         mime=MIME[fmt],

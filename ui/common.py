@@ -49,6 +49,7 @@ import streamlit as st
 
 from geo import schema
 from geo.errors import InputError
+from ui import sv
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -276,7 +277,8 @@ def sidebar_filters(data: Data) -> Filters:
     last = times.max().date() if len(times) else dt.date.today()
     first = times.min().date() if len(times) else last - dt.timedelta(days=365)
     default_start = max(first, last - dt.timedelta(days=364))
-    period = sb.date_input(
+    period = sv.date_input(
+        sb,
         "Period",
         value=(default_start, last),
         min_value=first,
@@ -291,7 +293,8 @@ def sidebar_filters(data: Data) -> Filters:
     )
 
     present = [c for c in schema.CATEGORIES if c in set(data.incidents[schema.CATEGORY].unique())]
-    categories = sb.multiselect(
+    categories = sv.multiselect(
+        sb,
         "Brottskategorier",
         present or list(schema.CATEGORIES),
         default=[schema.VIOLENCE] if schema.VIOLENCE in present else present[:1],
