@@ -516,6 +516,7 @@ def build_map(data: Data, filters: Filters, run):
         tiles=filters.tiles,
         incident_layer="heat",
         issues=open_issues(data, getattr(run, "zones", None)),
+        places=data.gazetteer,
     )
 
 
