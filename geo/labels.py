@@ -85,6 +85,8 @@ PARAMS: dict[str, tuple[str, str | None]] = {
     "target": ("Mål", None),
     "what": ("Vad", None),
     "fields": ("Fält", None),
+    "issues": ("Ärenden", None),
+    "party": ("Ansvarig part", None),
 }
 
 #: Audit action -> Swedish. Exports are ``export.<what>`` (see :func:`action_label`).
@@ -108,6 +110,7 @@ ACTIONS: dict[str, str] = {
     "inspection_issue.moved": "ärende flyttat",
     "inspection_issue.edit": "ärende ändrat",
     "inspection_issue.import": "ärenden importerade",
+    "inspection_issue.export": "export: trygghetsbesiktningens ärenden",
     "promise.create": "medborgarlöfte skapat",
     "promise.edit": "medborgarlöfte ändrat",
     "promise.add_target": "mål tillagt i löftet",
@@ -159,6 +162,64 @@ MONTHS = (
     "november",
     "december",
 )
+
+SHORT_MONTHS = tuple(m[:3] for m in MONTHS)
+#: A Vega expression for Swedish month labels on a temporal axis (Vega-Lite's own locale
+#: is English and Streamlit offers no way to change it): ``alt.Axis(labelExpr=...)``.
+VEGA_MONTH_EXPR = (
+    "[" + ",".join(f"'{m}'" for m in SHORT_MONTHS) + "][month(datum.value)]"
+    " + (month(datum.value) == 0 ? ' ' + year(datum.value) : '')"
+)
+
+
+def month_label(month: str | pd.Period) -> str:
+    """``"2018-03"`` as ``"mar 2018"``.
+
+    Examples
+    --------
+    >>> month_label("2018-03"), month_label(pd.Period("2018-12", "M"))
+    ('mar 2018', 'dec 2018')
+    """
+    p = pd.Period(month, "M")
+    return f"{SHORT_MONTHS[p.month - 1]} {p.year}"
+
+
+def date_label(day) -> str:
+    """A date in words: ``"16 mars 2018"``.
+
+    Examples
+    --------
+    >>> date_label(dt.date(2018, 3, 16))
+    '16 mars 2018'
+    """
+    d = pd.Timestamp(day)
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def count_text(n: int, one: str, many: str) -> str:
+    """A count with the noun in the right number: ``"1 händelse"``, ``"1 200 händelser"``.
+
+    Examples
+    --------
+    >>> count_text(1, "händelse", "händelser"), count_text(1200, "händelse", "händelser")
+    ('1 händelse', '1 200 händelser')
+    """
+    return f"{number_text(n)} {one if int(n) == 1 else many}"
+
+
+def points_text(delta: float) -> str:
+    """A change in percentage points, signed, never "-0": ``"+3 procentenheter"``.
+
+    Examples
+    --------
+    >>> points_text(0.034 * 100), points_text(-0.2), points_text(-1.0)
+    ('+3 procentenheter', '0 procentenheter', '−1 procentenhet')
+    """
+    n = round(float(delta))
+    unit = "procentenhet" if abs(n) == 1 else "procentenheter"
+    if n == 0:
+        return f"0 {unit}"
+    return f"{'+' if n > 0 else '−'}{abs(n)} {unit}"
 
 
 def humanize(key: str) -> str:

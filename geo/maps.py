@@ -1371,6 +1371,8 @@ def zone_details(
     *,
     dialogue: gpd.GeoDataFrame | None = None,
     gazetteer: gpd.GeoDataFrame | None = None,
+    start=None,
+    end=None,
 ) -> ZoneDetails:
     """Counts by category, hour-of-week, monthly trend, dialogue reasons and nearest place.
 
@@ -1382,6 +1384,9 @@ def zone_details(
     incidents : GeoDataFrame
         Incidents (``occurred_at``, ``category``) — usually the filtered ones behind the run.
     dialogue, gazetteer : GeoDataFrame, optional
+    start, end : date, optional
+        The period shown: every month from ``start`` to ``end`` is in ``monthly``, a month
+        without incidents as 0 (default: the months of ``incidents``' first and last times).
 
     Returns
     -------
@@ -1399,6 +1404,8 @@ def zone_details(
     >>> d = zone_details(z, "z1", inc)
     >>> d.by_category.to_dict(), d.monthly.to_dict()
     ({'rån': 2}, {'2018-01': 1, '2018-02': 1})
+    >>> zone_details(z, "z1", inc, start="2017-12-01", end="2018-03-31").monthly.to_dict()
+    {'2017-12': 0, '2018-01': 1, '2018-02': 1, '2018-03': 0}
     """
     from geo.timewin import hour_of_week  # local: timewin pulls in the holiday calendars
 
@@ -1415,11 +1422,19 @@ def zone_details(
         else pd.Series(dtype=int, name="händelser")
     )
     profile = hour_of_week(inside) if len(inside) else hour_of_week(incidents.iloc[:0])
-    if len(inside):
-        months = inside[schema.OCCURRED_AT].dt.tz_localize(None).dt.to_period("M").astype(str)
-        monthly = months.value_counts().sort_index().rename("händelser")
+    # every month of the period, zero months as 0: a gap in the chart would read as no data
+    times = incidents[schema.OCCURRED_AT].dt.tz_localize(None) if len(incidents) else None
+    first = (
+        pd.Timestamp(start) if start is not None else (times.min() if times is not None else None)
+    )
+    last = pd.Timestamp(end) if end is not None else (times.max() if times is not None else None)
+    months = inside[schema.OCCURRED_AT].dt.tz_localize(None).dt.to_period("M").astype(str)
+    counts = months.value_counts()
+    if first is not None and last is not None:
+        every = pd.period_range(first.to_period("M"), last.to_period("M"), freq="M").astype(str)
+        monthly = counts.reindex(every, fill_value=0).astype(int).rename("händelser")
     else:
-        monthly = pd.Series(dtype=int, name="händelser")
+        monthly = counts.sort_index().astype(int).rename("händelser")
     reasons = pd.DataFrame(columns=[schema.REASON_CATEGORY, schema.REASON, schema.MENTIONS])
     if dialogue is not None and len(dialogue):
         # a dialogue place counts when it lies in the zone or within 50 m of it
@@ -1520,7 +1535,8 @@ def briefing(
     """
     n_now, n_before = len(incidents), len(previous)
     out = [
-        f"I {area_name}: {_fmt(n_now)} händelser ({what}, {when}), {_change_text(n_now, n_before)}."
+        f"I {area_name}: {_fmt(n_now)} {'händelse' if n_now == 1 else 'händelser'} ({what}, {when}), "
+        f"{_change_text(n_now, n_before)}."
     ]
     if zones is None or zones.empty:
         out.append("Inga tydliga hotspotzoner i den valda perioden och tiden.")
@@ -1534,7 +1550,7 @@ def briefing(
     peak = first.get(schema.PEAK_HOURS)
     peak_txt = f", främst {peak}" if isinstance(peak, str) and peak else ""
     out.append(
-        f"Mest utsatt: {first[schema.NAME]} med {_fmt(first[schema.INCIDENT_COUNT])} händelser"
+        f"Mest utsatt: {first[schema.NAME]} med {_counts_text(first).split(', men')[0]}"
         f"{share_txt}{peak_txt}."
     )
     if len(top) > 1:

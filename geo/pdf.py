@@ -267,20 +267,32 @@ def _draw_layers(ax, frames, handles: list | None) -> None:
                     )  # fmt: skip
                 handles = None
         if layer.legend and handles is not None:
-            handles.append(Patch(facecolor=colour, edgecolor=layer.edgecolor, label=layer.legend))
+            if layer.kind == "point":
+                from matplotlib.lines import Line2D
+
+                handles.append(
+                    Line2D([], [], marker="o", linestyle="none", markerfacecolor=colour,
+                           markeredgecolor=layer.edgecolor, markersize=6, label=layer.legend)
+                )  # fmt: skip
+            else:
+                handles.append(
+                    Patch(facecolor=colour, edgecolor=layer.edgecolor, label=layer.legend)
+                )
         if layer.label_col:
             anchors = frame.geometry.representative_point()
+            # a point's label stands beside its marker (on it, it would hide the colour)
+            beside = {"xytext": (5, 4), "textcoords": "offset points", "ha": "left",
+                      "va": "bottom", "fontsize": 8, "fontweight": "bold"}  # fmt: skip
+            centred = {"ha": "center", "va": "center", "fontsize": 7}
             for text, pt in zip(frame[layer.label_col], anchors, strict=True):
                 if pd.isna(text) or pt is None or pt.is_empty:
                     continue
                 ax.annotate(
                     str(text),
                     (pt.x, pt.y),
-                    fontsize=7,
-                    ha="center",
-                    va="center",
                     annotation_clip=True,
                     bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.75},
+                    **(beside if layer.kind == "point" else centred),
                 )
 
 
@@ -293,6 +305,8 @@ def _draw_places(ax, layer: MapLayer, frame, taken: list) -> None:
     """
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
+    y1 -= 0.04 * (y1 - y0)  # a name at the very top would run out of the frame
+    x1 -= 0.08 * (x1 - x0)  # and one at the right edge too (names are written rightwards)
     room = 0.06 * (x1 - x0)
     taken = list(taken)
     pts = frame.geometry.representative_point()
@@ -318,11 +332,14 @@ def _draw_places(ax, layer: MapLayer, frame, taken: list) -> None:
             )
 
 
-def _frame_axes(ax, bounds, box_w: float, box_h: float, *, margin: float) -> None:
-    """Set ``ax`` to ``bounds`` grown by ``margin`` (a share of the larger side, ≥ 150 m),
-    widened on the shorter side so a metre is as long across as up; add a scale bar."""
+def _frame_axes(
+    ax, bounds, box_w: float, box_h: float, *, margin: float, min_pad_m: float = 150.0
+) -> None:
+    """Set ``ax`` to ``bounds`` grown by ``margin`` (a share of the larger side, at least
+    ``min_pad_m``), widened on the shorter side so a metre is as long across as up; add a
+    scale bar."""
     minx, miny, maxx, maxy = bounds
-    pad = max(max(maxx - minx, maxy - miny) * margin, 150.0)
+    pad = max(max(maxx - minx, maxy - miny) * margin, min_pad_m)
     minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
     scale = max((maxx - minx) / box_w, (maxy - miny) / box_h)
@@ -359,6 +376,7 @@ def render_map(
     title: str | None = None,
     focus: gpd.GeoDataFrame | None = None,
     margin: float = 0.35,
+    min_pad_m: float = 150.0,
 ) -> bytes:
     """Draw GeoDataFrame layers into a PNG offline (matplotlib Agg, no tiles).
 
@@ -378,7 +396,11 @@ def render_map(
         than `FOCUS_GROUP_GAP_M` apart (zones in two kommuner) get one panel each, side by
         side, each with its own scale bar (`focus_groups`).
     margin : float, default 0.35
-        Space around the framed extent, as a share of its larger side (at least 150 m).
+        Space around the framed extent, as a share of its larger side (at least
+        ``min_pad_m``).
+    min_pad_m : float, default 150
+        The least space around the framed extent, in metres: a few points close together
+        still get streets and places around them.
 
     Returns
     -------
@@ -422,7 +444,9 @@ def render_map(
         ax = fig.add_axes((0.01 + i * (panel_w + gap), 0.01, panel_w, top))
         last = i == len(groups) - 1
         _draw_layers(ax, frames, handles if last else None)
-        _frame_axes(ax, bounds, panel_w * width_mm, top * height_mm, margin=margin)
+        _frame_axes(
+            ax, bounds, panel_w * width_mm, top * height_mm, margin=margin, min_pad_m=min_pad_m
+        )
         labelled = [
             (p.x, p.y)
             for layer, frame in frames
@@ -731,15 +755,17 @@ class Briefing:
         caption: str | None = None,
         title: str | None = None,
         focus: gpd.GeoDataFrame | None = None,
+        min_pad_m: float = 150.0,
     ) -> None:
-        """Add an offline map of ``layers`` (see `render_map`, also for ``focus``) across the
-        frame width."""
+        """Add an offline map of ``layers`` (see `render_map`, also for ``focus`` and
+        ``min_pad_m``) across the frame width."""
         from reportlab.lib.units import mm
 
         width_mm = self._frame_width() / mm
         png = render_map(
-            layers, width_mm=width_mm, height_mm=height_mm, dpi=200, title=title, focus=focus
-        )
+            layers, width_mm=width_mm, height_mm=height_mm, dpi=200, title=title, focus=focus,
+            min_pad_m=min_pad_m,
+        )  # fmt: skip
         self.image(png, width_mm=width_mm, caption=caption)
 
     # --- output ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import streamlit as st
 from geo import auth as A
 from geo import guards, schema
 from geo.errors import InputError
+from geo.labels import count_text
 from ui import auth, common, sv
 
 KINDS = {
@@ -130,7 +131,9 @@ me = auth.require(A.IMPORT_DATA, page="data")
 st.title("Data")
 data = common.get_data()
 st.write(
-    f"Används nu: **{common.md_escape(data.label)}** — {len(data.incidents)} händelser, {len(data.areas)} områden."
+    f"Används nu: **{common.md_escape(data.label)}** — "
+    f"{count_text(len(data.incidents), 'händelse', 'händelser')}, "
+    f"{count_text(len(data.areas), 'område', 'områden')}."
 )
 if st.session_state.get(common.UPLOAD) and st.button("Gå tillbaka till demodatan"):
     st.session_state.pop(common.UPLOAD)

@@ -277,7 +277,13 @@ with st.expander("Så läser du måtten (WDQ, WDD, Success, Buffer)"):
         st.markdown(f"**{heading}.** {text}")
 
 st.subheader("Resultat")
-st.dataframe(compare_report.summary_table(table), hide_index=True, width="stretch")
+st.dataframe(
+    compare_report.summary_table(table),
+    hide_index=True,
+    width="stretch",
+    # the verdict is the column people read: wide enough for "ingen säker förändring"
+    column_config={"Bedömning": st.column_config.TextColumn(width="large")},
+)
 with st.expander("Alla siffror"):
     st.dataframe(table.rename(columns=compare.COLUMN_LABELS_SV), hide_index=True, width="stretch")
 

@@ -17,6 +17,7 @@ from geo import patrol
 from geo import schema as S
 from geo.errors import InputError
 from geo.exports import FORMATS, MIME, export_bytes
+from geo.labels import count_text, points_text
 from geo.timewin import DAY_NAMES
 from ui import auth, common, sv
 
@@ -256,7 +257,7 @@ except InputError as exc:
 st.subheader("Zoner")
 st.caption(
     f"{plan.params['window']} · {plan.params['start']} – {plan.params['end']} · "
-    f"{plan.params['window_incidents']} händelser i fönstret · kandidater: "
+    f"{count_text(plan.params['window_incidents'], 'händelse', 'händelser')} i fönstret · kandidater: "
     f"{plan.params['candidates']}"
 )
 m1, m2, m3 = st.columns(3)
@@ -324,9 +325,10 @@ def _shares(check, first: str, second: str) -> None:
     p2.metric(
         second,
         f"{check.test_share:.0%}",
-        delta=f"{(check.test_share - check.train_share) * 100:.0f} procentenheter",
+        delta=points_text((check.test_share - check.train_share) * 100),
+        delta_color="off" if round((check.test_share - check.train_share) * 100) == 0 else "normal",
     )
-    p3.metric("Bedömning", check.label)
+    p3.markdown(f"Bedömning  \n**{check.label}**")  # words: a metric would cut them off
     st.write(check.message)
 
 

@@ -18,6 +18,7 @@ import streamlit as st
 
 from geo import auth as A
 from geo import compare, guards, maps, schema
+from geo import labels as sv_labels
 from geo import promises as pr
 from geo import report_public as rp
 from geo.errors import ConflictError, InputError
@@ -172,14 +173,20 @@ else:
             "plats": acts[pr.PLACE_NAME],
         }
     )
+    cal["datum"] = cal["dag"].map(sv_labels.date_label)
     chart = (
         alt.Chart(cal)
         .mark_tick(thickness=3, size=18)
         .encode(
-            x=alt.X("dag:T", title=None, scale=alt.Scale(domain=[str(start), str(end)])),
+            x=alt.X(
+                "dag:T",
+                title=None,
+                scale=alt.Scale(domain=[str(start), str(end)]),
+                axis=alt.Axis(labelExpr=sv_labels.VEGA_MONTH_EXPR, tickCount="month"),
+            ),
             y=alt.Y("typ:N", title=None),
             color=alt.Color("kvällstid:N", title=None),
-            tooltip=["dag:T", "typ", "kvällstid", "plats"],
+            tooltip=["datum", "typ", "kvällstid", "plats"],
         )
         .properties(height=40 + 32 * cal["typ"].nunique())
     )

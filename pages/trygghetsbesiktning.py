@@ -202,7 +202,8 @@ parties = sorted(set(shown[ins.RESPONSIBLE]))
 if parties:
     party = d3.selectbox("PDF-lista för ansvarig part", parties, key="tb_pdf_party")
     if d3.button("Skapa PDF", key="tb_pdf_make") and auth.require(A.EXPORT_DATA, step="pdf"):
-        st.session_state["tb_pdf"] = (party, ins.export_pdf(shown, party, author=user or None))
+        st.session_state["tb_pdf"] = (party, ins.export_pdf(shown, party, author=user or None,
+                                                            areas=data.areas, places=data.gazetteer))  # fmt: skip
     made = st.session_state.get("tb_pdf")
     if made and made[0] == party:
         auth.download_button(d3, f"Ladda ned PDF för {common.md_escape(party)}", made[1], what="inspection",

@@ -628,6 +628,8 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
         incidents_for(data, filters),
         dialogue=dialogue_for(data, filters),
         gazetteer=data.gazetteer,
+        start=filters.start,
+        end=filters.end,
     )
     z = d.zone
     st.subheader(f"{int(z[schema.RANK])}. {md_escape(z[schema.NAME])}")
@@ -682,13 +684,7 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
     st.altair_chart(chart, width="stretch")
     if len(d.monthly):
         st.markdown("**Per månad**")
-        st.bar_chart(
-            d.monthly.rename("Antal").rename_axis("Månad"),
-            height=160,
-            color="#b10026",
-            x_label="Månad",
-            y_label="Antal",
-        )
+        st.altair_chart(monthly_chart(d.monthly), width="stretch")
     if len(d.dialogue_reasons):
         st.markdown("**Medborgardialogen: otrygga platser i och nära zonen**")
         st.dataframe(
@@ -707,6 +703,28 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
                 "Omnämnanden": st.column_config.NumberColumn(width="small"),
             },
         )
+
+
+def monthly_chart(monthly: pd.Series):
+    """Bars per month with Swedish month names, every month of the period (zeros too)."""
+    import altair as alt
+
+    from geo.labels import month_label
+
+    frame = pd.DataFrame(
+        {"Månad": [month_label(m) for m in monthly.index], "Antal": monthly.to_numpy()}
+    )
+    return (
+        alt.Chart(frame)
+        .mark_bar(color="#b10026")
+        .encode(
+            x=alt.X("Månad:O", sort=list(frame["Månad"]), title=None,
+                    axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("Antal:Q", title="Antal", axis=alt.Axis(tickMinStep=1)),
+            tooltip=["Månad", "Antal"],
+        )
+        .properties(height=170)
+    )  # fmt: skip
 
 
 # --- maps the user clicks or draws on ----------------------------------------------------------
