@@ -296,13 +296,16 @@ def _draw_layers(ax, frames, handles: list | None) -> None:
                 )
 
 
-def _draw_places(ax, layer: MapLayer, frame, taken: list) -> None:
+def _draw_places(ax, layer: MapLayer, frame, taken: list, texts: list | None = None) -> None:
     """Named places as orientation: a grey dot and the name beside it, inside the view only.
 
     ``taken`` holds the points already labelled (the zones' labels); a place closer than
     6 % of the view's width to one of them, or to a place already drawn, is left out so
-    that names never sit on top of each other.
+    that names never sit on top of each other. With ``texts`` (a list) the names are not
+    drawn into the picture but appended as ``(x, y, name)`` in figure fractions, for the
+    PDF to write them as text (searchable, sharp at any zoom).
     """
+    ax.apply_aspect()  # the box as drawn ("equal" moves it): figure fractions must match
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     y1 -= 0.04 * (y1 - y0)  # a name at the very top would run out of the frame
@@ -318,7 +321,12 @@ def _draw_places(ax, layer: MapLayer, frame, taken: list) -> None:
             continue
         taken.append((pt.x, pt.y))
         ax.plot([pt.x], [pt.y], marker="o", markersize=2.5, color=PLACE_COLOUR, zorder=4)
-        if text is not None and not pd.isna(text):
+        if text is not None and not pd.isna(text) and texts is not None:
+            fx, fy = ax.figure.transFigure.inverted().transform(
+                ax.transData.transform((pt.x, pt.y))
+            )
+            texts.append((float(fx), float(fy), str(text)))
+        elif text is not None and not pd.isna(text):
             ax.annotate(
                 str(text),
                 (pt.x, pt.y),
@@ -377,6 +385,7 @@ def render_map(
     focus: gpd.GeoDataFrame | None = None,
     margin: float = 0.35,
     min_pad_m: float = 150.0,
+    place_texts: list | None = None,
 ) -> bytes:
     """Draw GeoDataFrame layers into a PNG offline (matplotlib Agg, no tiles).
 
@@ -401,6 +410,10 @@ def render_map(
     min_pad_m : float, default 150
         The least space around the framed extent, in metres: a few points close together
         still get streets and places around them.
+    place_texts : list, optional
+        When given, the names of ``"place"`` layers are left out of the picture and
+        appended here as ``(x, y, name)`` in fractions of the picture (from its lower
+        left corner): `Briefing.map` writes them onto the page as text.
 
     Returns
     -------
@@ -456,7 +469,7 @@ def render_map(
         ]
         for layer, frame in frames:
             if layer.kind == "place":
-                _draw_places(ax, layer, frame, labelled)
+                _draw_places(ax, layer, frame, labelled, place_texts)
         if last:
             ax.annotate(
                 "N ↑", (0.97, 0.95), xycoords="axes fraction", ha="right", va="top", fontsize=8
@@ -519,6 +532,32 @@ def fit_widths(
     extra = [w - lo for w, lo in zip(wish, low, strict=True)]
     left = room_pt - sum(low)
     return [lo + e * left / sum(extra) for lo, e in zip(low, extra, strict=True)]
+
+
+def _MapImage(png: bytes, width: float, height: float, texts, font: str):
+    """A flowable: the map picture with place names written over it as PDF text."""
+    from reportlab.platypus import Flowable
+
+    class MapImage(Flowable):
+        def wrap(self, *_):
+            return width, height
+
+        def draw(self):
+            from reportlab.lib.utils import ImageReader
+
+            c = self.canv
+            c.drawImage(ImageReader(io.BytesIO(png)), 0, 0, width=width, height=height)
+            size = 6.0
+            for fx, fy, text in texts:
+                x, y = fx * width + 3, fy * height + 2  # beside the place's dot
+                w = c.stringWidth(text, font, size)
+                c.setFillColorRGB(1, 1, 1, alpha=0.75)
+                c.rect(x - 0.8, y - 1.4, w + 1.6, size + 1.2, stroke=0, fill=1)
+                c.setFillColor(PLACE_COLOUR)
+                c.setFont(font, size)
+                c.drawString(x, y, text)
+
+    return MapImage()
 
 
 class Briefing:
@@ -762,11 +801,14 @@ class Briefing:
         from reportlab.lib.units import mm
 
         width_mm = self._frame_width() / mm
+        texts: list = []
         png = render_map(
             layers, width_mm=width_mm, height_mm=height_mm, dpi=200, title=title, focus=focus,
-            min_pad_m=min_pad_m,
+            min_pad_m=min_pad_m, place_texts=texts,
         )  # fmt: skip
-        self.image(png, width_mm=width_mm, caption=caption)
+        self._flow.append(_MapImage(png, width_mm * mm, height_mm * mm, texts, self._regular))
+        if caption:
+            self._flow.append(self._para(caption, "small"))
 
     # --- output ------------------------------------------------------------------------
     def _decorate(self, canvas, doc) -> None:
