@@ -79,14 +79,18 @@ TEXTS: dict[str, str] = {
     "October": "oktober",
     "November": "november",
     "December": "december",
-    "Su": "sö",
-    "Mo": "må",
-    "Tu": "ti",
-    "We": "on",
-    "Th": "to",
-    "Fr": "fr",
-    "Sa": "lö",
+    "Previous month": "Föregående månad",
+    "Next month": "Nästa månad",
+    "Use arrow keys to navigate dates. Enter to select. Escape to close.": (
+        "Välj datum med piltangenterna, Enter väljer och Escape stänger."
+    ),
+    "Selected values": "Valda",
+    "Multiselect options": "Val",
+    "Selectbox options": "Val",
+    "Date range": "Period",
 }
+#: The calendar's day letters as Streamlit draws them (English, Sunday first), and Swedish.
+CALENDAR_DAYS = (["S", "M", "T", "W", "T", "F", "S"], ["sö", "må", "ti", "on", "to", "fr", "lö"])
 #: Texts with a number in them: (JavaScript regular expression, replacement).
 PATTERNS: tuple[tuple[str, str], ...] = (
     (r"^Select (\d+) matches$", "Välj $1 träffar"),
@@ -95,6 +99,10 @@ PATTERNS: tuple[tuple[str, str], ...] = (
         r"^(January|February|March|April|May|June|July|August|September|October|November|December) (\d{4})$",
         "$1 $2",
     ),
+    (r"^Choose date range, (\w+) (\d{4})$", "Välj period, $1 $2"),
+    (r"^Choose date, (\w+) (\d{4})$", "Välj datum, $1 $2"),
+    (r"^Help for (.*)$", "Hjälp om $1"),
+    (r"^Remove (.*)$", "Ta bort $1"),
 )
 #: The containers whose text is Streamlit's own (never a user's or a file's content).
 SCOPES = (
@@ -110,6 +118,8 @@ SCOPES = (
     '[data-testid="stMainMenuPopover"]',
     '[data-baseweb="popover"]',
     '[data-baseweb="calendar"]',
+    '[data-testid="stMultiSelectDropdown"]',
+    '[data-testid="stTooltipIcon"]',
     '[role="listbox"]',
     '[role="dialog"]',
 )
@@ -151,10 +161,23 @@ _SCRIPT = """
       if (v) { var sv = swedish(v); if (sv !== null && sv !== v) { el.setAttribute(a, sv); } }
     });
   }
+  var DAYS = %(days)s;
+  function fixDays(root) {
+    // the calendar's header letters, only while they are the English Sunday-first row
+    (root.querySelectorAll ? root.querySelectorAll('[role="grid"] thead tr') : []).forEach(
+      function (tr) {
+        var cells = Array.prototype.slice.call(tr.children);
+        var now = cells.map(function (c) { return c.textContent.trim(); });
+        if (now.join() === DAYS[0].join()) {
+          cells.forEach(function (c, i) { c.textContent = DAYS[1][i]; });
+        }
+      });
+  }
   function walk(root) {
     if (root.nodeType === 3) { fixNode(root); return; }
     if (root.nodeType !== 1) { return; }
     fixAttrs(root);
+    fixDays(root.closest ? (root.closest('[role="grid"]') || root) : root);
     var it = document.createTreeWalker(root, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT);
     var n;
     while ((n = it.nextNode())) { if (n.nodeType === 3) { fixNode(n); } else { fixAttrs(n); } }
@@ -179,6 +202,7 @@ def script() -> str:
         "texts": json.dumps(TEXTS, ensure_ascii=False),
         "patterns": json.dumps([list(p) for p in PATTERNS]),
         "scope": json.dumps(", ".join(SCOPES)),
+        "days": json.dumps(CALENDAR_DAYS, ensure_ascii=False),
     }
 
 
