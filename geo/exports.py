@@ -357,6 +357,7 @@ def to_pdf(
     persistence: object | None = None,
     forward: object | None = None,
     places: gpd.GeoDataFrame | None = None,
+    tiles: str | None = None,
     title: str = "Helgförstärkning – patrullzoner",
     **kw,
 ) -> bytes:
@@ -364,7 +365,9 @@ def to_pdf(
 
     ``forward`` and ``persistence`` (`geo.patrol.PatrolPlan.forward` / ``.persistence``)
     add their Swedish sentences under the table. ``places`` (the gazetteer: ``name``,
-    points) are written on the map for orientation, those inside the view only.
+    points) are written on the map for orientation, those inside the view only. ``tiles``
+    (`geo.maps.tiles_from`: None reads ``LAGESBILD_TILES``, default none) puts base-map
+    tiles under the map only when a tile server is configured.
 
     Examples
     --------
@@ -401,7 +404,9 @@ def to_pdf(
     if places is not None and len(places):
         layers.append(MapLayer(places, kind="place", label_col=S.PLACE_NAME))
     # framed on the zones (boundaries as context), one panel per distant group of zones
-    doc.map(layers, height_mm=95, focus=frame)
+    from geo.maps import tiles_from
+
+    doc.map(layers, height_mm=95, focus=frame, tiles=tiles_from(tiles).url)
     order = ["pick", S.NAME] + [c for c in COLUMNS if c not in ("pick", S.NAME)]
     table_cols = [c for c in order if c in frame.columns and c not in (S.ZONE_ID, S.AREA_KM2)]
     shown = pd.DataFrame(
@@ -454,7 +459,7 @@ def export_bytes(zones: gpd.GeoDataFrame, fmt: str, **kw) -> bytes:
     """The export in format ``fmt`` as bytes (for download buttons).
 
     Keywords: ``params``, ``who``, ``public``; for PDF also ``areas``, ``persistence``,
-    ``forward``, ``places``.
+    ``forward``, ``places``, ``tiles``.
 
     Examples
     --------
@@ -468,7 +473,7 @@ def export_bytes(zones: gpd.GeoDataFrame, fmt: str, **kw) -> bytes:
         raise ValueError(f'fmt was "{fmt}" but is expected to be in {FORMATS}')
     if fmt == "pdf":
         return to_pdf(zones, **kw)
-    for pdf_only in ("areas", "persistence", "forward", "places"):
+    for pdf_only in ("areas", "persistence", "forward", "places", "tiles"):
         kw.pop(pdf_only, None)
     if fmt == "gpkg":
         with tempfile.TemporaryDirectory() as tmp:

@@ -1691,6 +1691,31 @@ DEMO_ISSUES = (
 )  # fmt: skip
 
 
+def issues_version(store: Store) -> tuple:
+    """A cheap fingerprint of the issues table: changes whenever an issue is added, edited,
+    moved, changes status or is removed (every write bumps an issue's ``version``).
+
+    One aggregate query, for caches of what is drawn from the issues (the maps' layer).
+
+    Examples
+    --------
+    >>> store = Store("sqlite://")
+    >>> before = issues_version(store)
+    >>> _ = seed_demo(store)
+    >>> issues_version(store) != before
+    True
+    """
+    with store.read_session() as s:
+        row = s.execute(
+            sa.select(
+                sa.func.count(InspectionIssue.id),
+                sa.func.coalesce(sa.func.sum(InspectionIssue.version), 0),
+                sa.func.max(InspectionIssue.id),
+            )
+        ).one()
+    return tuple(int(v or 0) for v in row)
+
+
 def seed_demo(store: Store, *, held_on: dt.date = dt.date(2018, 10, 16)) -> bool:
     """Create the demo round at Jakobsbergs station when no round exists yet.
 

@@ -340,6 +340,91 @@ def _draw_places(ax, layer: MapLayer, frame, taken: list, texts: list | None = N
             )
 
 
+#: Most tiles fetched for one map panel (a bigger view takes a lower zoom level).
+MAX_TILES = 48
+TILE_TIMEOUT_S = 5.0
+
+
+def _tile_xy(lon, lat, z: int):
+    """Web-Mercator tile coordinates (fractional) of lon/lat at zoom ``z``."""
+    import numpy as np
+
+    n = 2.0**z
+    lat_r = np.radians(np.clip(lat, -85.0511, 85.0511))
+    return (np.asarray(lon) + 180.0) / 360.0 * n, (
+        1.0 - np.arcsinh(np.tan(lat_r)) / np.pi
+    ) / 2.0 * n
+
+
+def draw_tiles(ax, url: str, *, fetch=None) -> int:
+    """Draw base-map tiles from ``url`` (``{z}/{x}/{y}``) under the layers of ``ax`` (EPSG:3006).
+
+    The tiles (Web Mercator) are fetched for the axes' view at a zoom where a tile is
+    about 256 pixels of the picture (at most `MAX_TILES`), put together, and resampled
+    onto the view's SWEREF 99 TM grid (nearest pixel). ``fetch(url) -> bytes`` is for
+    tests; by default the tile server is asked over HTTP(S) with a short time limit.
+
+    Returns
+    -------
+    int
+        How many tiles were drawn.
+
+    Raises
+    ------
+    OSError
+        When a tile cannot be fetched or read (the caller draws the map without tiles).
+    """
+    import math
+    import urllib.request
+
+    import numpy as np
+    from PIL import Image
+    from pyproj import Transformer
+
+    if fetch is None:
+
+        def fetch(tile_url: str) -> bytes:
+            req = urllib.request.Request(tile_url, headers={"User-Agent": "Lagesbild"})
+            with urllib.request.urlopen(req, timeout=TILE_TIMEOUT_S) as r:  # noqa: S310
+                return r.read()
+
+    ax.apply_aspect()
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    to_ll = Transformer.from_crs(CRS_METRIC, "EPSG:4326", always_xy=True)
+    bbox = ax.get_window_extent()
+    w_px, h_px = max(int(bbox.width), 16), max(int(bbox.height), 16)
+    gx, gy = np.meshgrid(np.linspace(x0, x1, w_px), np.linspace(y1, y0, h_px))
+    lon, lat = to_ll.transform(gx, gy)
+    span = max(float(lon.max() - lon.min()), 1e-6)
+    z = int(np.clip(math.floor(math.log2(360.0 * w_px / (256.0 * span))), 0, 19))
+    while True:
+        tx, ty = _tile_xy(lon, lat, z)
+        xs = range(int(np.floor(tx.min())), int(np.floor(tx.max())) + 1)
+        ys = range(int(np.floor(ty.min())), int(np.floor(ty.max())) + 1)
+        if len(xs) * len(ys) <= MAX_TILES or z == 0:
+            break
+        z -= 1
+    mosaic = np.full((len(ys) * 256, len(xs) * 256, 3), 255, dtype=np.uint8)
+    for j, ty_i in enumerate(ys):
+        for i, tx_i in enumerate(xs):
+            tile_url = (
+                url.replace("{z}", str(z)).replace("{x}", str(tx_i)).replace("{y}", str(ty_i))
+            )
+            try:
+                img = Image.open(io.BytesIO(fetch(tile_url))).convert("RGB").resize((256, 256))
+            except (OSError, ValueError) as exc:
+                raise OSError(f"tile {tile_url}: {exc}") from exc
+            mosaic[j * 256 : (j + 1) * 256, i * 256 : (i + 1) * 256] = np.asarray(img)
+    px = np.clip(((tx - xs.start) * 256).astype(int), 0, mosaic.shape[1] - 1)
+    py = np.clip(((ty - ys.start) * 256).astype(int), 0, mosaic.shape[0] - 1)
+    ax.imshow(mosaic[py, px], extent=(x0, x1, y0, y1), origin="upper", zorder=0,
+              interpolation="nearest", aspect="auto")  # fmt: skip
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    return len(xs) * len(ys)
+
+
 def _frame_axes(
     ax, bounds, box_w: float, box_h: float, *, margin: float, min_pad_m: float = 150.0
 ) -> None:
@@ -386,6 +471,8 @@ def render_map(
     margin: float = 0.35,
     min_pad_m: float = 150.0,
     place_texts: list | None = None,
+    tiles: str | None = None,
+    notes: list | None = None,
 ) -> bytes:
     """Draw GeoDataFrame layers into a PNG offline (matplotlib Agg, no tiles).
 
@@ -414,6 +501,12 @@ def render_map(
         When given, the names of ``"place"`` layers are left out of the picture and
         appended here as ``(x, y, name)`` in fractions of the picture (from its lower
         left corner): `Briefing.map` writes them onto the page as text.
+    tiles : str, optional
+        A tile URL template (``{z}/{x}/{y}``): base-map tiles under the layers
+        (`draw_tiles`). None (the default) draws no tiles — nothing leaves the machine.
+    notes : list, optional
+        Gets a Swedish sentence when the tiles could not be fetched (the map is then
+        drawn without them).
 
     Returns
     -------
@@ -460,6 +553,12 @@ def render_map(
         _frame_axes(
             ax, bounds, panel_w * width_mm, top * height_mm, margin=margin, min_pad_m=min_pad_m
         )
+        if tiles:
+            try:
+                draw_tiles(ax, tiles)
+            except OSError as exc:
+                if notes is not None:
+                    notes.append(f"Bakgrundskartan kunde inte hämtas ({exc}); kartan visas utan.")
         labelled = [
             (p.x, p.y)
             for layer, frame in frames
@@ -795,17 +894,21 @@ class Briefing:
         title: str | None = None,
         focus: gpd.GeoDataFrame | None = None,
         min_pad_m: float = 150.0,
+        tiles: str | None = None,
     ) -> None:
-        """Add an offline map of ``layers`` (see `render_map`, also for ``focus`` and
-        ``min_pad_m``) across the frame width."""
+        """Add a map of ``layers`` (see `render_map`, also for ``focus``, ``min_pad_m`` and
+        ``tiles``) across the frame width; offline unless a tile server is given."""
         from reportlab.lib.units import mm
 
         width_mm = self._frame_width() / mm
         texts: list = []
+        notes: list = []
         png = render_map(
             layers, width_mm=width_mm, height_mm=height_mm, dpi=200, title=title, focus=focus,
-            min_pad_m=min_pad_m, place_texts=texts,
+            min_pad_m=min_pad_m, place_texts=texts, tiles=tiles, notes=notes,
         )  # fmt: skip
+        for note in notes:
+            self._flow.append(self._para(note, "small"))
         self._flow.append(_MapImage(png, width_mm * mm, height_mm * mm, texts, self._regular))
         if caption:
             self._flow.append(self._para(caption, "small"))

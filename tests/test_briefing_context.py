@@ -130,3 +130,75 @@ def test_every_zone_colour_on_the_map_is_in_the_legend(briefing):
         in_legend = int((xs > 0.75 * width).sum())  # the legend, lower right
         assert on_map > 50, (ZONE_COLOURS[i], on_map)
         assert in_legend > 10, (ZONE_COLOURS[i], in_legend)
+
+
+def _tile_server():
+    """A tile server on localhost answering every tile with one green PNG; counts requests."""
+    import http.server
+    import threading
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (256, 256), (40, 200, 60)).save(buf, format="PNG")
+    tile = buf.getvalue()
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+            self.wfile.write(tile)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, asked
+
+
+def _green_pixels(pdf_bytes: bytes, tmp_path) -> int:
+    from PIL import Image
+
+    path = tmp_path / "t.pdf"
+    path.write_bytes(pdf_bytes)
+    png = subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(path)],
+        capture_output=True,
+        check=True,
+    ).stdout
+    page = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    return int(np.all(np.abs(page - [40, 200, 60]) <= 8, axis=2).sum())
+
+
+def test_base_map_tiles_only_when_a_tile_server_is_configured(tmp_path, monkeypatch):
+    from geo.exports import to_pdf
+
+    server, asked = _tile_server()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
+        monkeypatch.setenv("LAGESBILD_TILES", "none")
+        plain = to_pdf(_zones(), params=PARAMS, areas=_areas(), places=_places())
+        assert asked == [] and _green_pixels(plain, tmp_path) == 0  # nothing leaves the machine
+        monkeypatch.setenv("LAGESBILD_TILES", url)
+        tiled = to_pdf(_zones(), params=PARAMS, areas=_areas(), places=_places())
+        assert len(asked) >= 1 and all(re.fullmatch(r"/\d+/\d+/\d+\.png", p) for p in asked)
+        assert _green_pixels(tiled, tmp_path) > 10_000  # the tiles lie under the map
+    finally:
+        server.shutdown()
+
+
+def test_unreachable_tile_server_gives_the_map_without_tiles_and_says_so(tmp_path, monkeypatch):
+    from geo.exports import to_pdf
+
+    monkeypatch.setenv("LAGESBILD_TILES", "http://127.0.0.1:9/{z}/{x}/{y}.png")  # discard port
+    path = tmp_path / "b.pdf"
+    path.write_bytes(to_pdf(_zones(), params=PARAMS, areas=_areas(), places=_places()))
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Bakgrundskartan kunde inte hämtas" in " ".join(text.split())
+    assert "Kvarnbacken" in text  # the map itself is there, with its place names

@@ -503,21 +503,41 @@ def show_error(exc: Exception) -> None:
 # --- the map and the zone panel, shared by Karta and Hotspots ---------------------------------
 
 
-def build_map(data: Data, filters: Filters, run):
-    """The folium map for a run (not cached: building it takes a fraction of a second)."""
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _built_map(key: str, filters: Filters, version: tuple | None, _data: Data, _run):
+    from geo import inspections as ins
     from geo import maps
 
+    zones = getattr(_run, "zones", None)
+    issues = None
+    if version is not None:
+        ranked = zones is not None and schema.RANK in zones.columns
+        issues = ins.flag_near_hotspots(_open_issues(version), zones if ranked else None)
     return maps.hotspot_map(
-        run,
-        data.areas,
-        incidents=incidents_for(data, filters),
-        dialogue=dialogue_for(data, filters),
+        _run,
+        _data.areas,
+        incidents=incidents_for(_data, filters),
+        dialogue=dialogue_for(_data, filters),
         focus_area_ids=[filters.area_id],
         tiles=filters.tiles,
         incident_layer="heat",
-        issues=open_issues(data, getattr(run, "zones", None)),
-        places=data.gazetteer,
+        issues=issues,
+        places=_data.gazetteer,
     )
+
+
+def build_map(data: Data, filters: Filters, run):
+    """The folium map for a run, built once per data set, filters and state of the issues.
+
+    Kept as an object (``st.cache_resource``): a filter seen before redraws without
+    building the map again, and an issue marked on Trygghetsbesiktning changes the key
+    (`geo.inspections.issues_version`), so it shows at once. If the database cannot be
+    read the map has no issues layer and a warning says why.
+    """
+    version = issues_version(data)
+    if version is None:
+        st.warning("Trygghetsbesiktningens ärenden kunde inte läsas från databasen.")
+    return _built_map(data.key, filters, version, data, run)
 
 
 # --- the database and the trygghetsbesiktning layer --------------------------------------------
@@ -550,15 +570,49 @@ def open_issues(data: Data, zones=None):
     from geo import inspections as ins
 
     try:
-        store = open_store()
-        if data.key == "demo":
-            ins.seed_demo(store)
-        issues = ins.issues_frame(store, status=[ins.NEW, ins.ORDERED])
+        version = issues_version(data)
+        if version is None:
+            return None
+        issues = _open_issues(version)
     except sqlalchemy.exc.SQLAlchemyError as exc:
         st.warning(f"Trygghetsbesiktningens ärenden kunde inte läsas från databasen: {exc}")
         return None
     ranked = zones is not None and schema.RANK in zones.columns
     return ins.flag_near_hotspots(issues, zones if ranked else None)
+
+
+@st.cache_resource(show_spinner=False)
+def _seeded(url: str) -> bool:
+    """Seed the demo round once per database and process (not on every page run)."""
+    from geo import inspections as ins
+
+    ins.seed_demo(open_store())
+    return True
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _open_issues(version: tuple):
+    from geo import inspections as ins
+
+    return ins.issues_frame(open_store(), status=[ins.NEW, ins.ORDERED])
+
+
+def issues_version(data: Data) -> tuple | None:
+    """The issues table's fingerprint (`geo.inspections.issues_version`), None if unreadable.
+
+    With the demo data the demo round is created first (once per process).
+    """
+    import sqlalchemy.exc
+
+    from geo import inspections as ins
+    from geo.store import default_url
+
+    try:
+        if data.key == "demo":
+            _seeded(default_url())
+        return (default_url(), *ins.issues_version(open_store()))
+    except sqlalchemy.exc.SQLAlchemyError:
+        return None
 
 
 def show_map(data: Data, filters: Filters, run, *, key: str, height: int = 640) -> None:
