@@ -13,7 +13,10 @@ The warm-up reads the demo files once (GDAL, PROJ and the file cache warm up; th
 themselves are read again, and cached, by the first session through ``ui.common``), runs
 one hotspot analysis on them, and opens the database (migrations, the demo round in demo
 mode). It changes nothing a session sees: a failure in it is printed and the server
-starts anyway, as plain ``streamlit run`` would.
+starts anyway, as plain ``streamlit run`` would. It must not import Streamlit: Streamlit
+reads ``.streamlit/config.toml`` when it is first imported, and the server options read
+before ``streamlit run`` parses its flags are then kept (static serving off: no offline
+Leaflet, a blank map). ``tests/test_serve.py`` checks that.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ def warm() -> float:
     t0 = time.perf_counter()
     import altair  # noqa: F401 - imported for its import time
     import folium  # noqa: F401
-    import streamlit_folium  # noqa: F401
 
     from geo import analysis, demo, io, maps, schema, timewin  # noqa: F401
     from geo import inspections as ins
