@@ -561,9 +561,9 @@ def open_issues(data: Data, zones=None):
     """Open trygghetsbesiktning issues (ny, åtgärd beställd), flagged near the top ``zones``.
 
     With the demo data the demo round is created on first use, as the Trygghetsbesiktning
-    page does. Read fresh on every run (a few rows), so an issue marked on that page shows
-    on the other maps at once. If the database cannot be read the maps still work: a
-    warning says why the layer is missing.
+    page does. Read again whenever the table changes (one aggregate query a run,
+    `issues_version`), so an issue marked on that page shows on the other maps at once.
+    If the database cannot be read the maps still work without the layer.
     """
     import sqlalchemy.exc
 
