@@ -50,6 +50,8 @@ REASON_BAD_COORDS = "ogiltiga koordinater"
 REASON_OUTSIDE_SWEDEN = "utanför Sverige"
 REASON_NO_TIME = "saknar tid"
 REASON_BAD_TIME = "ogiltig tid"
+#: The end of a span (``tid_till``) could not be read, or lies before the start.
+REASON_BAD_UNTIL = "ogiltig sluttid"
 #: Counted under this key; the row's own reason names the first row: "dubblett av rad 12".
 REASON_DUPLICATE = "dubblett"
 REASON_EMPTY_GEOMETRY = "tom geometri"
@@ -70,6 +72,7 @@ REASONS = (
     REASON_OUTSIDE_SWEDEN,
     REASON_NO_TIME,
     REASON_BAD_TIME,
+    REASON_BAD_UNTIL,
     REASON_DUPLICATE,
     REASON_EMPTY_GEOMETRY,
     REASON_INVALID_GEOMETRY,
@@ -223,7 +226,39 @@ class _Table:
     bad_lines: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _read_table(path: str | Path, layer: str | None) -> _Table:
+def _parquet_columns(
+    path: str | Path, roles: tuple[str, ...], explicit: Mapping[str, str]
+) -> list[str] | None:
+    """The columns of a Parquet file that play a role (and its geometry), from its schema
+    alone: only those are read. None for other files, or when the schema cannot be read
+    (reading the file then says why)."""
+    path = Path(path)
+    if path.suffix.lower() not in PARQUET_SUFFIXES or not path.is_file():
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        schema_ = pq.read_schema(path)
+    except (OSError, pa.ArrowException, ValueError):
+        return None
+    found, _ = guess_columns(schema_.names, roles, explicit, file_name=path.name)
+    geo = (schema_.metadata or {}).get(b"geo")
+    placed = geo or {"lon", "lat"} <= found.keys() or {"x", "y"} <= found.keys()
+    timed = "time" in found or {"date", "clock"} <= found.keys()
+    if not (placed and timed):  # a structural error follows: let it list every column
+        return None
+    wanted = list(dict.fromkeys(found.values()))
+    if geo:
+        import json
+
+        try:
+            wanted.append(str(json.loads(geo)["primary_column"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+    return wanted
+
+
+def _read_table(path: str | Path, layer: str | None, columns: list[str] | None = None) -> _Table:
     path = Path(path)
     name = path.name
     if not path.exists():
@@ -235,7 +270,7 @@ def _read_table(path: str | Path, layer: str | None) -> _Table:
     # GDAL and Parquet run in a child process with a memory and a time limit (issue 18)
     if suffix in PARQUET_SUFFIXES:
         guards.check_parquet(path)  # the footer's row count, before any column is read
-        return guards.run_limited(_read_parquet, path, name=name)
+        return guards.run_limited(_read_parquet, path, columns, name=name)
     if suffix in VECTOR_SUFFIXES:
         return guards.run_limited(_read_vector, path, layer, name=name)
     raise InputError(
@@ -378,10 +413,11 @@ def _zip_member(path: Path, layer: str | None) -> tuple[str, str | None]:
     return f"/vsizip/{path}/{stems[layer]}", None
 
 
-def _read_parquet(path: Path) -> _Table:
+def _read_parquet(path: Path, columns: list[str] | None = None) -> _Table:
+    """A (Geo)Parquet file as a table; ``columns``: only these (pyarrow column selection)."""
     name = path.name
     try:
-        gdf = gpd.read_parquet(path)
+        gdf = gpd.read_parquet(path, columns=columns)
     except ValueError as exc:
         if "geo" not in str(exc).lower():
             raise InputError(
@@ -392,7 +428,7 @@ def _read_parquet(path: Path) -> _Table:
         raise InputError(f"Filen {name} kan inte läsas som Parquet: {_first_line(exc)}.") from exc
     if gdf is not None:
         return _table_from_gdf(name, gdf)
-    df = pd.read_parquet(path)
+    df = pd.read_parquet(path, columns=columns)
     if df.empty:
         raise InputError(f"Filen {name} har inga rader.")
     return _Table(name, df.reset_index(drop=True), np.arange(len(df)) + 1)
@@ -1045,7 +1081,9 @@ def load_incidents(
     Returns
     -------
     LoadResult
-        ``frame`` has `id, occurred_at, category, raw_category, weight, row, geometry`.
+        ``frame`` has `id, occurred_at, category, raw_category, weight, row, geometry`, and
+        `occurred_until` (the end of a span, NaT for a moment) when the file has an end-time
+        column (``tid_till``, ``brottstid_till``, ... or the role ``until``).
 
     Raises
     ------
@@ -1067,8 +1105,8 @@ def load_incidents(
     """
     explicit, categories = _resolve_mapping(mapping, category_map)
     cmap = build_category_map(categories)
-    table = _read_table(path, layer)
-    roles = ("id", "lon", "lat", "x", "y", "time", "date", "clock", "category", "weight")
+    roles = ("id", "lon", "lat", "x", "y", "time", "until", "date", "clock", "category", "weight")
+    table = _read_table(path, layer, columns=_parquet_columns(path, roles, explicit))
     found, notes = guess_columns(table.data.columns, roles, explicit, file_name=table.name)
     raw_time = _required_time(table, found)
     warnings: list[str] = []
@@ -1079,6 +1117,7 @@ def load_incidents(
     blank_time = _blank(raw_time)
     rej.add(blank_time, REASON_NO_TIME)
     rej.add(times.isna().to_numpy(), REASON_BAD_TIME)
+    until = _until(table, found, times, time_format, rej)
 
     if "category" in found:
         raw_cat = _text(table.data[found["category"]])
@@ -1133,12 +1172,26 @@ def load_incidents(
             schema.CATEGORY: cats,
             schema.RAW_CATEGORY: raw_cat,
             schema.WEIGHT: weight.astype(float),
+            **({} if until is None else {schema.OCCURRED_UNTIL: until}),
         },
         located,
         warnings,
         notes,
         time_range,
     )
+
+
+def _until(table: _Table, found: Mapping[str, str], times: pd.Series, time_format, rej):
+    """The optional end of each incident's span (NaT where blank): rows whose end cannot be
+    read or lies before the start are rejected ("ogiltig sluttid")."""
+    if "until" not in found:
+        return None
+    raw = table.data[found["until"]]
+    until, _gap, _amb = parse_times(raw, time_format=time_format)
+    blank = _blank(raw)
+    bad = ~blank & (until.isna().to_numpy() | (until < times.reset_index(drop=True)).to_numpy())
+    rej.add(bad, REASON_BAD_UNTIL)
+    return until
 
 
 def load_dialogue(

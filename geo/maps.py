@@ -1583,3 +1583,146 @@ def briefing(
                 f"”{worst[schema.REASON]}” ({_fmt(worst[schema.MENTIONS])} omnämnanden)."
             )
     return out[:5]
+
+
+# --- space and time (emerging hotspots, near-repeat chains) -----------------------------------
+
+
+def trend_map(
+    result,
+    areas: gpd.GeoDataFrame,
+    *,
+    focus_area_ids: Sequence[str] | None = None,
+    tiles: str | Tiles | None = None,
+    selected_cell: str | None = None,
+) -> folium.Map:
+    """Cells coloured by their Emerging Hot Spot Analysis category (``geo.spacetime``).
+
+    Cells without a pattern are not drawn; the tooltip gives the category in Swedish, the
+    place, the incidents and the trend. ``selected_cell`` is outlined.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> from geo.spacetime import TrendResult
+    >>> areas = gpd.GeoDataFrame({"area_id": ["a"], "area_name": ["A"]},
+    ...     geometry=[box(660000, 6583000, 661000, 6584000)], crs="EPSG:3006")
+    >>> cells = gpd.GeoDataFrame({"cell_id": ["c1", "c2"], "area_id": ["a", "a"],
+    ...     "count": [9.0, 1.0], "category": ["new_hotspot", "no_pattern"],
+    ...     "mk_tau": [0.1, 0.0], "mk_p": [0.5, 1.0], "place": ["<Torget>", "x"]},
+    ...     geometry=[box(660000, 6583000, 660100, 6583100), box(660100, 6583000, 660200, 6583100)],
+    ...     crs="EPSG:3006")
+    >>> html = trend_map(TrendResult(cells, pd.DataFrame(), [], "month", []), areas).get_root().render()
+    >>> "ny hotspot" in html, "Torget" in html, "<Torget>" in html, "inget mönster" in html
+    (True, True, False, False)
+    """
+    from geo import spacetime as stx
+
+    m = base_map(areas, tiles=tiles, focus_area_ids=focus_area_ids)
+    cells = result.cells
+    shown = cells[cells[stx.CATEGORY] != stx.NO_PATTERN]
+    group = folium.FeatureGroup(name="Utveckling per ruta", show=True)
+    if len(shown):
+        tips = [
+            f"<b>{_esc(stx.CATEGORY_LABELS[r[stx.CATEGORY]])}</b><br>{_esc(r[stx.PLACE])}<br>"
+            f"{_fmt(r[schema.COUNT])} händelser · trend τ = {_fmt(r[stx.MK_TAU], 2)} "
+            f"(p = {_fmt(r[stx.MK_P], 3)})<br><i>Klicka för tidsserien</i>"
+            for _, r in shown.iterrows()
+        ]
+        colours = [stx.CATEGORY_COLOURS[c] for c in shown[stx.CATEGORY]]
+        coloured_cells(shown.geometry, colours, tips, name="Utveckling", fill_opacity=0.75).add_to(
+            group
+        )
+    group.add_to(m)
+    if selected_cell is not None:
+        sel = cells[cells[schema.CELL_ID].astype(str) == str(selected_cell)]
+        if len(sel):
+            folium.GeoJson(
+                _to_display(sel[["geometry"]]).to_json(drop_id=True),
+                name="Vald ruta",
+                style_function=lambda f: {"color": "#000", "weight": 3, "fillOpacity": 0},
+            ).add_to(m)
+    present = [c for c in stx.CATEGORIES if c != stx.NO_PATTERN and c in set(shown[stx.CATEGORY])]
+    m.lagesbild_legend.append(
+        (
+            "Utveckling över tid",
+            [("box", stx.CATEGORY_COLOURS[c], stx.CATEGORY_LABELS[c]) for c in present],
+        )
+    )
+    if len(shown):
+        fit_to(m, shown, margin_m=300)
+    return finish_map(m)
+
+
+#: Colours of the near-repeat roles on the chain map.
+ROLE_COLOURS = {"originator": "#d7191c", "near_repeat": "#fdae61", "repeat": "#7b3294"}
+
+
+def chain_map(
+    result,
+    areas: gpd.GeoDataFrame,
+    *,
+    focus_area_ids: Sequence[str] | None = None,
+    tiles: str | Tiles | None = None,
+    max_chains: int = 300,
+) -> folium.Map:
+    """The near-repeat chains (``geo.nearrepeat``): members as dots by role, joined in time
+    order by a line per chain (the ``max_chains`` largest chains).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from shapely.geometry import box
+    >>> from geo import nearrepeat
+    >>> areas = gpd.GeoDataFrame({"area_id": ["a"], "area_name": ["A"]},
+    ...     geometry=[box(660000, 6583000, 661000, 6584000)], crs="EPSG:3006")
+    >>> inc = gpd.GeoDataFrame({"occurred_at": pd.to_datetime(["2018-01-01", "2018-01-02",
+    ...     "2018-03-01"]).tz_localize("Europe/Stockholm")}, geometry=gpd.points_from_xy(
+    ...     [660100, 660150, 660900], [6583100] * 3), crs="EPSG:3006")
+    >>> r = nearrepeat.near_repeat(inc, permutations=9, seed=1)
+    >>> html = chain_map(r, areas).get_root().render()
+    >>> "Kedja 1" in html, "första i kedjan" in html
+    (True, True)
+    """
+    from geo import nearrepeat as nrx
+
+    m = base_map(areas, tiles=tiles, focus_area_ids=focus_area_ids)
+    inc = result.incidents
+    members = inc[inc[nrx.CHAIN_ID] > 0].to_crs(schema.CRS_WGS84)
+    sizes = members.groupby(nrx.CHAIN_ID).size().sort_values(ascending=False, kind="stable")
+    keep = set(sizes.index[:max_chains])
+    members = members[members[nrx.CHAIN_ID].isin(keep)].sort_values(
+        [nrx.CHAIN_ID, schema.OCCURRED_AT]
+    )
+    lines = folium.FeatureGroup(name="Kedjor", show=True)
+    dots = folium.FeatureGroup(name="Händelser i kedjor", show=True)
+    for chain, grp in members.groupby(nrx.CHAIN_ID, sort=False):
+        pts = [[round(p.y, LONLAT_DECIMALS), round(p.x, LONLAT_DECIMALS)] for p in grp.geometry]
+        tip = f"Kedja {int(chain)}: {len(grp)} händelser"
+        folium.PolyLine(pts, color="#444", weight=2, opacity=0.8, tooltip=tip).add_to(lines)
+        for p, (_, row) in zip(pts, grp.iterrows(), strict=True):
+            role = row[nrx.ROLE]
+            when = pd.Timestamp(row[schema.OCCURRED_AT]).strftime("%Y-%m-%d %H:%M")
+            folium.CircleMarker(
+                p,
+                radius=5,
+                color=ROLE_COLOURS[role],
+                fill=True,
+                fill_opacity=0.9,
+                tooltip=f"Kedja {int(chain)} · {_esc(nrx.ROLE_LABELS[role])} · {_esc(when)}",
+            ).add_to(dots)
+    lines.add_to(m)
+    dots.add_to(m)
+    m.lagesbild_legend.append(
+        (
+            "Near repeat",
+            [
+                ("dot", ROLE_COLOURS[r], nrx.ROLE_LABELS[r])
+                for r in ("originator", "near_repeat", "repeat")
+            ]
+            + [("line", "#444", "kedja i tidsordning")],
+        )
+    )
+    if len(members):
+        fit_to(m, members, margin_m=300)
+    return finish_map(m)

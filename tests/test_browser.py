@@ -222,6 +222,11 @@ def test_hotspot_list_names_jakobsberg(app_url, browser):
         page.locator('[data-testid="stDataFrame"] [role="gridcell"]').all_inner_texts()
     )
     assert "Jakobsbergs station" in text
+    # opened by its address, the page still runs through app.py: the app's navigation with
+    # its Swedish titles (a pages/ folder beside app.py made Streamlit run the file alone)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_text("Helgförstärkning").wait_for(timeout=60_000)
+    assert "helgforstarkning" not in nav.inner_text()
     page.screenshot(path=str(ARTIFACTS / "hotspots.png"), full_page=True)
     page.close()
 

@@ -30,7 +30,7 @@ ENGLISH = (
 #: one-letter row is checked against the Swedish row itself.
 DAYS = ("Su", "Mo", "Tu", "We", "Th", "Fr", "Sa")
 #: Every page as st.navigation serves it (app.py), by its path.
-PAGES = ("", "hotspots", "helgforstarkning", "fore_efter", "trygghetsbesiktning",
+PAGES = ("", "hotspots", "utveckling", "helgforstarkning", "fore_efter", "trygghetsbesiktning",
          "medborgarloften", "data", "om", "granskning")  # fmt: skip
 
 _TEXTS = """() => {

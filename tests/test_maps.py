@@ -436,7 +436,7 @@ def _dialogue(reason: str = "mörkt") -> gpd.GeoDataFrame:
 
 
 def test_medborgarloften_map_works_offline(areas, zones):
-    """Every layer of the Medborgarlöften map, as pages/medborgarloften.py stacks them."""
+    """Every layer of the Medborgarlöften map, as views/medborgarloften.py stacks them."""
     from geo import promises as pr
 
     acts = gpd.GeoDataFrame(
@@ -488,7 +488,7 @@ def test_no_module_uses_a_folium_class_whose_assets_stay_remote():
     )
     assert "RegularPolygonMarker" in remote  # the check sees the classes it guards against
     root = Path(__file__).resolve().parents[1]
-    sources = [p for d in ("geo", "ui", "pages") for p in (root / d).rglob("*.py")]
+    sources = [p for d in ("geo", "ui", "views") for p in (root / d).rglob("*.py")]
     sources.append(root / "app.py")
     used = {
         (p.relative_to(root).as_posix(), name)

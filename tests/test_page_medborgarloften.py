@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from geo import promises as pr
 from geo.store import AuditEntry, Store
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "medborgarloften.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "views" / "medborgarloften.py")
 # Beside Jakobsbergs station.
 CLICK = {"lat": 59.4238, "lng": 17.8340}
 

@@ -670,6 +670,17 @@ def handle_click(out, zones, *, key: str) -> None:
             st.rerun()
 
 
+def _area_figure(areas, area_id: str) -> str:
+    """ "54,0 km² i Järfälla": the area a zone's share and PAI are counted against, or ""."""
+    row = areas[areas[schema.AREA_ID].astype(str) == area_id] if areas is not None else None
+    if row is None or row.empty:
+        return ""
+    metric = row if row.crs is not None and row.crs.to_epsg() == 3006 else row.to_crs(3006)
+    km2 = float(metric.geometry.area.iloc[0]) / 1e6
+    name = row[schema.AREA_NAME].iloc[0] if schema.AREA_NAME in row else area_id
+    return f"{km2:.1f} km² i {name}".replace(".", ",")
+
+
 def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
     """The panel next to the map: key figures, categories, hours, dialogue, trend, place."""
     import altair as alt
@@ -699,6 +710,9 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
         "–" if pai is None or pd.isna(pai) else f"{pai:.1f}".replace(".", ","),
         help="Andel händelser delat med andel yta: 10 betyder tio gånger tätare än snittet.",
     )
+    against = _area_figure(data.areas, str(z[schema.AREA_ID]))
+    if against:
+        st.caption(f"Andel och PAI räknas mot {md_escape(against)}.")
     if isinstance(z.get(schema.PEAK_HOURS), str) and z[schema.PEAK_HOURS]:
         st.markdown(f"**Mest:** {md_escape(z[schema.PEAK_HOURS])}")
     if d.nearest:
@@ -853,35 +867,68 @@ CHOICE_LABELS = {
     "min_bin": ("Zongräns", None),
     "eps_m": ("Klusteravstånd", "{:.0f} m"),
     "min_weight": ("Minsta antal i ett kluster", "{:.0f}"),
+    "max_zone_km2": ("Största zonyta", "{:g} km²"),
+    "min_zone_incidents": ("Minsta antal händelser i en zon", "{:.0f}"),
 }
 MIN_BIN_TEXT = {
-    1: "rutor som är heta med minst 90 % säkerhet bildar zoner",
-    2: "rutor som är heta med minst 95 % säkerhet bildar zoner",
-    3: "rutor som är heta med minst 99 % säkerhet bildar zoner",
+    1: "Rutor som är heta med minst 90 % säkerhet bildar zoner",
+    2: "Rutor som är heta med minst 95 % säkerhet bildar zoner",
+    3: "Rutor som är heta med minst 99 % säkerhet bildar zoner",
 }
 
 
-def show_choices(run) -> None:
-    """The analysis' automatic choices in plain Swedish, in a closed expander."""
+#: The scale rules in plain words, shown above the choices (docs/methods.md §2).
+SCALE_TEXT = (
+    "Varje område räknas på sitt eget rutnät, i den skala en patrull arbetar: rutstorleken "
+    "(50–250 m) väljs efter hur tätt händelserna ligger i området, och grannavståndet (högst "
+    "1 km) där mönstret syns tydligast."
+)
+
+
+def _choice_text(choice) -> str:
+    """One automatic choice as "**Rutstorlek:** 100 m. reason" (Swedish)."""
+    name = str(getattr(choice, "name", ""))
+    value = getattr(choice, "value", "")
+    reason = str(getattr(choice, "reason", ""))
+    label, fmt = CHOICE_LABELS.get(name, (name, None))
+    if name == "fdr":
+        shown = "ja" if value else "nej"
+    elif name == "min_bin":
+        shown = f"Gi*-nivå ≥ {int(value)}"
+        reason = MIN_BIN_TEXT.get(int(value), reason)
+    elif fmt and isinstance(value, int | float):
+        shown = fmt.format(value).replace(".", ",")
+    else:
+        shown = str(value)
+    reason = reason[:1].upper() + reason[1:]
+    return f"**{label}:** {shown}. {md_escape(reason)}".rstrip(". ") + "."
+
+
+def show_choices(run, areas=None) -> None:
+    """The analysis' automatic choices in plain Swedish, in a closed expander.
+
+    Choices made for the whole analysis come first; those made per area (each area on its own
+    grid, ``Choice.area_id``) follow under the area's name from ``areas`` when given.
+    """
     choices = list(getattr(run, "choices", []) or [])
     if not choices:
         return
+    names = {}
+    if areas is not None and len(areas):
+        label = schema.AREA_NAME if schema.AREA_NAME in areas else schema.AREA_ID
+        names = dict(zip(areas[schema.AREA_ID].astype(str), areas[label].astype(str), strict=True))
     with st.expander("Så räknades hotspotsen"):
-        for choice in choices:
-            name = str(getattr(choice, "name", ""))
-            value = getattr(choice, "value", "")
-            reason = str(getattr(choice, "reason", ""))
-            label, fmt = CHOICE_LABELS.get(name, (name, None))
-            if name == "fdr":
-                shown = "ja" if value else "nej"
-            elif name == "min_bin":
-                shown = f"Gi*-nivå ≥ {int(value)}"
-                reason = MIN_BIN_TEXT.get(int(value), reason)
-            elif fmt and isinstance(value, int | float):
-                shown = fmt.format(value).replace(".", ",")
-            else:
-                shown = str(value)
-            st.markdown(f"**{label}:** {shown}. {reason}")
+        st.markdown(SCALE_TEXT)
+        shared = [c for c in choices if getattr(c, "area_id", None) is None]
+        for choice in shared:
+            st.markdown(_choice_text(choice))
+        by_area: dict[str, list] = {}
+        for c in choices:
+            if getattr(c, "area_id", None) is not None:
+                by_area.setdefault(str(c.area_id), []).append(c)
+        for area_id, own in by_area.items():
+            st.markdown(f"**{md_escape(names.get(area_id, area_id))}**")
+            st.markdown("\n".join(f"- {_choice_text(c)}" for c in own))
 
 
 def zone_table(zones) -> pd.DataFrame:

@@ -57,7 +57,7 @@ if rows:
 left, right = st.columns([3, 2], gap="medium")
 with left:
     common.show_map(data, filters, run, key="hotspots_map", height=560)
-    common.show_choices(run)
+    common.show_choices(run, data.areas)
 with right:
     zone_id = common.selected_zone()
     if zone_id not in ids:

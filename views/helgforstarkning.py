@@ -108,7 +108,24 @@ def _heatmap(profile: pd.DataFrame, window_text: str):
     )
 
 
-def _zone_table(zones) -> pd.DataFrame:
+@st.cache_data(show_spinner=False, max_entries=8)
+def _zone_trends(key: str, plan_key: str, start, end, area_ids: tuple, _plan, _zones, _data):
+    """Each zone's Emerging Hot Spot category over the plan's window incidents (by month),
+    or None with the reason when the period is too short."""
+    from geo import spacetime
+
+    areas = _data.areas[_data.areas[S.AREA_ID].astype(str).isin(area_ids)]
+    try:
+        trends = spacetime.emerging_hotspots(
+            _plan.window_incidents, areas, start=start, end=end, gazetteer=_data.gazetteer
+        )
+    except ValueError as exc:
+        return None, str(exc)
+    cats = spacetime.zone_categories(_zones, trends)
+    return [spacetime.CATEGORY_LABELS[c] for c in cats], None
+
+
+def _zone_table(zones, trend: list[str] | None = None) -> pd.DataFrame:
     def share(col):
         return (zones[col] * 100).round(0) if col in zones else None
 
@@ -124,6 +141,7 @@ def _zone_table(zones) -> pd.DataFrame:
             "Dialog": zones.get(S.DIALOGUE_MENTIONS),
             "Öppna brister": zones.get(patrol.OPEN_ISSUES),
             "Yta (km²)": zones[S.AREA_KM2].round(2),
+            "Utveckling": trend,
             "Källa": zones.get(patrol.SOURCE),
         }
     ).dropna(axis=1, how="all")
@@ -230,6 +248,8 @@ except (InputError, ValueError) as exc:
     common.show_error(exc if isinstance(exc, InputError) else InputError(str(exc)))
     st.stop()
 
+if plan.warning:
+    st.warning(plan.warning)
 # the forward check has its own place under "Håller hotspotsen?"
 for note in plan.messages:
     if not note.startswith(FORWARD_PREFIX):
@@ -257,18 +277,31 @@ except InputError as exc:
 st.subheader("Zoner")
 st.caption(
     f"{plan.params['window']} · {plan.params['start']} – {plan.params['end']} · "
-    f"{count_text(plan.params['window_incidents'], 'händelse', 'händelser')} i fönstret · kandidater: "
-    f"{plan.params['candidates']}"
+    f"{count_text(plan.params['window_incidents'], 'händelse', 'händelser')} i fönstret · "
+    f"kandidater: {plan.params['candidates']} · PAI räknas mot {plan.params['areas']}"
 )
 m1, m2, m3 = st.columns(3)
 m1.metric("Zoner", len(zones))
 m2.metric("Täcker av fönstrets händelser", f"{zones[patrol.CUM_HIT_RATE].iloc[-1]:.0%}")
 m3.metric("Total yta", f"{zones[S.AREA_KM2].sum():.2f} km²".replace(".", ","))
 
+with st.spinner("Beräknar zonernas utveckling över tid …"):
+    trend, trend_note = _zone_trends(
+        data.key,
+        plan_key + json.dumps([state["dropped"], state["drawn"]]),
+        start,
+        end,
+        tuple(area_ids),
+        plan,
+        zones,
+        data,
+    )
+if trend_note:
+    st.caption(f"Utveckling över tid visas inte: {common.md_escape(trend_note)}")
 left, right = st.columns([3, 2], gap="medium")
 with right:
     st.dataframe(
-        _zone_table(zones),
+        _zone_table(zones, trend),
         hide_index=True,
         width="stretch",
         column_config={
@@ -277,6 +310,10 @@ with right:
             ),
             "Kumulativt %": st.column_config.NumberColumn(
                 help="Andel av fönstrets händelser som zonerna hittills i listan täcker."
+            ),
+            "Utveckling": st.column_config.TextColumn(
+                help="Zonens mönster över periodens månader (Emerging Hot Spot Analysis, "
+                "se sidan Utveckling över tid): ny, ökande, ihållande, avtagande, ..."
             ),
         },
     )
