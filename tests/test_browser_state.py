@@ -197,7 +197,9 @@ def test_name_and_filters_survive_page_changes_and_an_activity_keeps_the_name(se
     text_input(form, "Platsens namn").fill("Utan namn")
     form.get_by_role("button", name="Spara aktiviteten").click()
     page.get_by_text("Skriv ditt namn i fältet", exact=False).first.wait_for(timeout=LONG)
-    assert "Ditt namn" in page.get_by_text("Skriv ditt namn i fältet", exact=False).first.inner_text()
+    assert (
+        "Ditt namn" in page.get_by_text("Skriv ditt namn i fältet", exact=False).first.inner_text()
+    )
     acts = pr.activities_frame(_store(data_dir))
     assert "Utan namn" not in set(acts["place_name"])
     page.screenshot(path=str(ARTIFACTS / "ml_namn_saknas.png"), full_page=True)
@@ -242,9 +244,9 @@ def test_uploaded_data_replaces_the_demo_on_every_page(server, browser):
         page.screenshot(path=str(ARTIFACTS / "uppladdat_granser.png"), full_page=True)
     wait_idle(page)
     use.click()
-    page.get_by_text("Områdesgränser från stadsdelar.geo.json används nu", exact=False).first.wait_for(
-        timeout=LONG
-    )
+    page.get_by_text(
+        "Områdesgränser från stadsdelar.geo.json används nu", exact=False
+    ).first.wait_for(timeout=LONG)
     wait_idle(page)
     status = page.get_by_text("Används nu:", exact=False).first.inner_text()
     assert "händelser (sf2012" in status and "gränser (stadsdelar.geo.json)" in status, status

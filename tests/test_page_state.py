@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from test_pages import APP, spy  # noqa: F401 - the run_hotspots recorder
 
 from geo import schema
 from geo.zones import DEFAULT_MAX_ZONE_KM2
-from test_pages import APP, spy  # noqa: F401 - the run_hotspots recorder
 
 
 @pytest.fixture(autouse=True)
