@@ -61,6 +61,7 @@ import streamlit as st
 
 from geo import schema
 from geo.errors import InputError
+from geo.timewin import date_only_note, has_clock_times
 from geo.zones import DEFAULT_MAX_ZONE_KM2
 from ui import sv
 
@@ -1068,29 +1069,24 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
             hide_index=True,
             width="stretch",
         )
-    st.markdown("**Veckodag och timme**")
-    long = (
-        d.hour_of_week.rename_axis("Dag")
-        .reset_index()
-        .melt(id_vars="Dag", var_name="Timme", value_name="Antal")
-    )
-    chart = (
-        alt.Chart(long)
-        .mark_rect()
-        .encode(
-            x=alt.X("Timme:O", title="Timme", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y(
-                "Dag:O",
-                title=None,
-                sort=list(d.hour_of_week.index),
-                axis=alt.Axis(labelOverlap=False),
-            ),
-            color=alt.Color("Antal:Q", scale=alt.Scale(scheme="reds"), legend=None),
-            tooltip=["Dag", "Timme", "Antal"],
+    times = incidents_for(data, filters)[schema.OCCURRED_AT]
+    if len(times) and not has_clock_times(times):
+        st.markdown("**Veckodag**")
+        days = d.hour_of_week.sum(axis=1).rename_axis("Dag").reset_index(name="Antal")
+        st.altair_chart(
+            alt.Chart(days)
+            .mark_bar(color="#b2182b")
+            .encode(
+                x=alt.X("Dag:O", title=None, sort=list(d.hour_of_week.index)),
+                y=alt.Y("Antal:Q", title="Antal"),
+                tooltip=["Dag", "Antal"],
+            )
+            .properties(height=140),
+            width="stretch",
         )
-        .properties(height=alt.Step(20))
-    )
-    st.altair_chart(chart, width="stretch")
+        st.caption("Filen har bara datum (alla tider är 00:00): veckodagar visas, inte timmar.")
+    else:
+        _hour_chart(d.hour_of_week)
     if len(d.monthly):
         st.markdown("**Per månad**")
         st.altair_chart(monthly_chart(d.monthly), width="stretch")
@@ -1112,6 +1108,42 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
                 "Omnämnanden": st.column_config.NumberColumn(width="small"),
             },
         )
+
+
+def date_only_warning(data: Data, filters: Filters) -> None:
+    """A warning when the window limits hours but the incidents carry dates only."""
+    note = date_only_note(data.incidents[schema.OCCURRED_AT], filters.window)
+    if note:
+        st.warning(note)
+
+
+def _hour_chart(hour_of_week) -> None:
+    """The zone's hour-of-week heat map (days down, hours across)."""
+    import altair as alt
+
+    st.markdown("**Veckodag och timme**")
+    long = (
+        hour_of_week.rename_axis("Dag")
+        .reset_index()
+        .melt(id_vars="Dag", var_name="Timme", value_name="Antal")
+    )
+    chart = (
+        alt.Chart(long)
+        .mark_rect()
+        .encode(
+            x=alt.X("Timme:O", title="Timme", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y(
+                "Dag:O",
+                title=None,
+                sort=list(hour_of_week.index),
+                axis=alt.Axis(labelOverlap=False),
+            ),
+            color=alt.Color("Antal:Q", scale=alt.Scale(scheme="reds"), legend=None),
+            tooltip=["Dag", "Timme", "Antal"],
+        )
+        .properties(height=alt.Step(20))
+    )
+    st.altair_chart(chart, width="stretch")
 
 
 def monthly_chart(monthly: pd.Series):
