@@ -331,7 +331,10 @@ def run_hotspots(
     used = used.assign(**{schema.AREA_ID: placed})
     outside = int((where < 0).sum())
     if outside:
-        messages.append(f"{outside} händelser ligger utanför de valda områdena och räknas inte.")
+        messages.append(
+            f"{outside} {'händelse ligger' if outside == 1 else 'händelser ligger'} utanför de "
+            "valda områdena och räknas inte."
+        )
         used = used[where >= 0]
     grid = gistar_by_area(
         used,

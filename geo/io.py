@@ -1151,8 +1151,9 @@ def load_incidents(
         listed = ", ".join(f"'{k}' ({v})" for k, v in counts.head(10).items())
         more = f" och {len(counts) - 10} till" if len(counts) > 10 else ""
         warnings.append(
-            f"{int(unmapped.sum())} händelser har kategorier som saknas i kategorimappningen och "
-            f"fick kategorin övrigt: {listed}{more}."
+            f"{int(unmapped.sum())} "
+            f"{'händelse har en kategori' if unmapped.sum() == 1 else 'händelser har kategorier'}"
+            f" som saknas i kategorimappningen och fick kategorin övrigt: {listed}{more}."
         )
     warnings += _time_warnings(gap, amb, table.row, ok)
     warnings += _stack_warning(located.lon[ok], located.lat[ok], "händelser")

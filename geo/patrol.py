@@ -894,8 +894,8 @@ def plan_zones(
     if gazetteer is None:
         messages.append(
             'Zonerna har inga platsnamn och heter därför "Zon N – område"; en ortslista '
-            "(--gazetteer FIL på kommandoraden) namnger dem efter närmaste plats, "
-            't.ex. "Jakobsbergs station".'
+            "(Ortnamn på sidan Data, --gazetteer FIL på kommandoraden) namnger dem efter "
+            'närmaste plats, t.ex. "Jakobsbergs station".'
         )
     wanted = k if k is not None else (DEFAULT_K if budget_km2 is None else None)
     if wanted is not None and wanted > len(candidates):
@@ -1009,7 +1009,8 @@ def _unreliable(pers: Persistence | None, n_window: int, cats: str) -> str | Non
         else "stabilitetstestet kunde inte göras"
     )
     return (
-        f"Underlaget räcker inte för zoner som håller: {n_window} händelser i tidsfönstret "
+        f"Underlaget räcker inte för zoner som håller: {n_window} "
+        f"{'händelse' if n_window == 1 else 'händelser'} i tidsfönstret "
         f"({cats}), och {why}. Använd zonerna med försiktighet; välj en längre period, fler "
         "brottskategorier eller ett bredare tidsfönster för ett säkrare val."
     )

@@ -61,7 +61,9 @@ import streamlit as st
 
 from geo import schema
 from geo.errors import InputError
+from geo.timewin import date_only_note, has_clock_times
 from geo.zones import DEFAULT_MAX_ZONE_KM2
+from ui import sv
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -400,7 +402,7 @@ def kept_widget(key: str, default, *, options=None, valid=None) -> dict:
 
 
 def name_field() -> str:
-    """"Ditt namn" in the sidebar (demo mode), kept for the session; returns it stripped.
+    """ "Ditt namn" in the sidebar (demo mode), kept for the session; returns it stripped.
 
     With a signed-in user nothing is drawn: the account name is who acts.
     """
@@ -544,7 +546,7 @@ def _default_area(data: Data, choices: pd.DataFrame) -> str | None:
 
 
 def zone_cap_field() -> float:
-    """"Största zonyta (km²)" in the sidebar, kept for the session (default 0,25 km²)."""
+    """ "Största zonyta (km²)" in the sidebar, kept for the session (default 0,25 km²)."""
     return float(
         _number(
             st.sidebar,
@@ -578,7 +580,9 @@ def sidebar_filters(data: Data) -> Filters:
         help="Lokalpolisområde, kommun eller stadsdel. Hotspots rangordnas inom området.",
         **kept_widget("f_area", _default_area(data, choices), options=ids),
     )
-    area_name = str(choices.loc[choices[schema.AREA_ID].astype(str) == area_id, schema.AREA_NAME].iloc[0])
+    area_name = str(
+        choices.loc[choices[schema.AREA_ID].astype(str) == area_id, schema.AREA_NAME].iloc[0]
+    )
 
     times = data.incidents[schema.OCCURRED_AT]
     last = times.max().date() if len(times) else dt.date.today()
@@ -606,11 +610,11 @@ def sidebar_filters(data: Data) -> Filters:
         args=(first, last),
     )
     kept = kept_widget("f_period", (default_start, last), valid=in_data)
-    period = sb.date_input(
+    period = sv.date_input(
+        sb,
         "Period",
         min_value=first,
         max_value=last,
-        format="YYYY-MM-DD",
         help="Standard: de senaste 12 månaderna i datan. Jämförelsen görs mot lika lång period "
         "före. En dag vald i kalendern gäller direkt (för en period: när båda dagarna är "
         "valda); en inskriven dag gäller när du lämnar fältet.",
@@ -625,7 +629,8 @@ def sidebar_filters(data: Data) -> Filters:
 
     present = [c for c in schema.CATEGORIES if c in set(data.incidents[schema.CATEGORY].unique())]
     offered = present or list(schema.CATEGORIES)
-    categories = sb.multiselect(
+    categories = sv.multiselect(
+        sb,
         "Brottskategorier",
         offered,
         **kept_widget(
@@ -671,7 +676,9 @@ def sidebar_filters(data: Data) -> Filters:
         )
         if not auto:
             cell = float(
-                _number(sb, "Rutstorlek (m)", "f_cell", CELL_INPUT, help="Sidan på varje ruta i meter.")
+                _number(
+                    sb, "Rutstorlek (m)", "f_cell", CELL_INPUT, help="Sidan på varje ruta i meter."
+                )
             )
             kwargs["cell_size_m"] = cell
             kwargs["band_m"] = float(
@@ -746,7 +753,7 @@ def _tile_choice(sb) -> str:
 
 
 def tile_choice() -> str:
-    """"Bakgrundskarta" alone in the sidebar (pages without the filters), kept for the session."""
+    """ "Bakgrundskarta" alone in the sidebar (pages without the filters), kept for the session."""
     return _tile_choice(st.sidebar)
 
 
@@ -881,20 +888,41 @@ def show_error(exc: Exception) -> None:
 # --- the map and the zone panel, shared by Karta and Hotspots ---------------------------------
 
 
-def build_map(data: Data, filters: Filters, run):
-    """The folium map for a run (not cached: building it takes a fraction of a second)."""
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _built_map(key: str, filters: Filters, version: tuple | None, _data: Data, _run):
+    from geo import inspections as ins
     from geo import maps
 
+    zones = getattr(_run, "zones", None)
+    issues = None
+    if version is not None:
+        ranked = zones is not None and schema.RANK in zones.columns
+        issues = ins.flag_near_hotspots(_open_issues(version), zones if ranked else None)
     return maps.hotspot_map(
-        run,
-        data.areas,
-        incidents=incidents_for(data, filters),
-        dialogue=dialogue_for(data, filters),
+        _run,
+        _data.areas,
+        incidents=incidents_for(_data, filters),
+        dialogue=dialogue_for(_data, filters),
         focus_area_ids=[filters.area_id],
         tiles=filters.tiles,
         incident_layer="heat",
-        issues=open_issues(data, getattr(run, "zones", None)),
+        issues=issues,
+        places=_data.gazetteer,
     )
+
+
+def build_map(data: Data, filters: Filters, run):
+    """The folium map for a run, built once per data set, filters and state of the issues.
+
+    Kept as an object (``st.cache_resource``): a filter seen before redraws without
+    building the map again, and an issue marked on Trygghetsbesiktning changes the key
+    (`geo.inspections.issues_version`), so it shows at once. If the database cannot be
+    read the map has no issues layer and a warning says why.
+    """
+    version = issues_version(data)
+    if version is None:
+        st.warning("Trygghetsbesiktningens ärenden kunde inte läsas från databasen.")
+    return _built_map(data.key, filters, version, data, run)
 
 
 # --- the database and the trygghetsbesiktning layer --------------------------------------------
@@ -918,24 +946,58 @@ def open_issues(data: Data, zones=None):
     """Open trygghetsbesiktning issues (ny, åtgärd beställd), flagged near the top ``zones``.
 
     With the demo data the demo round is created on first use, as the Trygghetsbesiktning
-    page does. Read fresh on every run (a few rows), so an issue marked on that page shows
-    on the other maps at once. If the database cannot be read the maps still work: a
-    warning says why the layer is missing.
+    page does. Read again whenever the table changes (one aggregate query a run,
+    `issues_version`), so an issue marked on that page shows on the other maps at once.
+    If the database cannot be read the maps still work without the layer.
     """
     import sqlalchemy.exc
 
     from geo import inspections as ins
 
     try:
-        store = open_store()
-        if data.key == "demo":
-            ins.seed_demo(store)
-        issues = ins.issues_frame(store, status=[ins.NEW, ins.ORDERED])
+        version = issues_version(data)
+        if version is None:
+            return None
+        issues = _open_issues(version)
     except sqlalchemy.exc.SQLAlchemyError as exc:
         st.warning(f"Trygghetsbesiktningens ärenden kunde inte läsas från databasen: {exc}")
         return None
     ranked = zones is not None and schema.RANK in zones.columns
     return ins.flag_near_hotspots(issues, zones if ranked else None)
+
+
+@st.cache_resource(show_spinner=False)
+def _seeded(url: str) -> bool:
+    """Seed the demo round once per database and process (not on every page run)."""
+    from geo import inspections as ins
+
+    ins.seed_demo(open_store())
+    return True
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _open_issues(version: tuple):
+    from geo import inspections as ins
+
+    return ins.issues_frame(open_store(), status=[ins.NEW, ins.ORDERED])
+
+
+def issues_version(data: Data) -> tuple | None:
+    """The issues table's fingerprint (`geo.inspections.issues_version`), None if unreadable.
+
+    With the demo data the demo round is created first (once per process).
+    """
+    import sqlalchemy.exc
+
+    from geo import inspections as ins
+    from geo.store import default_url
+
+    try:
+        if data.key == "demo":
+            _seeded(default_url())
+        return (default_url(), *ins.issues_version(open_store()))
+    except sqlalchemy.exc.SQLAlchemyError:
+        return None
 
 
 def show_map(data: Data, filters: Filters, run, *, key: str, height: int = 640) -> None:
@@ -1014,6 +1076,8 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
         incidents_for(data, filters),
         dialogue=dialogue_for(data, filters),
         gazetteer=data.gazetteer,
+        start=filters.start,
+        end=filters.end,
     )
     z = d.zone
     st.subheader(f"{int(z[schema.RANK])}. {md_escape(z[schema.NAME])}")
@@ -1046,38 +1110,27 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
             hide_index=True,
             width="stretch",
         )
-    st.markdown("**Veckodag och timme**")
-    long = (
-        d.hour_of_week.rename_axis("Dag")
-        .reset_index()
-        .melt(id_vars="Dag", var_name="Timme", value_name="Antal")
-    )
-    chart = (
-        alt.Chart(long)
-        .mark_rect()
-        .encode(
-            x=alt.X("Timme:O", title="Timme", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y(
-                "Dag:O",
-                title=None,
-                sort=list(d.hour_of_week.index),
-                axis=alt.Axis(labelOverlap=False),
-            ),
-            color=alt.Color("Antal:Q", scale=alt.Scale(scheme="reds"), legend=None),
-            tooltip=["Dag", "Timme", "Antal"],
+    times = incidents_for(data, filters)[schema.OCCURRED_AT]
+    if len(times) and not has_clock_times(times):
+        st.markdown("**Veckodag**")
+        days = d.hour_of_week.sum(axis=1).rename_axis("Dag").reset_index(name="Antal")
+        st.altair_chart(
+            alt.Chart(days)
+            .mark_bar(color="#b2182b")
+            .encode(
+                x=alt.X("Dag:O", title=None, sort=list(d.hour_of_week.index)),
+                y=alt.Y("Antal:Q", title="Antal"),
+                tooltip=["Dag", "Antal"],
+            )
+            .properties(height=140),
+            width="stretch",
         )
-        .properties(height=alt.Step(20))
-    )
-    st.altair_chart(chart, width="stretch")
+        st.caption("Filen har bara datum (alla tider är 00:00): veckodagar visas, inte timmar.")
+    else:
+        _hour_chart(d.hour_of_week)
     if len(d.monthly):
         st.markdown("**Per månad**")
-        st.bar_chart(
-            d.monthly.rename("Antal").rename_axis("Månad"),
-            height=160,
-            color="#b10026",
-            x_label="Månad",
-            y_label="Antal",
-        )
+        st.altair_chart(monthly_chart(d.monthly), width="stretch")
     if len(d.dialogue_reasons):
         st.markdown("**Medborgardialogen: otrygga platser i och nära zonen**")
         st.dataframe(
@@ -1096,6 +1149,64 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
                 "Omnämnanden": st.column_config.NumberColumn(width="small"),
             },
         )
+
+
+def date_only_warning(data: Data, filters: Filters) -> None:
+    """A warning when the window limits hours but the incidents carry dates only."""
+    note = date_only_note(data.incidents[schema.OCCURRED_AT], filters.window)
+    if note:
+        st.warning(note)
+
+
+def _hour_chart(hour_of_week) -> None:
+    """The zone's hour-of-week heat map (days down, hours across)."""
+    import altair as alt
+
+    st.markdown("**Veckodag och timme**")
+    long = (
+        hour_of_week.rename_axis("Dag")
+        .reset_index()
+        .melt(id_vars="Dag", var_name="Timme", value_name="Antal")
+    )
+    chart = (
+        alt.Chart(long)
+        .mark_rect()
+        .encode(
+            x=alt.X("Timme:O", title="Timme", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y(
+                "Dag:O",
+                title=None,
+                sort=list(hour_of_week.index),
+                axis=alt.Axis(labelOverlap=False),
+            ),
+            color=alt.Color("Antal:Q", scale=alt.Scale(scheme="reds"), legend=None),
+            tooltip=["Dag", "Timme", "Antal"],
+        )
+        .properties(height=alt.Step(20))
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+def monthly_chart(monthly: pd.Series):
+    """Bars per month with Swedish month names, every month of the period (zeros too)."""
+    import altair as alt
+
+    from geo.labels import month_label
+
+    frame = pd.DataFrame(
+        {"Månad": [month_label(m) for m in monthly.index], "Antal": monthly.to_numpy()}
+    )
+    return (
+        alt.Chart(frame)
+        .mark_bar(color="#b10026")
+        .encode(
+            x=alt.X("Månad:O", sort=list(frame["Månad"]), title=None,
+                    axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("Antal:Q", title="Antal", axis=alt.Axis(tickMinStep=1)),
+            tooltip=["Månad", "Antal"],
+        )
+        .properties(height=170)
+    )  # fmt: skip
 
 
 # --- maps the user clicks or draws on ----------------------------------------------------------

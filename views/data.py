@@ -19,7 +19,8 @@ import streamlit as st
 from geo import auth as A
 from geo import guards, schema
 from geo.errors import InputError
-from ui import auth, common
+from geo.labels import count_text
+from ui import auth, common, sv
 
 KINDS = {
     "incidents": "Händelser",
@@ -143,10 +144,11 @@ common.show_data_status(data)
 if st.session_state.get(NOTICE):
     st.success(st.session_state.pop(NOTICE))
 st.write(
-    f"Används nu: **{common.md_escape(data.label)}** — {len(data.incidents)} händelser, "
-    f"{len(data.areas)} områden, "
-    f"{0 if data.dialogue is None else len(data.dialogue)} otrygga platser, "
-    f"{0 if data.gazetteer is None else len(data.gazetteer)} ortnamn."
+    f"Används nu: **{common.md_escape(data.label)}** — "
+    f"{count_text(len(data.incidents), 'händelse', 'händelser')}, "
+    f"{count_text(len(data.areas), 'område', 'områden')}, "
+    f"{count_text(0 if data.dialogue is None else len(data.dialogue), 'otrygg plats', 'otrygga platser')}, "
+    f"{count_text(0 if data.gazetteer is None else len(data.gazetteer), 'ortnamn', 'ortnamn')}."
 )
 if data.pending:
     st.info(
@@ -167,9 +169,11 @@ if st.session_state.get(common.UPLOAD) and st.button("Gå tillbaka till demodata
     st.rerun()
 
 kind = st.radio("Vad vill du ladda upp?", list(KINDS), format_func=KINDS.get, horizontal=True)
-upload = st.file_uploader(
+upload = sv.file_uploader(
+    st,
     "Fil (CSV, GeoJSON, GeoPackage, zippad Shapefile, GeoParquet)",
-    type=["csv", "geojson", "json", "gpkg", "zip", "parquet"],
+    ["csv", "geojson", "json", "gpkg", "zip", "parquet"],
+    max_bytes=guards.MAX_BYTES,
     key=f"upload_{kind}",
 )
 if upload is None:
@@ -263,7 +267,10 @@ if result.loaded and st.button("Använd filen i den här sessionen", type="prima
     names[kind] = upload.name
     reports[kind] = result.to_json_dict()
     st.session_state[common.UPLOAD] = {
-        "frames": frames, "key": digest, "names": names, "reports": reports
+        "frames": frames,
+        "key": digest,
+        "names": names,
+        "reports": reports,
     }
     common.select_zone(None)
     # rerun, so that the status line (here and in the sidebar) already names the new data

@@ -17,8 +17,9 @@ from geo import patrol
 from geo import schema as S
 from geo.errors import InputError
 from geo.exports import FORMATS, MIME, export_bytes
+from geo.labels import count_text, points_text
 from geo.timewin import DAY_NAMES
-from ui import auth, common
+from ui import auth, common, sv
 
 FORWARD_PREFIX = "Framåtkontroll:"  # how geo.patrol starts the forward check's note
 ADJUST = "hf_adjust"  # session_state: {"plan": key, "dropped": [...], "drawn": [(name, json)]}
@@ -176,7 +177,8 @@ kept_categories = [c for c in common.chosen("f_categories", [S.VIOLENCE]) if c i
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([2, 3, 2])
-    period = c1.date_input(
+    period = sv.date_input(
+        c1,
         "Period",
         value=(default_start, default_end_shown),
         min_value=first_day,
@@ -185,7 +187,8 @@ with st.container(border=True):
         help="Standard: de senaste 12 månaderna i datan.",
     )
     with c2:
-        days = st.multiselect(
+        days = sv.multiselect(
+            st,
             "Dagar (kvällen passet börjar)",
             list(DAY_NAMES),
             default=["fre", "lör"],
@@ -196,13 +199,17 @@ with st.container(border=True):
         start_hour = h1.number_input("Från kl.", 0, 23, 18, key="hf_from")
         end_hour = h2.number_input("Till kl.", 0, 24, 3, key="hf_to")
     with c3:
-        categories = st.multiselect(
-            "Brottskategorier", list(S.CATEGORIES), default=kept_categories or [S.VIOLENCE],
+        categories = sv.multiselect(
+            st,
+            "Brottskategorier",
+            list(S.CATEGORIES),
+            default=kept_categories or [S.VIOLENCE],
             key="hf_cats",
         )
         choices = common.top_areas(data.areas)
         labels = dict(zip(choices[S.AREA_ID].astype(str), choices[S.AREA_NAME], strict=True))
-        area_ids = st.multiselect(
+        area_ids = sv.multiselect(
+            st,
             "Områden",
             list(labels),
             default=[common.chosen("f_area")]
@@ -295,8 +302,8 @@ except InputError as exc:
 st.subheader("Zoner")
 st.caption(
     f"{plan.params['window']} · {plan.params['start']} – {plan.params['end']} · "
-    f"{plan.params['window_incidents']} händelser i fönstret · kandidater: "
-    f"{plan.params['candidates']} · PAI räknas mot {plan.params['areas']}"
+    f"{count_text(plan.params['window_incidents'], 'händelse', 'händelser')} i fönstret · "
+    f"kandidater: {plan.params['candidates']} · PAI räknas mot {plan.params['areas']}"
 )
 m1, m2, m3 = st.columns(3)
 m1.metric("Zoner", len(zones))
@@ -380,9 +387,10 @@ def _shares(check, first: str, second: str) -> None:
     p2.metric(
         second,
         f"{check.test_share:.0%}",
-        delta=f"{(check.test_share - check.train_share) * 100:.0f} procentenheter",
+        delta=points_text((check.test_share - check.train_share) * 100),
+        delta_color="off" if round((check.test_share - check.train_share) * 100) == 0 else "normal",
     )
-    p3.metric("Bedömning", check.label)
+    p3.markdown(f"Bedömning  \n**{check.label}**")  # words: a metric would cut them off
     st.write(check.message)
 
 
@@ -435,6 +443,7 @@ for col, fmt in zip(cols, FORMATS, strict=True):
             areas=plan.areas,
             persistence=pers,
             forward=forward,
+            places=data.gazetteer,
         ),
         file_name=f"helgforstarkning_{plan.params['start']}_{plan.params['end']}.{fmt}",
         mime=MIME[fmt],

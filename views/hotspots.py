@@ -17,6 +17,7 @@ if not filters.categories:
     st.info("Välj minst en brottskategori i sidopanelen.")
     st.stop()
 run = common.hotspots(data, filters)
+common.date_only_warning(data, filters)
 zones = run.zones
 st.caption(
     f"{common.md_escape(filters.area_name)} · {', '.join(filters.categories)} · {filters.window_label()} · "

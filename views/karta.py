@@ -22,6 +22,7 @@ if not filters.categories:
     st.stop()
 
 run = common.hotspots(data, filters)
+common.date_only_warning(data, filters)
 now = common.incidents_for(data, filters)
 before = common.incidents_for(data, filters, previous=True)
 what = ", ".join(filters.categories)

@@ -15,9 +15,10 @@ from geo import auth as A
 from geo import inspections as ins
 from geo import maps, schema
 from geo.errors import ConflictError, InputError
-from ui import auth, common
+from ui import auth, common, sv
 
 CLICK = "tb_click"  # the map point waiting for the "mark an issue" form
+PHOTO_TYPES = ["jpg", "jpeg", "png", "webp"]
 NOTICE = "tb_notice"  # a success message to show after the rerun that follows a save
 
 
@@ -53,11 +54,11 @@ with st.expander("Starta en ny besiktningsrunda", expanded=rounds.empty):
         # second click cannot start the same round twice); after an error the text stays
         r_name = st.text_input("Namn på rundan", placeholder="Trygghetsbesiktning Jakobsberg",
                                key=f"tb_round_name_{len(rounds)}")  # fmt: skip
-        r_date = st.date_input("Datum", value=dt.date.today())
+        r_date = sv.date_input(st, "Datum", value=dt.date.today())
         r_area = st.selectbox("Område", list(area_labels), format_func=area_labels.get)
         r_team = st.text_input("Team", placeholder="Namn på dem som går rundan",
                                key=f"tb_round_team_{len(rounds)}")  # fmt: skip
-        r_orgs = st.multiselect("Organisationer som deltar", list(ins.ORGANISATIONS),
+        r_orgs = sv.multiselect(st, "Organisationer som deltar", list(ins.ORGANISATIONS),
                                 accept_new_options=True)  # fmt: skip
         if st.form_submit_button("Starta rundan") and common.has_name(user, what="startar rundan"):
             auth.require(A.EDIT_INSPECTION, step="create_round")
@@ -131,8 +132,8 @@ if point:
         description = st.text_area("Beskrivning")
         responsible = st.selectbox("Ansvarig part", list(ins.RESPONSIBLE_PARTIES),
                                    accept_new_options=True)  # fmt: skip
-        photo = st.file_uploader("Foto (valfritt, JPEG/PNG/WebP, högst 5 MB)",
-                                 type=["jpg", "jpeg", "png", "webp"])  # fmt: skip
+        photo = sv.file_uploader(st, "Foto (valfritt, JPEG/PNG/WebP)", PHOTO_TYPES,
+                                 max_bytes=ins.MAX_PHOTO_BYTES)  # fmt: skip
         save, cancel = st.columns(2)
         if save.form_submit_button("Spara ärendet", type="primary") and common.has_name(
             user, what="markerar ärendet"
@@ -157,13 +158,13 @@ if point:
 # --- list and filter --------------------------------------------------------------------------
 st.subheader("Ärenden")
 f1, f2, f3, f4, f5 = st.columns(5)
-sel_rounds = f1.multiselect("Runda", list(round_labels), format_func=round_labels.get,
+sel_rounds = sv.multiselect(f1, "Runda", list(round_labels), format_func=round_labels.get,
                             key="tb_f_round")  # fmt: skip
-sel_areas = f2.multiselect("Område", sorted(set(all_issues[schema.AREA_NAME].dropna())),
+sel_areas = sv.multiselect(f2, "Område", sorted(set(all_issues[schema.AREA_NAME].dropna())),
                            key="tb_f_area")  # fmt: skip
-sel_cats = f3.multiselect("Kategori", list(ins.ISSUE_CATEGORIES), key="tb_f_cat")
-sel_status = f4.multiselect("Status", list(ins.TRANSITIONS), key="tb_f_status")
-sel_resp = f5.multiselect("Ansvarig", sorted(set(all_issues[ins.RESPONSIBLE])), key="tb_f_resp")
+sel_cats = sv.multiselect(f3, "Kategori", list(ins.ISSUE_CATEGORIES), key="tb_f_cat")
+sel_status = sv.multiselect(f4, "Status", list(ins.TRANSITIONS), key="tb_f_status")
+sel_resp = sv.multiselect(f5, "Ansvarig", sorted(set(all_issues[ins.RESPONSIBLE])), key="tb_f_resp")
 shown = all_issues
 for column, chosen in [
     (ins.ROUND_ID, sel_rounds),
@@ -207,7 +208,8 @@ parties = sorted(set(shown[ins.RESPONSIBLE]))
 if parties:
     party = d3.selectbox("PDF-lista för ansvarig part", parties, key="tb_pdf_party")
     if d3.button("Skapa PDF", key="tb_pdf_make") and auth.require(A.EXPORT_DATA, step="pdf"):
-        st.session_state["tb_pdf"] = (party, ins.export_pdf(shown, party, author=user or None))
+        st.session_state["tb_pdf"] = (party, ins.export_pdf(shown, party, author=user or None,
+                                                            areas=data.areas, places=data.gazetteer))  # fmt: skip
     made = st.session_state.get("tb_pdf")
     if made and made[0] == party:
         auth.download_button(d3, f"Ladda ned PDF för {common.md_escape(party)}", made[1], what="inspection",
@@ -286,7 +288,7 @@ with right:
     moves = list(ins.TRANSITIONS[row[ins.STATUS]])
     with st.form("tb_status"):
         s_new = st.selectbox("Ny status", moves)
-        s_date = st.date_input("Datum", value=dt.date.today())
+        s_date = sv.date_input(st, "Datum", value=dt.date.today())
         s_note = st.text_input("Anteckning", key=f"tb_status_note_{issue_id}_{version}")
         if st.form_submit_button("Ändra status"):
             _save(
@@ -297,8 +299,8 @@ with right:
     photo = ins.latest_photo(store, issue_id)
     if photo is not None:
         st.image(photo[0], caption=common.md_escape(photo[2]) if photo[2] else "Foto")
-    new_photo = st.file_uploader("Lägg till foto", type=["jpg", "jpeg", "png", "webp"],
-                                 key="tb_add_photo")  # fmt: skip
+    new_photo = sv.file_uploader(st, "Lägg till foto", PHOTO_TYPES,
+                                 max_bytes=ins.MAX_PHOTO_BYTES, key="tb_add_photo")  # fmt: skip
     if new_photo is not None and st.button("Spara fotot", key="tb_save_photo"):
         _save(
             lambda: ins.add_photo(store, issue_id, new_photo.getvalue(), expected_version=version,
