@@ -163,13 +163,31 @@ def choose_option(page, scope, label: str, option: str, *, exact: bool = True) -
     """Pick ``option`` (or, with ``exact=False``, the first option containing it) in the
     selectbox labelled ``label``."""
     box = _combobox(scope, label)
+    # in the middle of the window, so that the option list opens inside it
+    box.evaluate("e => e.scrollIntoView({block: 'center'})")
     box.locator("xpath=..").get_by_role("button", name="Open").click()
     listbox = page.get_by_role("listbox").last
-    listbox.wait_for(timeout=LONG)
+    try:
+        listbox.wait_for(timeout=15_000)
+    except Exception:  # the click landed during a rerun's redraw: open it from the keyboard
+        page.screenshot(path=str(ARTIFACTS / "choose_option_retry.png"), full_page=True)
+        box.focus()
+        box.press("ArrowDown")
+        listbox.wait_for(timeout=LONG)
     if exact:
-        listbox.get_by_role("option", name=option, exact=True).first.click()
+        item = listbox.get_by_role("option", name=option, exact=True).first
     else:
-        listbox.get_by_role("option").filter(has_text=option).first.click()
+        item = listbox.get_by_role("option").filter(has_text=option).first
+    try:
+        item.click(timeout=10_000)
+    except Exception:  # the popover opened partly outside the window: a virtual click
+        item.dispatch_event("click")
+    # the choice is shown in the box once it is taken
+    page.wait_for_function(
+        "([el, want, exact]) => exact ? el.value.trim() === want : el.value.includes(want)",
+        arg=[box.element_handle(), option, exact],
+        timeout=LONG,
+    )
 
 
 def selectbox_text(scope, label: str) -> str:

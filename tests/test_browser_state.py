@@ -147,6 +147,7 @@ def test_status_changes_go_to_the_chosen_issue_and_a_new_round_is_selected(serve
     wait_idle(page)
     assert "Höstrundan vid stationen" in set(ins.rounds_frame(store)["name"])
     assert selectbox_text(page, "Runda att markera i").startswith("Höstrundan vid stationen")
+    assert text_input(new_round, "Namn på rundan").input_value() == ""  # ready for the next
     page.screenshot(path=str(ARTIFACTS / "tb_ny_runda.png"), full_page=True)
     page.close()
 
@@ -163,11 +164,16 @@ def test_name_and_filters_survive_page_changes_and_an_activity_keeps_the_name(se
     choose_option(page, sidebar(page), "Område", "Farsta", exact=False)
     wait_idle(page)
     assert selectbox_text(sidebar(page), "Tidsfönster") == "natt"
+    # a quick period applies at once (no need to leave a field): the demo ends 2018-12-31
+    choose_option(page, sidebar(page), "Period, snabbval", "senaste 3 månaderna")
+    page.get_by_text("2018-10-01–2018-12-31", exact=False).first.wait_for(timeout=LONG)
+    wait_idle(page)
 
     go_to(page, "Hotspots")
     assert text_input(sidebar(page), "Ditt namn").input_value() == "Bo Sidopanel"
     assert selectbox_text(sidebar(page), "Tidsfönster") == "natt"
     assert selectbox_text(sidebar(page), "Område").startswith("Farsta")
+    assert page.get_by_text("2018-10-01–2018-12-31", exact=False).count() >= 1  # the period
     go_to(page, "Om", "Om Lägesbild")  # a page without the filters: they are kept anyway
     go_to(page, "Karta", "Lägesbild")
     assert selectbox_text(sidebar(page), "Område").startswith("Farsta")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
-from test_pages import APP, spy  # noqa: F401 - the run_hotspots recorder
+from test_pages import _app as _pages_app
+from test_pages import spy  # noqa: F401 - the run_hotspots recorder
 
 from geo import schema
 from geo.zones import DEFAULT_MAX_ZONE_KM2
@@ -23,16 +23,8 @@ def fresh_cache():
     st.cache_data.clear()
 
 
-def _app(page: str | None = None, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=240)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    if page:
-        at.switch_page(f"views/{page}.py")
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+def _app(page: str | None = None, **state):
+    return _pages_app(page, timeout=240, **state)
 
 
 def _labels(at) -> list[str]:
@@ -145,3 +137,64 @@ def test_zone_selection_is_dropped_when_the_id_means_another_place(spy):  # noqa
     assert not at.exception, [e.value for e in at.exception]
     assert any("Visar zon 1" in c.value for c in at.caption)
     assert all(v == "" for v in at.dataframe[0].value["Vald"])
+
+
+def test_period_quick_choice_applies_at_once_and_a_typed_period_is_custom(spy):  # noqa: F811
+    import datetime as dt
+
+    at = _app()
+    assert at.sidebar.selectbox(key="f_period_preset").value == "senaste 12 månaderna"
+    at.sidebar.selectbox(key="f_period_preset").set_value("senaste 3 månaderna").run()
+    assert not at.exception, [e.value for e in at.exception]
+    # the demo data ends 2018-12-31: three months back is 2018-10-01
+    assert at.sidebar.date_input(key="f_period").value == (dt.date(2018, 10, 1), dt.date(2018, 12, 31))
+    inc = spy[-1]["incidents"]
+    assert inc[schema.OCCURRED_AT].dt.date.min() >= dt.date(2018, 10, 1)
+    at.sidebar.date_input(key="f_period").set_value((dt.date(2018, 5, 1), dt.date(2018, 6, 30))).run()
+    assert at.sidebar.selectbox(key="f_period_preset").value == "egen period"
+    assert at.sidebar.date_input(key="f_period").value == (dt.date(2018, 5, 1), dt.date(2018, 6, 30))
+
+
+def _demo_incidents():
+    from geo import demo, io
+
+    paths = demo.demo_paths()
+    return io.load_incidents(paths["incidents"], category_map=paths["category_map"]).frame
+
+
+def _demo_reasons() -> set[str]:
+    from geo import demo, io
+
+    return set(io.load_dialogue(demo.demo_paths()["dialogue"]).frame[schema.REASON])
+
+
+def test_uploaded_incidents_alone_replace_the_demo_as_a_whole(spy):  # noqa: F811
+    from ui import common
+
+    upload = {
+        "frames": {"incidents": _demo_incidents()},
+        "key": "egen",
+        "names": {"incidents": "egna_brott.csv"},
+    }
+    at = _app(**{common.UPLOAD: upload})
+    status = " ".join(c.value for c in at.sidebar.caption)
+    assert common.md_escape("uppladdade filer: händelser (egna_brott.csv)") in status, status
+    assert "inga gränser" in status
+    # no demo boundaries: the one study area is the incidents' extent
+    assert at.sidebar.selectbox(key="f_area").options == ["Studieområde (incidenternas utbredning) (kommundel)"]
+    assert spy[-1]["areas"][schema.AREA_ID].tolist() == ["studieomrade"]
+    # no demo dialogue places and no demo gazetteer reach the analysis or the page
+    assert spy[-1]["dialogue"] is None and spy[-1]["gazetteer"] is None
+    text = " ".join(e.value for e in [*at.markdown, *at.info, *at.caption])
+    assert not [r for r in _demo_reasons() if r in text]
+
+
+def test_boundaries_uploaded_first_wait_for_incidents():
+    from geo import demo, io
+    from ui import common
+
+    areas = io.load_boundaries(demo.demo_paths()["areas"]).frame
+    upload = {"frames": {"areas": areas}, "key": "gr", "names": {"areas": "omr.geojson"}}
+    at = _app("data", **{common.UPLOAD: upload})
+    assert any("väntar på en händelsefil" in i.value for i in at.info), [i.value for i in at.info]
+    assert "demodata" in " ".join(c.value for c in at.sidebar.caption)

@@ -43,8 +43,10 @@ def spy(monkeypatch):
     return calls
 
 
-def _app(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
+def _app(page: str | None = None, *, timeout: int = 180, **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    for key, value in state.items():  # session_state before the first run
+        at.session_state[key] = value
     at.run()
     if page:
         at.switch_page(f"views/{page}.py")

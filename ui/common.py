@@ -477,7 +477,35 @@ def _number(sb, label, key, limits, *, low=None, help=None):
 
 
 #: Sidebar choices that belong to one data set: a new data set starts from its defaults.
-DATA_CHOICES = ("f_area", "f_period", "f_categories")
+DATA_CHOICES = ("f_area", "f_period", "f_period_preset", "f_categories")
+
+CUSTOM_PERIOD = "egen period"
+DEFAULT_PERIOD = "senaste 12 månaderna"  # what the default period is
+#: "Period, snabbval": label -> months back from the data's last day (None: all the data).
+PERIOD_PRESETS = {
+    CUSTOM_PERIOD: 0,
+    "senaste 12 månaderna": 12,
+    "senaste 6 månaderna": 6,
+    "senaste 3 månaderna": 3,
+    "senaste månaden": 1,
+    "hela datan": None,
+}
+
+
+def _apply_period_preset(first: dt.date, last: dt.date) -> None:
+    choice = st.session_state.get("f_period_preset", CUSTOM_PERIOD)
+    _remember("f_period_preset")
+    months = PERIOD_PRESETS.get(choice, 0)
+    if months == 0:
+        return
+    start = first if months is None else (pd.Timestamp(last) - pd.DateOffset(months=months)
+                                          + pd.Timedelta(days=1)).date()  # fmt: skip
+    _kept()["f_period"] = (max(first, start), last)
+
+
+def _period_typed() -> None:
+    _remember("f_period")
+    _kept()["f_period_preset"] = CUSTOM_PERIOD
 _DATA_KEY = "_data_key"
 
 
@@ -569,16 +597,29 @@ def sidebar_filters(data: Data) -> Filters:
             return (default_start, last)
         return tuple(min(max(d, first), last) for d in dates[:2])
 
+    # Streamlit's date field applies a *typed* date only when the field loses focus (Enter
+    # does not commit it; the frontend decides, Python cannot). A quick choice applies at
+    # once, and so does a pick in the calendar (for a range: once both days are picked).
+    preset = kept_widget("f_period_preset", DEFAULT_PERIOD, options=list(PERIOD_PRESETS))
+    sb.selectbox(
+        "Period, snabbval",
+        list(PERIOD_PRESETS),
+        help="Gäller direkt. Perioden räknas bakåt från datans sista dag.",
+        key=preset["key"],
+        on_change=_apply_period_preset,
+        args=(first, last),
+    )
+    kept = kept_widget("f_period", (default_start, last), valid=in_data)
     period = sv.date_input(
         sb,
         "Period",
         min_value=first,
         max_value=last,
-        format="YYYY-MM-DD",
         help="Standard: de senaste 12 månaderna i datan. Jämförelsen görs mot lika lång period "
-        "före. Välj start- och slutdag i kalendern; en inskriven dag gäller när du trycker "
-        "Enter eller lämnar fältet.",
-        **kept_widget("f_period", (default_start, last), valid=in_data),
+        "före. En dag vald i kalendern gäller direkt (för en period: när båda dagarna är "
+        "valda); en inskriven dag gäller när du lämnar fältet.",
+        key=kept["key"],
+        on_change=_period_typed,
     )
     start, end = (
         (period[0], period[-1])

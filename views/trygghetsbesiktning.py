@@ -50,10 +50,14 @@ with st.expander("Starta en ny besiktningsrunda", expanded=rounds.empty):
     areas = common.top_areas(data.areas)
     area_labels = dict(zip(areas[schema.AREA_ID].astype(str), areas[schema.AREA_NAME], strict=True))
     with st.form("tb_new_round"):
-        r_name = st.text_input("Namn på rundan", placeholder="Trygghetsbesiktning Jakobsberg")
+        # keyed by the number of rounds: once a round is started the form starts empty (a
+        # second click cannot start the same round twice); after an error the text stays
+        r_name = st.text_input("Namn på rundan", placeholder="Trygghetsbesiktning Jakobsberg",
+                               key=f"tb_round_name_{len(rounds)}")  # fmt: skip
         r_date = sv.date_input(st, "Datum", value=dt.date.today())
         r_area = st.selectbox("Område", list(area_labels), format_func=area_labels.get)
-        r_team = st.text_input("Team", placeholder="Namn på dem som går rundan")
+        r_team = st.text_input("Team", placeholder="Namn på dem som går rundan",
+                               key=f"tb_round_team_{len(rounds)}")  # fmt: skip
         r_orgs = sv.multiselect(st, "Organisationer som deltar", list(ins.ORGANISATIONS),
                                 accept_new_options=True)  # fmt: skip
         if st.form_submit_button("Starta rundan") and common.has_name(user, what="startar rundan"):
