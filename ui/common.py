@@ -874,6 +874,13 @@ CHOICE_LABELS = {
     "min_weight": ("Minsta antal i ett kluster", "{:.0f}"),
     "max_zone_km2": ("Största zonyta", "{:g} km²"),
     "min_zone_incidents": ("Minsta antal händelser i en zon", "{:.0f}"),
+    "buffer_m": ("Buffert runt klustret", "{:.0f} m"),
+    "min_samples": ("Minsta antal i ett kluster", "{:.0f}"),
+    "min_cluster_size": ("Minsta klusterstorlek", "{:.0f}"),
+    "step": ("Tidssteg", "{:.0f}"),
+    "time_steps": ("Grannar i tid", "{:.0f}"),
+    "hot_level": ("Het från", None),
+    "trend_alpha": ("Signifikansnivå för trenden", "{:g}"),
 }
 MIN_BIN_TEXT = {
     1: "Rutor som är heta med minst 90 % säkerhet bildar zoner",
@@ -895,7 +902,15 @@ def _choice_text(choice) -> str:
     name = str(getattr(choice, "name", ""))
     value = getattr(choice, "value", "")
     reason = str(getattr(choice, "reason", ""))
-    label, fmt = CHOICE_LABELS.get(name, (name, None))
+    if name not in CHOICE_LABELS:  # never an internal key: the project's one label table
+        from geo.labels import param_label, value_text
+
+        reason = reason[:1].upper() + reason[1:]
+        return (
+            f"**{param_label(name)}:** {value_text(name, value)}. {md_escape(reason)}".rstrip(". ")
+            + "."
+        )
+    label, fmt = CHOICE_LABELS[name]
     if name == "fdr":
         shown = "ja" if value else "nej"
     elif name == "min_bin":
