@@ -894,8 +894,8 @@ def plan_zones(
     if gazetteer is None:
         messages.append(
             'Zonerna har inga platsnamn och heter därför "Zon N – område"; en ortslista '
-            "(--gazetteer FIL på kommandoraden) namnger dem efter närmaste plats, "
-            't.ex. "Jakobsbergs station".'
+            "(Ortnamn på sidan Data, --gazetteer FIL på kommandoraden) namnger dem efter "
+            'närmaste plats, t.ex. "Jakobsbergs station".'
         )
     wanted = k if k is not None else (DEFAULT_K if budget_km2 is None else None)
     if wanted is not None and wanted > len(candidates):

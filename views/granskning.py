@@ -16,6 +16,7 @@ me = auth.require(A.VIEW_AUDIT, page="granskning")
 store = auth.audit_store()
 
 st.title("Granskning")
+common.show_data_status(common.get_data())
 log_tab, users_tab = st.tabs(["Granskningslogg", "Användare"])
 
 with log_tab:

@@ -62,6 +62,7 @@ def _plan(
     k,
     budget,
     issues_key: tuple,
+    max_zone_km2: float,
     _data,
     _issues,
 ):
@@ -78,6 +79,7 @@ def _plan(
         dialogue=_data.dialogue,
         gazetteer=_data.gazetteer,
         open_issues=_issues,
+        max_zone_km2=max_zone_km2,
     )
 
 
@@ -160,14 +162,26 @@ if not len(times):
     st.info("Det finns inga händelser. Ladda upp en fil på sidan Data.")
     st.stop()
 default_start, default_end = patrol.default_period(data.incidents)
+# The session-wide sidebar: which data, the zone cap and "Ditt namn" (kept across pages);
+# period, categories and area start from the sidebar's choices made on the other pages.
+common.show_data_status(data)
+max_zone_km2 = common.zone_cap_field()
+who = common.name_field()
+first_day = times.min().date()
+kept_period = common.chosen("f_period") or ()
+if len(kept_period) == 2 and first_day <= kept_period[0] <= kept_period[1] <= default_end:
+    default_start, default_end_shown = kept_period
+else:
+    default_end_shown = default_end
+kept_categories = [c for c in common.chosen("f_categories", [S.VIOLENCE]) if c in S.CATEGORIES]
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([2, 3, 2])
     period = sv.date_input(
         c1,
         "Period",
-        value=(default_start, default_end),
-        min_value=times.min().date(),
+        value=(default_start, default_end_shown),
+        min_value=first_day,
         max_value=default_end,
         key="hf_period",
         help="Standard: de senaste 12 månaderna i datan.",
@@ -186,7 +200,11 @@ with st.container(border=True):
         end_hour = h2.number_input("Till kl.", 0, 24, 3, key="hf_to")
     with c3:
         categories = sv.multiselect(
-            st, "Brottskategorier", list(S.CATEGORIES), default=[S.VIOLENCE], key="hf_cats"
+            st,
+            "Brottskategorier",
+            list(S.CATEGORIES),
+            default=kept_categories or [S.VIOLENCE],
+            key="hf_cats",
         )
         choices = common.top_areas(data.areas)
         labels = dict(zip(choices[S.AREA_ID].astype(str), choices[S.AREA_NAME], strict=True))
@@ -194,7 +212,9 @@ with st.container(border=True):
             st,
             "Områden",
             list(labels),
-            default=list(labels)[:1],
+            default=[common.chosen("f_area")]
+            if common.chosen("f_area") in labels
+            else list(labels)[:1],
             format_func=labels.get,
             key="hf_areas",
         )
@@ -205,7 +225,11 @@ with st.container(border=True):
         k = int(s2.number_input("K", 1, 50, patrol.DEFAULT_K, key="hf_k"))
     else:
         budget = float(s2.number_input("km²", 0.01, 50.0, 0.5, step=0.05, key="hf_budget"))
-    who = s3.text_input("Ditt namn (sparas i exporterna)", key="hf_who")
+    s3.caption(
+        f"Exporterna märks med {common.md_escape(who)} (Ditt namn i sidopanelen)."
+        if who
+        else "Skriv Ditt namn i sidopanelen för att märka exporterna med det."
+    )
 
 if not isinstance(period, tuple | list) or len(period) != 2:
     st.info("Välj både start- och slutdatum.")
@@ -241,6 +265,7 @@ try:
             k,
             budget,
             _issues_key(issues),
+            max_zone_km2,
             data,
             issues,
         )
@@ -257,7 +282,7 @@ for note in plan.messages:
 
 # --- hand adjustments: kept per plan, replayed on the plan's zones through geo.patrol -----
 plan_key = json.dumps(
-    [data.key, window_text, str(start), str(end), categories, area_ids, k, budget]
+    [data.key, window_text, str(start), str(end), categories, area_ids, k, budget, max_zone_km2]
 )
 state = st.session_state.get(ADJUST)
 if not state or state.get("plan") != plan_key:

@@ -22,6 +22,7 @@ if not filters.categories:
     st.stop()
 
 run = common.hotspots(data, filters)
+common.date_only_warning(data, filters)
 now = common.incidents_for(data, filters)
 before = common.incidents_for(data, filters, previous=True)
 what = ", ".join(filters.categories)
@@ -61,8 +62,8 @@ with left:
         )
     common.show_choices(run, data.areas)
 with right:
-    zone_id = common.selected_zone()
     zones = run.zones
+    zone_id = common.selected_zone(zones)
     if zones is None or zones.empty:
         st.write("Inga hotspotzoner att visa för valet.")
     else:
