@@ -441,7 +441,7 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     >>> _ = record(s, actor="anna", action="data.import", params={"kind": "incidents", "rows": 3})
     >>> row = display_frame(audit_frame(s)).iloc[0]
     >>> row["action"], row["role"], row["params"]
-    ('dataimport', 'kommandorad (ingen roll)', 'Slag: incidents · Rader: 3')
+    ('dataimport', 'kommandorad (ingen roll)', 'Slag: händelser · Rader: 3')
     """
     from geo import labels
 

@@ -497,3 +497,23 @@ def test_no_module_uses_a_folium_class_whose_assets_stay_remote():
         if re.search(rf"\b{name}\s*\(", p.read_text(encoding="utf-8"))
     }
     assert used == set()
+
+
+def test_a_copy_of_a_cached_map_renders_as_the_first_time(areas, zones):
+    # ui.common caches the built map and hands st_folium a deep copy each run: rendering
+    # mutates a folium map, and the same map rendered twice sends a different script
+    import copy
+
+    import streamlit_folium as sf
+
+    m = maps.hotspot_map(SimpleNamespace(zones=zones, cells=None), areas)
+
+    def sent(mm):
+        mm.get_root().render()
+        mm.render()
+        return sf._get_header(mm), sf._get_map_string(mm)
+
+    first, second = sent(copy.deepcopy(m)), sent(copy.deepcopy(m))
+    assert first == second
+    reused = copy.deepcopy(m)
+    assert sent(reused) != sent(reused)  # why the copy: a rendered map does not render alike

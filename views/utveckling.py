@@ -17,6 +17,7 @@ from geo import nearrepeat as nr
 from geo import schema as S
 from geo import spacetime as stx
 from geo.errors import InputError
+from geo.labels import count_text
 from ui import auth, common, sv
 
 STEP_OPTIONS = {"month": "Månad", "week": "Vecka", "quarter": "Kvartal"}
@@ -182,7 +183,8 @@ with right:
     row = result.cells[result.cells[S.CELL_ID].astype(str) == cell_id].iloc[0]
     st.markdown(
         f"**{common.md_escape(row[stx.PLACE])}** ({common.md_escape(cell_id)}): "
-        f"{stx.CATEGORY_LABELS[row[stx.CATEGORY]]} · {int(row[S.COUNT])} händelser · "
+        f"{stx.CATEGORY_LABELS[row[stx.CATEGORY]]} · "
+        f"{count_text(int(row[S.COUNT]), 'händelse', 'händelser')} · "
         f"het i {int(row[stx.HOT_STEPS])} av {len(result.steps)} tidssteg"
     )
 st.altair_chart(_series_chart(stx.step_series(result, cell_id)), width="stretch")
