@@ -39,7 +39,7 @@ KOMMUNER = ROOT.parent / "shared/data/boundaries/se-kommuner-scb/kommun.parquet"
 MAPPING = ["--x-col", "x", "--y-col", "y", "--crs", "EPSG:3006", "--time-col", "tid",
            "--category-col", "brottstyp"]  # fmt: skip
 
-PLAIN = r'''
+PLAIN = r"""
 import sys
 import geopandas as gpd, numpy as np, pandas as pd, shapely
 from esda.getisord import G_Local
@@ -62,7 +62,7 @@ g = G_Local(cells["count"].to_numpy(float), w, transform="B", star=True, permuta
 cells["gi_z"] = g.Zs
 cells.to_file(out, layer="cells", driver="GPKG")
 print(len(cells))
-'''
+"""
 
 
 def timed(cmd: list[str]) -> dict:
