@@ -339,7 +339,10 @@ def run_hotspots(
     used = used.assign(**{schema.AREA_ID: placed})
     outside = int((where < 0).sum())
     if outside:
-        messages.append(f"{outside} händelser ligger utanför de valda områdena och räknas inte.")
+        messages.append(
+            f"{outside} {'händelse ligger' if outside == 1 else 'händelser ligger'} utanför de "
+            "valda områdena och räknas inte."
+        )
         used = used[where >= 0]
     grid = gistar_by_area(
         used,
@@ -361,14 +364,14 @@ def run_hotspots(
         Choice(
             "max_zone_km2",
             float(max_zone_km2),
-            f"en zon är högst {max_zone_km2:g} km² (ungefär "
-            f"{1000 * max_zone_km2**0.5:.0f} × {1000 * max_zone_km2**0.5:.0f} m), en plats "
-            "en patrull kan täcka; större heta områden delas kring sina toppar",
+            f"En zon är högst {max_zone_km2:g} km² (ungefär ".replace(".", ",")
+            + f"{1000 * max_zone_km2**0.5:.0f} × {1000 * max_zone_km2**0.5:.0f} m), en plats "
+            + "en patrull kan täcka; större heta områden delas kring sina toppar",
         ),
         Choice(
             "min_zone_incidents",
             float(min_zone_incidents),
-            f"en zon rymmer minst {min_zone_incidents} händelser; platser som bara är heta "
+            f"En zon rymmer minst {min_zone_incidents} händelser; platser som bara är heta "
             "genom dialogomnämnanden står i listan över upplevd otrygghet",
         ),
     ]

@@ -31,6 +31,8 @@ COMMANDS = (
     "hotspots",
     "zones",
     "compare",
+    "trends",
+    "nearrepeat",
     "issues",
     "users",
 )

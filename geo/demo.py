@@ -436,6 +436,19 @@ PLANTED: dict[str, object] = {
     "perception_gaps": ("Gångtunneln under Viksjöleden", "Gångvägen över Gubbängsfältet",
                         "Gångvägen vid Säbysjön"),
     "unnamed_hotspot": "Veddesta",
+    # Space and time (issue 16), from their own random stream so nothing above moves:
+    # (in Farsta: Järfälla's control area of the displacement figures stays as it was)
+    "new_hotspot": {  # violence only in the last month: Emerging Hot Spot Analysis "new"
+        "place": "Tallkrogen", "month": "2018-12", "count": 30, "sigma_m": 60.0,
+    },
+    "diminishing_hotspot": {  # violence: steady in 2017, then falling through 2018
+        "place": "Sköndal", "per_year_before": 240.0, "falls_from": "2018-01",
+        "per_year_start": 480.0, "per_year_end": 100.0, "sigma_m": 90.0,
+    },
+    "near_repeat_burglary": {  # Bostadsinbrott followed by more nearby within days
+        "area_id": "0123-viksjo", "originators_per_year": 60, "followers_mean": 1.5,
+        "radius_m": 150.0, "days": (1, 7), "raw_category": "Bostadsinbrott",
+    },
 }  # fmt: skip
 
 _STATION = PLANTED["jakobsberg_station"]
@@ -705,7 +718,8 @@ def _format_times(utc_ns: np.ndarray) -> np.ndarray:
     return text + np.where(offset_h == 2, ":00+02:00", ":00+01:00").astype(object)
 
 
-def _incidents(rng, address_rng, scale, areas, hours, weights) -> pd.DataFrame:
+def _incidents(rng, address_rng, scale, areas, hours, weights, trend_rng=None) -> pd.DataFrame:
+    trend_rng = np.random.default_rng([DEFAULT_SEED, 2]) if trend_rng is None else trend_rng
     geoms = areas.set_index(schema.AREA_ID).geometry
     outlines = {"jarfalla": geoms[JARFALLA_ID], "stockholm": geoms[LPO_FARSTA_ID]}
     after = (hours["utc"] >= pd.Timestamp(PROMISE_START, tz=schema.TZ)).to_numpy()
@@ -752,6 +766,7 @@ def _incidents(rng, address_rng, scale, areas, hours, weights) -> pd.DataFrame:
         _stacked(address_rng, round(address["count"] * scale), _PLACE_M[address["place"]],
                  {address["raw_category"]: 1}, "bike", hours, weights, code)
     )  # fmt: skip
+    parts += _space_time_parts(trend_rng, scale, geoms, hours, weights, code)
     utc, codes, x, y = (np.concatenate(column) for column in zip(*parts, strict=True))
     order = np.argsort(utc, kind="stable")
     lon, lat = _to_lonlat(np.column_stack([x[order], y[order]]))
@@ -764,6 +779,72 @@ def _incidents(rng, address_rng, scale, areas, hours, weights) -> pd.DataFrame:
             "lat": lat,
         }
     )
+
+
+_VIOLENCE_MIX = {"Misshandel, utomhus": 3, "Misshandel": 1, "Olaga hot": 1}
+
+
+def _space_time_parts(rng, scale, geoms, hours, weights, code) -> list[tuple[np.ndarray, ...]]:
+    """The planted new and diminishing hotspots and the near-repeat burglaries
+    (``PLANTED``), as (utc ns, category code, x, y) parts."""
+    parts = []
+    utc_ns = hours["utc"].array.asi8
+    within = geoms[LPO_FARSTA_ID]
+    local = hours["utc"].dt.tz_convert(schema.TZ)
+    raws = list(_VIOLENCE_MIX)
+    p_raw = np.array(list(_VIOLENCE_MIX.values()), float)
+    p_raw /= p_raw.sum()
+
+    def emit(lam: np.ndarray, centre, sigma):
+        counts = rng.poisson(lam)
+        n = int(counts.sum())
+        xy = _gaussian_points(rng, n, centre, sigma, within)
+        utc = (
+            utc_ns[np.repeat(np.arange(len(counts)), counts)] + rng.integers(0, 60, n) * _MINUTE_NS
+        )
+        kinds = rng.choice(len(raws), size=n, p=p_raw)
+        parts.append((utc, np.array([code[raws[k]] for k in kinds], dtype=int), xy[:, 0], xy[:, 1]))
+
+    w = weights["stockholm", "night"]
+    new = PLANTED["new_hotspot"]
+    month = (local.dt.strftime("%Y-%m") == new["month"]).to_numpy()
+    lam = np.where(month, w, 0.0)
+    emit(lam / lam.sum() * new["count"] * scale, _PLACE_M[new["place"]], new["sigma_m"])
+    dim = PLANTED["diminishing_hotspot"]
+    # monthly totals follow the plan exactly (no season), hours follow the night pattern
+    months = local.dt.strftime("%Y-%m").to_numpy()
+    labels = sorted(set(months))
+    falling = [m for m in labels if m >= dim["falls_from"]]
+    plan = {m: dim["per_year_before"] / 12 for m in labels}
+    first, last = dim["per_year_start"], dim["per_year_end"]
+    for k, m in enumerate(falling):
+        plan[m] = (first + k / max(len(falling) - 1, 1) * (last - first)) / 12
+    month_sum = pd.Series(w).groupby(months).transform("sum").to_numpy()
+    target = np.array([plan[m] for m in months])
+    emit(w / month_sum * target * scale, _PLACE_M[dim["place"]], dim["sigma_m"])
+
+    burglary = PLANTED["near_repeat_burglary"]
+    area = geoms[burglary["area_id"]]
+    home = weights["jarfalla", "home"]
+    n0 = rng.poisson(burglary["originators_per_year"] * 2 * scale)
+    hour_idx = np.sort(rng.choice(len(home), size=n0, p=home / home.sum()))
+    xy0 = _uniform_points(rng, n0, area)
+    t0 = utc_ns[hour_idx] + rng.integers(0, 60, n0) * _MINUTE_NS
+    followers = rng.poisson(burglary["followers_mean"], n0)
+    src = np.repeat(np.arange(n0), followers)
+    m = len(src)
+    angle = rng.uniform(0, 2 * np.pi, m)
+    radius = burglary["radius_m"] * np.sqrt(rng.uniform(0, 1, m))
+    xy1 = xy0[src] + np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    lo, hi = burglary["days"]
+    t1 = t0[src] + (rng.uniform(lo, hi, m) * 86_400e9).astype(np.int64)
+    jarfalla = geoms[JARFALLA_ID]
+    shapely.prepare(jarfalla)
+    keep = (t1 < utc_ns[-1]) & shapely.contains_xy(jarfalla, xy1[:, 0], xy1[:, 1])
+    xy = np.vstack([xy0, xy1[keep]])
+    t = np.concatenate([t0, t1[keep]])
+    parts.append((t, np.full(len(t), code[burglary["raw_category"]]), xy[:, 0], xy[:, 1]))
+    return parts
 
 
 def stacked_centre_lonlat(areas: gpd.GeoDataFrame | None = None) -> tuple[float, float]:
@@ -899,7 +980,13 @@ def generate(
     demo = DemoData(
         areas=areas,
         incidents=_incidents(
-            rng, np.random.default_rng([int(seed), 1]), scale, areas, hours, weights
+            rng,
+            np.random.default_rng([int(seed), 1]),
+            scale,
+            areas,
+            hours,
+            weights,
+            np.random.default_rng([int(seed), 2]),
         ),
         dialogue=_dialogue(rng, scale, areas),
         gazetteer=_gazetteer(),

@@ -1190,7 +1190,8 @@ def gistar_cells(
         Choice(
             "dialogue_weight",
             float(dialogue_weight),
-            f"En dialogmention väger {dialogue_weight:g} av en händelse (upplevd otrygghet, inte brott).",
+            f"Ett omnämnande i medborgardialogen väger {f'{dialogue_weight:g}'.replace('.', ',')} "
+            "av en händelse (upplevd otrygghet, inte brott).",
         )
     )
     choices.append(

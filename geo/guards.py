@@ -85,6 +85,7 @@ UPLOAD_TYPES: dict[str, tuple[str, ...]] = {
     "incidents": ("csv", "geojson", "json", "gpkg", "zip", "parquet"),
     "dialogue": ("csv", "geojson", "json", "gpkg", "zip", "parquet"),
     "areas": ("geojson", "json", "gpkg", "zip", "parquet"),
+    "gazetteer": ("csv", "geojson", "json", "gpkg", "zip", "parquet"),
 }
 MAX_ZIP_MEMBERS = 64
 MAX_ZIP_UNCOMPRESSED_BYTES = 1024 * MB
@@ -203,7 +204,8 @@ def check_upload(name: str, size_bytes: int, *, kind: str | None = None) -> None
     size_bytes : int
         Its size.
     kind : str, optional
-        ``incidents``, ``dialogue`` or ``areas``: the suffix must be in `UPLOAD_TYPES`.
+        ``incidents``, ``dialogue``, ``areas`` or ``gazetteer``: the suffix must be in
+        `UPLOAD_TYPES`.
 
     Raises
     ------

@@ -50,6 +50,8 @@ REASON_BAD_COORDS = "ogiltiga koordinater"
 REASON_OUTSIDE_SWEDEN = "utanför Sverige"
 REASON_NO_TIME = "saknar tid"
 REASON_BAD_TIME = "ogiltig tid"
+#: The end of a span (``tid_till``) could not be read, or lies before the start.
+REASON_BAD_UNTIL = "ogiltig sluttid"
 #: Counted under this key; the row's own reason names the first row: "dubblett av rad 12".
 REASON_DUPLICATE = "dubblett"
 REASON_EMPTY_GEOMETRY = "tom geometri"
@@ -70,6 +72,7 @@ REASONS = (
     REASON_OUTSIDE_SWEDEN,
     REASON_NO_TIME,
     REASON_BAD_TIME,
+    REASON_BAD_UNTIL,
     REASON_DUPLICATE,
     REASON_EMPTY_GEOMETRY,
     REASON_INVALID_GEOMETRY,
@@ -1078,7 +1081,9 @@ def load_incidents(
     Returns
     -------
     LoadResult
-        ``frame`` has `id, occurred_at, category, raw_category, weight, row, geometry`.
+        ``frame`` has `id, occurred_at, category, raw_category, weight, row, geometry`, and
+        `occurred_until` (the end of a span, NaT for a moment) when the file has an end-time
+        column (``tid_till``, ``brottstid_till``, ... or the role ``until``).
 
     Raises
     ------
@@ -1100,7 +1105,7 @@ def load_incidents(
     """
     explicit, categories = _resolve_mapping(mapping, category_map)
     cmap = build_category_map(categories)
-    roles = ("id", "lon", "lat", "x", "y", "time", "date", "clock", "category", "weight")
+    roles = ("id", "lon", "lat", "x", "y", "time", "until", "date", "clock", "category", "weight")
     table = _read_table(path, layer, columns=_parquet_columns(path, roles, explicit))
     found, notes = guess_columns(table.data.columns, roles, explicit, file_name=table.name)
     raw_time = _required_time(table, found)
@@ -1112,6 +1117,7 @@ def load_incidents(
     blank_time = _blank(raw_time)
     rej.add(blank_time, REASON_NO_TIME)
     rej.add(times.isna().to_numpy(), REASON_BAD_TIME)
+    until = _until(table, found, times, time_format, rej)
 
     if "category" in found:
         raw_cat = _text(table.data[found["category"]])
@@ -1145,8 +1151,9 @@ def load_incidents(
         listed = ", ".join(f"'{k}' ({v})" for k, v in counts.head(10).items())
         more = f" och {len(counts) - 10} till" if len(counts) > 10 else ""
         warnings.append(
-            f"{int(unmapped.sum())} händelser har kategorier som saknas i kategorimappningen och "
-            f"fick kategorin övrigt: {listed}{more}."
+            f"{int(unmapped.sum())} "
+            f"{'händelse har en kategori' if unmapped.sum() == 1 else 'händelser har kategorier'}"
+            f" som saknas i kategorimappningen och fick kategorin övrigt: {listed}{more}."
         )
     warnings += _time_warnings(gap, amb, table.row, ok)
     warnings += _stack_warning(located.lon[ok], located.lat[ok], "händelser")
@@ -1165,12 +1172,26 @@ def load_incidents(
             schema.CATEGORY: cats,
             schema.RAW_CATEGORY: raw_cat,
             schema.WEIGHT: weight.astype(float),
+            **({} if until is None else {schema.OCCURRED_UNTIL: until}),
         },
         located,
         warnings,
         notes,
         time_range,
     )
+
+
+def _until(table: _Table, found: Mapping[str, str], times: pd.Series, time_format, rej):
+    """The optional end of each incident's span (NaT where blank): rows whose end cannot be
+    read or lies before the start are rejected ("ogiltig sluttid")."""
+    if "until" not in found:
+        return None
+    raw = table.data[found["until"]]
+    until, _gap, _amb = parse_times(raw, time_format=time_format)
+    blank = _blank(raw)
+    bad = ~blank & (until.isna().to_numpy() | (until < times.reset_index(drop=True)).to_numpy())
+    rej.add(bad, REASON_BAD_UNTIL)
+    return until
 
 
 def load_dialogue(

@@ -16,6 +16,9 @@ SWEDEN_BOUNDS_LONLAT = (10.0, 55.3, 24.2, 69.1)
 # --- incidents ------------------------------------------------------------------------
 ID = "id"
 OCCURRED_AT = "occurred_at"  # datetime64[ns, Europe/Stockholm]
+#: End of the span when the record gives one ("mellan fredag 17:00 och måndag 07:00"); NaT
+#: for a moment. Hour-based results spread the weight over the span (geo.aoristic).
+OCCURRED_UNTIL = "occurred_until"  # datetime64[ns, Europe/Stockholm], optional
 CATEGORY = "category"  # a Lägesbild category (CATEGORIES)
 RAW_CATEGORY = "raw_category"  # the offence name or code as it stood in the file
 WEIGHT = "weight"  # float, 1.0 unless the file says otherwise

@@ -1388,6 +1388,7 @@ def filter_incidents(
     (1, 1)
     """
     keep = np.ones(len(frame), dtype=bool)
+    factor = None
     if start is not None or end is not None or window is not None:
         _require(frame, schema.OCCURRED_AT)
         times = frame[schema.OCCURRED_AT]
@@ -1413,7 +1414,15 @@ def filter_incidents(
                 lov_notes.extend(check.notes)
             elif chosen.lov_per_kommun:
                 in_lov = lov_mask(frame, areas=areas, calendars=lov_calendars)
-            keep &= chosen.mask(times, in_lov=in_lov)
+            in_window = chosen.mask(times, in_lov=in_lov)
+            share = _span_shares(frame, chosen, in_lov)
+            if share is None:
+                keep &= in_window
+            else:
+                # a span counts with the share of its duration inside the window (aoristic)
+                spans = np.isfinite(share)
+                keep &= np.where(spans, np.nan_to_num(share) > 0, in_window)
+                factor = np.where(spans, share, 1.0)
     if categories is not None:
         wanted = [categories] if isinstance(categories, str) else list(categories)
         unknown = [c for c in wanted if c not in schema.CATEGORIES]
@@ -1428,7 +1437,28 @@ def filter_incidents(
         _require(frame, schema.AREA_ID)
         wanted_areas = [area_ids] if isinstance(area_ids, str) else [str(a) for a in area_ids]
         keep &= frame[schema.AREA_ID].astype(str).isin(wanted_areas).to_numpy()
-    return frame.loc[keep].copy()
+    out = frame.loc[keep].copy()
+    if factor is not None:
+        base = out[schema.WEIGHT].to_numpy(dtype=float) if schema.WEIGHT in out else 1.0
+        out[schema.WEIGHT] = base * factor[keep]
+    return out
+
+
+def _span_shares(frame: pd.DataFrame, window: TimeWindow, in_lov) -> np.ndarray | None:
+    """Share of each spanned incident inside the window (NaN for moments), or None when no
+    row has a span. Spans over ``geo.aoristic.MAX_SPAN`` get 0: their hour is unknown."""
+    from geo import aoristic
+
+    if schema.OCCURRED_UNTIL not in frame.columns:
+        return None
+    _, _, has = aoristic.span_bounds(frame)
+    if not has.any():
+        return None
+    times, weight, rows = aoristic.expand_hours(frame)
+    lov = None if in_lov is None else np.asarray(in_lov, dtype=bool)[rows]
+    inside = window.mask(times, in_lov=lov)
+    share = np.bincount(rows, weights=weight * inside, minlength=len(frame))
+    return np.where(has, share, np.nan)
 
 
 def _require(frame: pd.DataFrame, column: str) -> None:
@@ -1445,6 +1475,10 @@ def hour_of_week(
     frame: pd.DataFrame, *, weights: str | Sequence[float] | np.ndarray | None = None
 ) -> pd.DataFrame:
     """Count incidents per weekday and clock hour.
+
+    An incident with a span (``occurred_until``) is spread evenly over the hours of its
+    span (aoristic weights, :mod:`geo.aoristic`); spans longer than ``MAX_SPAN`` (7 days)
+    are left out.
 
     Rows are the **calendar** weekday of the clock time (Saturday 02:00 counts in row
     "lör", column 2), so the table reads left to right in time; :func:`peak_hours` joins
@@ -1484,6 +1518,12 @@ def hour_of_week(
             raise ValueError(
                 f"`weights` has shape {values.shape}; expected one weight per row ({len(frame)})."
             )
+    if schema.OCCURRED_UNTIL in frame.columns and frame[schema.OCCURRED_UNTIL].notna().any():
+        # spans spread over their hours; spans over aoristic.MAX_SPAN left out (see there)
+        from geo import aoristic
+
+        times, values, _rows = aoristic.expand_hours(frame, values)
+        wall = _local_wall(times)
     flat = np.asarray(wall.day_of_week) * 24 + np.asarray(wall.hour)
     counts = np.bincount(flat, weights=values, minlength=168).reshape(7, 24)
     return pd.DataFrame(counts, index=pd.Index(DAY_NAMES, name="weekday"), columns=range(24))

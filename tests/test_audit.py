@@ -277,7 +277,7 @@ def test_granskning_page_shows_the_check(tmp_path, monkeypatch):
     monkeypatch.delenv("LAGESBILD_DATABASE_URL", raising=False)
     monkeypatch.setenv("LAGESBILD_AUTH", "demo")
     st.cache_resource.clear()
-    page = str(Path(__file__).resolve().parents[1] / "pages" / "granskning.py")
+    page = str(Path(__file__).resolve().parents[1] / "views" / "granskning.py")
     at = AppTest.from_file(page, default_timeout=120)
     at.run()
     assert not at.exception

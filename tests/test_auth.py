@@ -395,7 +395,7 @@ def test_removed_user_is_refused_on_the_next_action(env):
 
 def test_downgraded_user_loses_the_role_at_once(env):
     A.add_account(env, "anna", "administratör", PASSWORD)
-    at = AppTest.from_file(str(ROOT / "pages" / "granskning.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "views" / "granskning.py"), default_timeout=120)
     at.session_state[IDENTITY] = A.signed_in(A.load_accounts(env)["anna"])
     at.run()
     assert not at.exception and at.title[0].value == "Granskning"

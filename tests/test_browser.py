@@ -151,6 +151,13 @@ def test_karta_shows_hotspots_and_details_on_click(app_url, browser):
         assert title in nav, f"{title!r} missing from the navigation: {nav!r}"
     # rank labels and the legend are drawn
     assert frame.locator(".lagesbild-rank").count() >= 1
+    # offline context: a metric scale only, and the gazetteer's place names on the map
+    scale = frame.locator(".leaflet-control-scale").inner_text()
+    assert scale.strip().endswith(("m", "km")) and "mi" not in scale and "ft" not in scale
+    names = frame.locator(".lagesbild-place-name").all_inner_texts()
+    assert "Jakobsbergs station" in names and "Barkarby station" in names, names
+    # the legend starts as one "Teckenförklaring" line (the map stays readable); open it
+    frame.locator(".lagesbild-legend summary").click()
     legend = frame.locator(".lagesbild-legend").inner_text()
     assert "Hotspotzoner" in legend
     # the demo's open trygghetsbesiktning issues are a layer of their own, with a legend
@@ -215,6 +222,11 @@ def test_hotspot_list_names_jakobsberg(app_url, browser):
         page.locator('[data-testid="stDataFrame"] [role="gridcell"]').all_inner_texts()
     )
     assert "Jakobsbergs station" in text
+    # opened by its address, the page still runs through app.py: the app's navigation with
+    # its Swedish titles (a pages/ folder beside app.py made Streamlit run the file alone)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_text("Helgförstärkning").wait_for(timeout=60_000)
+    assert "helgforstarkning" not in nav.inner_text()
     page.screenshot(path=str(ARTIFACTS / "hotspots.png"), full_page=True)
     page.close()
 

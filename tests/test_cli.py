@@ -20,6 +20,8 @@ HELP = [
     ["hotspots"],
     ["zones"],
     ["compare"],
+    ["trends"],
+    ["nearrepeat"],
     ["issues"],
     ["issues", "export"],
     ["issues", "import"],

@@ -63,7 +63,7 @@ def test_recursive_view_geopackage_refused_before_gdal(tmp_path):
 def test_recursive_view_on_the_fore_efter_page(tmp_path):
     path = _recursive_view_gpkg(tmp_path / "zoner.gpkg")
     before = set(Path(tempfile.gettempdir()).glob("lagesbild-*"))
-    at = AppTest.from_file(str(ROOT / "pages" / "fore_efter.py"), default_timeout=180)
+    at = AppTest.from_file(str(ROOT / "views" / "fore_efter.py"), default_timeout=180)
     at.run()
     at.radio(key="fe_source").set_value("file")
     at.run()

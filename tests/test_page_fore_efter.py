@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo import compare
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "fore_efter.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "views" / "fore_efter.py")
 DEMO = Path(__file__).resolve().parents[1] / "data" / "incidents" / "demo_incidents.csv"
 
 pytestmark = pytest.mark.skipif(not DEMO.is_file(), reason="demo data not generated")

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 pytest.importorskip("geo.analysis")
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "helgforstarkning.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "views" / "helgforstarkning.py")
 
 
 def _run(**before) -> AppTest:

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from geo import promises as pr
 from geo.store import AuditEntry, Store
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "medborgarloften.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "views" / "medborgarloften.py")
 # Beside Jakobsbergs station.
 CLICK = {"lat": 59.4238, "lng": 17.8340}
 
@@ -21,7 +21,7 @@ def _store(data_dir) -> Store:
 
 def _run(**state) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=300)
-    at.session_state["ml_user"] = "anna"
+    at.session_state["f_user"] = "anna"
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()

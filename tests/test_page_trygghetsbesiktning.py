@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from geo import inspections as ins
 from geo.store import Store
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "trygghetsbesiktning.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "views" / "trygghetsbesiktning.py")
 XSS = "<script>alert('x')</script>"
 # Inside the demo round's 600 m circle around Jakobsbergs station.
 CLICK = {"lat": 59.4238, "lng": 17.8340}
@@ -23,7 +23,7 @@ def _store(data_dir) -> Store:
 
 def _run(**state) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=180)
-    at.session_state["tb_user"] = "anna"
+    at.session_state["f_user"] = "anna"
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()

@@ -47,7 +47,7 @@ def _app(page: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     if page:
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"views/{page}.py")
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -161,8 +161,8 @@ def test_every_page_map_works_offline(page, tmp_path, monkeypatch):
         return {}
 
     monkeypatch.setattr("streamlit_folium.st_folium", rendering_st_folium)
-    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=300)
-    at.session_state["ml_user"] = "anna"
+    at = AppTest.from_file(str(ROOT / "views" / f"{page}.py"), default_timeout=300)
+    at.session_state["f_user"] = "anna"
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert remote and all(r == [] for r in remote), remote
@@ -209,7 +209,7 @@ def test_rejected_rows_download_is_audited_and_refused_to_a_reader(local_account
         return builds[-1][1]
 
     monkeypatch.setattr(auth, "audited_data", capturing)
-    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=180)
+    at = AppTest.from_file(str(ROOT / "views" / "data.py"), default_timeout=180)
     at.session_state[auth.IDENTITY] = A.signed_in(A.current_accounts()["u_administratör"])
     at.run()
     at.file_uploader[0].set_value(("händelser.csv", REJECTING_CSV, "text/csv"))

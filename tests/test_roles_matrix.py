@@ -110,7 +110,7 @@ def test_role_action(accounts, role, action, ok):
     ids=str,
 )
 def test_page_refuses_a_reader(accounts, page, action):
-    at = _as(AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120), "läsare")
+    at = _as(AppTest.from_file(str(ROOT / "views" / f"{page}.py"), default_timeout=120), "läsare")
     at.run()
     assert not at.exception
     assert [e.value for e in at.error] == [
@@ -149,7 +149,7 @@ def test_navigation_lists_only_allowed_pages(accounts):
 
 def test_reader_sees_inspections_but_cannot_edit_or_export(accounts):
     at = _as(
-        AppTest.from_file(str(ROOT / "pages" / "trygghetsbesiktning.py"), default_timeout=180),
+        AppTest.from_file(str(ROOT / "views" / "trygghetsbesiktning.py"), default_timeout=180),
         "läsare",
     )
     at.run()

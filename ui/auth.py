@@ -55,6 +55,7 @@ THROTTLE_MAX_FAILURES = 5
 PAGE_ACTIONS: dict[str, str] = {
     "karta": A.VIEW_MAP,
     "hotspots": A.VIEW_MAP,
+    "utveckling": A.VIEW_MAP,
     "om": A.VIEW_MAP,
     "trygghetsbesiktning": A.VIEW_MAP,
     "medborgarloften": A.VIEW_MAP,

@@ -59,10 +59,10 @@ with left:
             column_config=common.zone_table_config(),
             column_order=("Rang", "Zon", "Antal", "Topptimmar"),
         )
-    common.show_choices(run)
+    common.show_choices(run, data.areas)
 with right:
-    zone_id = common.selected_zone()
     zones = run.zones
+    zone_id = common.selected_zone(zones)
     if zones is None or zones.empty:
         st.write("Inga hotspotzoner att visa för valet.")
     else:
