@@ -32,6 +32,10 @@ MIN_ZONE_INCIDENTS = 5
 BATCH_INCIDENTS = 1_000_000
 #: and at most this many areas in a group (a rural kommun's grid can be a million cells).
 BATCH_AREAS = 50
+#: Cap on one area's automatic grid in a national run (`geo.grid.choose_cell_size`): a
+#: quarter of the default, never forcing cells past 250 m (Kiruna's 20 500 km² at 250 m
+#: is 330 000 cells and keeps them).
+NATIONAL_AREA_CELLS = 250_000
 
 
 @dataclass(frozen=True)
@@ -231,6 +235,7 @@ def run_hotspots(
     random_state: int | None = None,
     progress=None,
     cells: str = "all",
+    max_cells: int | None = None,
 ) -> HotspotRun:
     """Hotspot cells, clusters and ranked zones per area, with the parameters used.
 
@@ -284,6 +289,9 @@ def run_hotspots(
         ``"occupied"``: ``cells`` holds only the cells with incidents or dialogue mentions
         or a significant bin (``geo.grid.gistar_cells``); zones and the perception gap are
         the same either way.
+    max_cells : int, optional
+        Cap on each area's automatic grid (default ``geo.grid.MAX_AUTO_CELLS``; a national
+        run passes ``NATIONAL_AREA_CELLS``: cells still at most 250 m).
 
     Returns
     -------
@@ -347,6 +355,7 @@ def run_hotspots(
         random_state=random_state,
         progress=progress,
         cells=cells,
+        **({} if max_cells is None else {"max_cells": max_cells}),
     )
     choices = list(grid.choices)
     messages += list(grid.messages)

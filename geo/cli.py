@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 
 from geo import __version__
+from geo.commands._mapping import positive_number
 from geo.errors import InputError
 
 #: Subcommand modules under geo.commands, in the order `--help` lists them.
@@ -35,16 +36,6 @@ COMMANDS = (
     "issues",
     "users",
 )
-
-
-def _positive_mb(text: str) -> float:
-    try:
-        value = float(text.replace(",", "."))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"väntade ett antal MB, fick {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"måste vara större än 0 MB, fick {text}")
-    return value
 
 
 def _chosen_command(argv: Sequence[str]) -> str | None:
@@ -70,7 +61,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lagesbild {__version__}")
     parser.add_argument(
         "--max-file-mb",
-        type=_positive_mb,
+        type=positive_number("ett antal MB", "MB"),
         metavar="MB",
         help="largest input file in MB (default: env LAGESBILD_MAX_FILE_MB, else no limit; "
         "the web app's upload limits do not apply here)",

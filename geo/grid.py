@@ -662,7 +662,9 @@ def _kth_neighbour_median(distinct: np.ndarray, k: int) -> float:
     return float(np.median(dist[:, k]))
 
 
-def choose_cell_size(xy: np.ndarray, study_area_m2: float) -> Choice:
+def choose_cell_size(
+    xy: np.ndarray, study_area_m2: float, *, max_cells: int = MAX_AUTO_CELLS
+) -> Choice:
     """Cell size at patrol scale from the spacing of the incidents in the area analysed.
 
     The median distance from each distinct incident location to its nearest other one (as
@@ -678,6 +680,10 @@ def choose_cell_size(xy: np.ndarray, study_area_m2: float) -> Choice:
         Incident coordinates (metres) inside the area analysed.
     study_area_m2 : float
         Area of the study area in m² (only for the cell cap).
+    max_cells : int
+        Most cells the area's grid gets (default ``MAX_AUTO_CELLS``); a smaller cap (a
+        national run) enlarges the cell within patrol scale but never past 250 m because of
+        it.
 
     Returns
     -------
@@ -706,12 +712,15 @@ def choose_cell_size(xy: np.ndarray, study_area_m2: float) -> Choice:
         bounds_note = ""
     size = min(_nice_metres(raw), high)
     cap_note = ""
-    while study_area_m2 / size**2 > MAX_AUTO_CELLS:
+    cap = max(max_cells, min(MAX_AUTO_CELLS, study_area_m2 / high**2))
+    while study_area_m2 / size**2 > cap:
         size = _nice_metres(size * 1.01)
         cap_note = (
             f"; förstorad över {high:.0f} m så att rutnätet får högst "
             f"{MAX_AUTO_CELLS:,} rutor (området är mycket stort: välj mindre områden för "
             "patrullskala)"
+            if size > high
+            else f"; förstorad så att rutnätet får högst {int(cap):,} rutor"
         ).replace(",", " ")
     reason = (
         f"Automatisk rutstorlek {size:g} m: {basis}{bounds_note}, avrundat uppåt till jämna "
@@ -987,6 +996,7 @@ def gistar_cells(
     alpha_levels: tuple[float, ...] = (0.10, 0.05, 0.01),
     origin: tuple[float, float] | None = None,
     cells: str = "all",
+    max_cells: int = MAX_AUTO_CELLS,
 ) -> GridResult:
     """Getis-Ord Gi* hotspots on a square grid over the study area.
 
@@ -1027,6 +1037,8 @@ def gistar_cells(
         (empty cells included, FDR over all of them); ``"occupied"`` returns only the cells
         with incidents or dialogue mentions or a significant bin, so a large, mostly empty
         area (a northern kommun) costs arrays, not a polygon per empty cell.
+    max_cells : int
+        Cap on the automatic grid's cells (:func:`choose_cell_size`).
 
     Returns
     -------
@@ -1087,7 +1099,7 @@ def gistar_cells(
         inside = np.zeros(len(xy), bool)
         inside[located] = shapely.intersects_xy(study, xy[located, 0], xy[located, 1])
     if cell_size_m is None:
-        choice = choose_cell_size(xy[inside], study.area)
+        choice = choose_cell_size(xy[inside], study.area, max_cells=max_cells)
     else:
         choice = Choice(
             "cell_size_m", float(cell_size_m), f"Rutstorlek {cell_size_m:g} m, vald av användaren."
@@ -1238,6 +1250,7 @@ def gistar_by_area(
     min_incidents: int = MIN_AREA_INCIDENTS,
     progress=None,
     cells: str = "all",
+    max_cells: int = MAX_AUTO_CELLS,
 ) -> GridResult:
     """Gi* for each area on its own grid, at its own scale, with its own FDR correction.
 
@@ -1260,6 +1273,8 @@ def gistar_by_area(
         Wraps the iterable of areas (e.g. ``tqdm.tqdm``) for a progress bar.
     cells : {"all", "occupied"}
         Which cells the result holds (:func:`gistar_cells`).
+    max_cells : int
+        Cap on each area's automatic grid (:func:`choose_cell_size`).
 
     Returns
     -------
@@ -1324,6 +1339,7 @@ def gistar_by_area(
             fdr=fdr,
             alpha_levels=alpha_levels,
             cells=cells,
+            max_cells=max_cells,
         )
         analysed += result.cells_analysed
         parts.append(result.cells.assign(**{schema.AREA_ID: aid}))

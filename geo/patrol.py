@@ -728,6 +728,17 @@ def default_period(incidents: pd.DataFrame, *, months: int = DEFAULT_MONTHS):
     return max(start, first), end
 
 
+def _hull_of(xy: np.ndarray):
+    """The convex hull of an (n, 2) array as a shapely geometry (a point or a line when the
+    points are fewer than three or in a row)."""
+    from scipy.spatial import ConvexHull, QhullError
+
+    try:
+        return shapely.Polygon(xy[ConvexHull(xy).vertices])
+    except (QhullError, ValueError):
+        return shapely.convex_hull(shapely.multipoints(xy))
+
+
 def study_area(incidents: gpd.GeoDataFrame, *, buffer_m: float = HULL_BUFFER_M):
     """A one-row area frame: the incidents' convex hull buffered by ``buffer_m`` metres.
 
@@ -743,9 +754,10 @@ def study_area(incidents: gpd.GeoDataFrame, *, buffer_m: float = HULL_BUFFER_M):
     """
     geoms = incidents.geometry.values
     if (shapely.get_type_id(geoms) == 0).all():
-        # From the coordinates: no union of a million points.
+        # From the coordinates: no union of a million points, and no MultiPoint either
+        # (qhull takes the array; the hull's few vertices become the polygon).
         xy = shapely.get_coordinates(geoms)
-        hull = shapely.convex_hull(shapely.multipoints(xy))
+        hull = _hull_of(xy)
     else:
         hull = shapely.convex_hull(shapely.union_all(geoms))
     return gpd.GeoDataFrame(

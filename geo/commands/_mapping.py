@@ -117,14 +117,31 @@ def add_selection_arguments(
     )  # fmt: skip
 
 
-def _positive_km2(text: str) -> float:
-    try:
-        value = float(text.replace(",", "."))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"väntade ett tal i km², fick {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"måste vara större än 0 km², fick {text}")
-    return value
+def positive_number(expected: str, unit: str):
+    """An argparse ``type`` for a positive number (decimal comma allowed) in ``unit``.
+
+    Examples
+    --------
+    >>> positive_number("ett antal MB", "MB")("1,5")
+    1.5
+    >>> positive_number("ett antal MB", "MB")("0")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: måste vara större än 0 MB, fick 0
+    """
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text.replace(",", "."))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"väntade {expected}, fick {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"måste vara större än 0 {unit}, fick {text}")
+        return value
+
+    return parse
+
+
+_positive_km2 = positive_number("ett tal i km²", "km²")
 
 
 def add_zone_cap_argument(parser) -> None:

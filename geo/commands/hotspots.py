@@ -191,7 +191,7 @@ def _progress_bar(enabled: bool):
 
 def run(args: argparse.Namespace) -> int:
     from geo import timewin
-    from geo.analysis import BATCH_AREAS, BATCH_INCIDENTS, iter_hotspots
+    from geo.analysis import BATCH_AREAS, BATCH_INCIDENTS, NATIONAL_AREA_CELLS, iter_hotspots
     from geo.patrol import study_area
 
     check_out(args.out, (".gpkg",))
@@ -237,6 +237,7 @@ def run(args: argparse.Namespace) -> int:
                 include_centre_points=args.include_centre_points,
                 max_zone_km2=args.max_zone_km2,
                 cells=cells_mode,
+                max_cells=NATIONAL_AREA_CELLS if grouped else None,
             ):
                 info = _merge(info, summary(hot, len(incidents), len(chosen)))
                 out.write("cells", hot.cells)
