@@ -246,6 +246,11 @@ except (InputError, ValueError) as exc:
 
 if plan.warning:
     st.warning(plan.warning)
+from geo import aoristic  # noqa: E402  (after the page's guards)
+
+spread = aoristic.summarise(plan.window_incidents).text()
+if spread:
+    st.caption(common.md_escape(spread))
 # the forward check has its own place under "Håller hotspotsen?"
 for note in plan.messages:
     if not note.startswith(FORWARD_PREFIX):
