@@ -299,6 +299,11 @@ with st.spinner("Beräknar zonernas utveckling över tid …"):
     )
 if trend_note:
     st.caption(f"Utveckling över tid visas inte: {common.md_escape(trend_note)}")
+elif trend:
+    listed = "; ".join(
+        f"{name} – {label}" for name, label in zip(zones[S.NAME].astype(str), trend, strict=True)
+    )
+    st.caption(common.md_escape(f"Zonernas utveckling över tid (månader): {listed}."))
 left, right = st.columns([3, 2], gap="medium")
 with right:
     st.dataframe(
