@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from ui import auth
+from ui import auth, sv
 
 st.set_page_config(page_title="Lägesbild", layout="wide")
+sv.install()  # Swedish for Streamlit's own texts (ui/sv.py)
 user = auth.login()  # login form (or OIDC) until signed in; demo mode needs none
 auth.show_user(user)
 st.navigation(

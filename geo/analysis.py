@@ -9,6 +9,8 @@ with every automatic parameter reported as a :class:`geo.grid.Choice` and notes 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -26,6 +28,10 @@ METHODS = ("gistar", "dbscan", "hdbscan")
 CLUSTER = "cluster"
 #: Fewest incidents in a zone: the smallest count a public output shows.
 MIN_ZONE_INCIDENTS = 5
+#: `iter_hotspots` analyses groups of areas holding about this many incidents at a time,
+BATCH_INCIDENTS = 1_000_000
+#: and at most this many areas in a group (a rural kommun's grid can be a million cells).
+BATCH_AREAS = 50
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class HotspotRun:
         Swedish notes for the user.
     gaps : GeoDataFrame or None
         :func:`geo.zones.perception_gap` of the cells.
+    cells_analysed : int or None
+        Cells in the analysis (more than ``len(cells)`` with ``cells="occupied"``).
     """
 
     cells: gpd.GeoDataFrame
@@ -55,6 +63,7 @@ class HotspotRun:
     choices: list[Choice]
     messages: list[str] = field(default_factory=list)
     gaps: gpd.GeoDataFrame | None = None
+    cells_analysed: int | None = None
 
 
 def _stack_places(stacked: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> str:
@@ -221,6 +230,7 @@ def run_hotspots(
     permutations: int = 0,
     random_state: int | None = None,
     progress=None,
+    cells: str = "all",
 ) -> HotspotRun:
     """Hotspot cells, clusters and ranked zones per area, with the parameters used.
 
@@ -270,6 +280,10 @@ def run_hotspots(
         Passed to ``geo.grid.gistar_cells``.
     progress : callable, optional
         Wraps the iterable of areas (e.g. ``tqdm.tqdm``) for a progress bar.
+    cells : {"all", "occupied"}
+        ``"occupied"``: ``cells`` holds only the cells with incidents or dialogue mentions
+        or a significant bin (``geo.grid.gistar_cells``); zones and the perception gap are
+        the same either way.
 
     Returns
     -------
@@ -317,7 +331,10 @@ def run_hotspots(
     used = used.assign(**{schema.AREA_ID: placed})
     outside = int((where < 0).sum())
     if outside:
-        messages.append(f"{outside} händelser ligger utanför de valda områdena och räknas inte.")
+        messages.append(
+            f"{outside} {'händelse ligger' if outside == 1 else 'händelser ligger'} utanför de "
+            "valda områdena och räknas inte."
+        )
         used = used[where >= 0]
     grid = gistar_by_area(
         used,
@@ -329,6 +346,7 @@ def run_hotspots(
         permutations=permutations,
         random_state=random_state,
         progress=progress,
+        cells=cells,
     )
     choices = list(grid.choices)
     messages += list(grid.messages)
@@ -384,7 +402,7 @@ def run_hotspots(
     if zones.empty:
         messages.append("Inga zoner: inget område har en signifikant koncentration av händelser.")
     gaps = Z.perception_gap(grid.cells, gazetteer=gazetteer, zones=zones)
-    return HotspotRun(grid.cells, zones, clusters, choices, messages, gaps)
+    return HotspotRun(grid.cells, zones, clusters, choices, messages, gaps, grid.cells_analysed)
 
 
 def _density_zones(
@@ -500,3 +518,110 @@ def _density_zones(
         else _cluster_hulls(used.iloc[:0], np.zeros(0, int), 1.0)
     )
     return zones, clusters, choices
+
+
+def iter_hotspots(
+    incidents: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    max_batch_incidents: int = BATCH_INCIDENTS,
+    max_batch_areas: int = BATCH_AREAS,
+    progress=None,
+    plan=None,
+    **options,
+) -> Iterator[HotspotRun]:
+    """:func:`run_hotspots` over groups of areas, one group at a time (national scale).
+
+    Each area is analysed on its own grid and scale either way, so analysing the areas in
+    groups gives the same cells and zones as one call; what changes is memory: only one
+    group's incidents, cells and zones exist at a time. Areas are grouped in file order
+    until a group holds more than ``max_batch_incidents`` incidents (an area larger than
+    that is a group of its own). When everything fits in one group this is exactly one
+    :func:`run_hotspots` call.
+
+    Notes that concern the whole run (nested levels, incidents outside every area, areas
+    with too few incidents) come once, in the first result's ``messages``.
+
+    Parameters
+    ----------
+    incidents, areas
+        As :func:`run_hotspots`.
+    max_batch_incidents, max_batch_areas : int
+        Incidents and areas per group (defaults ``BATCH_INCIDENTS``, ``BATCH_AREAS``).
+    progress : callable, optional
+        Wraps each group's iterable of areas (see :func:`run_hotspots`).
+    plan : callable, optional
+        Called once with the number of areas that will be analysed (for a progress bar's
+        total) when the run is split into groups.
+    **options
+        Passed to :func:`run_hotspots`.
+
+    Yields
+    ------
+    HotspotRun
+        One per group; zones are ranked within their area.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> areas = gpd.GeoDataFrame({"area_id": ["a", "b"], "area_name": ["A", "B"]},
+    ...     geometry=[shapely.box(0, 0, 2000, 2000), shapely.box(5000, 0, 7000, 2000)], crs=3006)
+    >>> rng = np.random.default_rng(0)
+    >>> xy = np.vstack([rng.normal(500, 30, (60, 2)), rng.uniform(0, 2000, (40, 2))])
+    >>> xy = np.vstack([xy, xy + [5000, 0]])
+    >>> inc = gpd.GeoDataFrame({"category": ["rån"] * 200, "weight": 1.0,
+    ...     "occurred_at": pd.Timestamp("2018-03-16 23:00", tz="Europe/Stockholm")},
+    ...     geometry=shapely.points(xy), crs=3006)
+    >>> runs = list(iter_hotspots(inc, areas, max_batch_incidents=100, cell_size_m=100,
+    ...     band_m=200))
+    >>> [sorted(set(r.cells["area_id"])) for r in runs]
+    [['a'], ['b']]
+    """
+    from geo.grid import MIN_AREA_INCIDENTS, few_incidents_message
+    from geo.spatial import locate_points
+
+    for name, frame in (("incidents", incidents), ("areas", areas)):
+        Z._check_gdf(frame, name)
+    for name, value in (("max_batch_incidents", max_batch_incidents),
+                        ("max_batch_areas", max_batch_areas)):  # fmt: skip
+        if not (isinstance(value, int | np.integer) and value >= 1):
+            raise ValueError(f"`{name}` was {value!r}; expected an integer ≥ 1.")
+    if len(incidents) <= max_batch_incidents and len(areas) <= max_batch_areas:
+        yield run_hotspots(incidents, areas, progress=progress, **options)
+        return
+    inner, notes = innermost_areas(areas)
+    x, y = Z._point_xy(incidents)
+    where = locate_points(x, y, inner.geometry.values)
+    held = np.bincount(where[where >= 0], minlength=len(inner))
+    minimum = MIN_AREA_INCIDENTS
+    few = np.flatnonzero((held > 0) & (held < minimum))
+    names = inner[schema.AREA_NAME if schema.AREA_NAME in inner else schema.AREA_ID].astype(str)
+    if len(few):
+        notes.append(few_incidents_message(names.iloc[few], held[few], minimum))
+    outside = int((where < 0).sum())
+    if outside:
+        notes.append(f"{outside} händelser ligger utanför de valda områdena och räknas inte.")
+    # incident positions grouped by area, in one sort (no mask per area over all incidents)
+    order = np.argsort(where, kind="stable")
+    starts = np.searchsorted(where[order], np.arange(len(inner) + 1))
+    groups, group, count = [], [], 0
+    for i in np.flatnonzero(held >= minimum):
+        group.append(i)
+        count += held[i]
+        if count >= max_batch_incidents or len(group) >= max_batch_areas:
+            groups.append(group)
+            group, count = [], 0
+    if group:
+        groups.append(group)
+    if len(groups) <= 1:  # one group (or nothing to analyse): one ordinary run
+        yield run_hotspots(incidents, areas, progress=progress, **options)
+        return
+    if plan is not None:
+        plan(sum(len(g) for g in groups))
+    for k, group in enumerate(groups):
+        rows = np.concatenate([order[starts[i] : starts[i + 1]] for i in group])
+        rows.sort()
+        part = run_hotspots(incidents.iloc[rows], inner.iloc[group], progress=progress, **options)
+        if k == 0 and notes:
+            part = dataclasses.replace(part, messages=notes + part.messages)
+        yield part

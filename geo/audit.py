@@ -429,6 +429,29 @@ def distinct_values(store: Store, column: str) -> list[str]:
         return sorted(v for v in s.scalars(sa.select(col).distinct()) if v is not None)
 
 
+def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The log as a person reads it: actions, roles and parameters in Swedish words.
+
+    A new frame (``frame`` is not changed); ``params`` becomes ``"Format: pdf · Rader: 12"``
+    instead of JSON, an entry without a role (the command line) says so.
+
+    Examples
+    --------
+    >>> s = Store("sqlite://")
+    >>> _ = record(s, actor="anna", action="data.import", params={"kind": "incidents", "rows": 3})
+    >>> row = display_frame(audit_frame(s)).iloc[0]
+    >>> row["action"], row["role"], row["params"]
+    ('dataimport', 'kommandorad (ingen roll)', 'Slag: incidents · Rader: 3')
+    """
+    from geo import labels
+
+    out = frame.copy()
+    out["action"] = out["action"].map(labels.action_label)
+    out["role"] = out["role"].map(labels.role_label)
+    out["params"] = out["params"].map(labels.params_text)
+    return out
+
+
 def to_csv(frame: pd.DataFrame) -> bytes:
     """The log as CSV for Excel (UTF-8 with BOM, Swedish headings, ISO times with offset).
 

@@ -34,7 +34,6 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import Delaunay, QhullError, cKDTree
-from scipy.stats import poisson
 
 #: Pairs of points compared at once in the exact neighbourhood checks (memory bound).
 _PAIR_CHUNK = 2_000_000
@@ -711,6 +710,8 @@ def density_min_weight(
         raise ValueError(f"`alpha` was {alpha} but is expected to be in (0, 1)")
     mean = float(total_weight) * math.pi * float(eps_m) ** 2 / float(area_m2)
     # isf(alpha) is the smallest k with P(X > k) <= alpha, so P(X >= k + 1) <= alpha.
+    from scipy.stats import poisson  # here: scipy.stats costs half a second to import
+
     return float(max(MIN_WEIGHT_FLOOR, poisson.isf(alpha, mean) + 1)), mean
 
 

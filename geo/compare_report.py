@@ -48,6 +48,8 @@ def _number(value: Any, digits: int = 2) -> str:
         text = str(int(value))
     else:
         text = f"{float(value):.{digits}f}".replace(".", ",")
+    if text.startswith("-") and not text.strip("-0,"):
+        text = text[1:]  # -0.3 rounded to 0 digits is 0, not "−0"
     return text.replace("-", "−")
 
 
@@ -788,7 +790,10 @@ def _period_cells(cells: pd.DataFrame, side: str, limits: list[float]):
             tips.append("Färre än 5 händelser i perioden")
         else:
             colours.append(_period_colour(rec[rate], limits))
-            tips.append(f"{int(rec[count])} händelser · {_number(rec[rate])} per 30 dagar")
+            n = int(rec[count])
+            tips.append(
+                f"{n} {'händelse' if n == 1 else 'händelser'} · {_number(rec[rate])} per 30 dagar"
+            )
     return drawn, colours, tips
 
 

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import safecsv
+from geo import labels, safecsv
 from geo import schema as S
 from geo.errors import InputError
 from geo.pdf import MapLayer, write_atomic
@@ -342,7 +342,8 @@ def _short_list(text: str, *, at_most: int = 4) -> str:
     >>> _short_list("Järfälla, Järfälla, Jakobsberg, Barkarby, Skälby, Viksjö, Farsta")
     'Järfälla, Jakobsberg, Barkarby, Skälby m.fl. (6 områden)'
     """
-    names = list(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+    # ", " separates names; "25,1 km²" is one (a decimal comma)
+    names = list(dict.fromkeys(t.strip() for t in text.split(", ") if t.strip()))
     if len(names) <= at_most:
         return ", ".join(names)
     return f"{', '.join(names[:at_most])} m.fl. ({len(names)} områden)"
@@ -355,13 +356,18 @@ def to_pdf(
     areas: gpd.GeoDataFrame | None = None,
     persistence: object | None = None,
     forward: object | None = None,
+    places: gpd.GeoDataFrame | None = None,
+    tiles: str | None = None,
     title: str = "Helgförstärkning – patrullzoner",
     **kw,
 ) -> bytes:
     """A one-page Swedish PDF briefing: map, zone table, parameters, date, marking.
 
     ``forward`` and ``persistence`` (`geo.patrol.PatrolPlan.forward` / ``.persistence``)
-    add their Swedish sentences under the table.
+    add their Swedish sentences under the table. ``places`` (the gazetteer: ``name``,
+    points) are written on the map for orientation, those inside the view only. ``tiles``
+    (`geo.maps.tiles_from`: None reads ``LAGESBILD_TILES``, default none) puts base-map
+    tiles under the map only when a tile server is configured.
 
     Examples
     --------
@@ -395,8 +401,12 @@ def to_pdf(
         layers.append(MapLayer(areas, kind="boundary", edgecolor="#555555", linewidth=0.8))
     labelled = frame.assign(_label=[_label(r) for _, r in frame.iterrows()])
     layers.append(MapLayer(labelled, label_col="_label", legend="Patrullzon"))
+    if places is not None and len(places):
+        layers.append(MapLayer(places, kind="place", label_col=S.PLACE_NAME))
     # framed on the zones (boundaries as context), one panel per distant group of zones
-    doc.map(layers, height_mm=95, focus=frame)
+    from geo.maps import tiles_from
+
+    doc.map(layers, height_mm=95, focus=frame, tiles=tiles_from(tiles).url)
     order = ["pick", S.NAME] + [c for c in COLUMNS if c not in ("pick", S.NAME)]
     table_cols = [c for c in order if c in frame.columns and c not in (S.ZONE_ID, S.AREA_KM2)]
     shown = pd.DataFrame(
@@ -414,22 +424,7 @@ def to_pdf(
         if check is not None:
             doc.paragraph(check.message, small=True)
     doc.heading("Parametrar")
-    labels = {
-        "window": "Tidsfönster",
-        "categories": "Kategorier",
-        "start": "Från",
-        "end": "Till",
-        "areas": "Områden",
-        "k": "Antal zoner (K)",
-        "budget_km2": "Ytbudget km²",
-        "candidates": "Kandidater",
-        "window_incidents": "Händelser i fönstret",
-        "method": "Metod",
-        "created_at": "Skapad",
-        "created_by": "Skapad av",
-    }
-    pairs = [(labels.get(k, k), v) for k, v in meta.items() if v not in (None, "")]
-    doc.paragraph(" · ".join(f"{k}: {v}" for k, v in pairs), small=True)
+    doc.key_values(labels.params_pairs(meta, skip=("software",)))
     return doc.build()
 
 
@@ -464,7 +459,7 @@ def export_bytes(zones: gpd.GeoDataFrame, fmt: str, **kw) -> bytes:
     """The export in format ``fmt`` as bytes (for download buttons).
 
     Keywords: ``params``, ``who``, ``public``; for PDF also ``areas``, ``persistence``,
-    ``forward``.
+    ``forward``, ``places``, ``tiles``.
 
     Examples
     --------
@@ -478,7 +473,7 @@ def export_bytes(zones: gpd.GeoDataFrame, fmt: str, **kw) -> bytes:
         raise ValueError(f'fmt was "{fmt}" but is expected to be in {FORMATS}')
     if fmt == "pdf":
         return to_pdf(zones, **kw)
-    for pdf_only in ("areas", "persistence", "forward"):
+    for pdf_only in ("areas", "persistence", "forward", "places", "tiles"):
         kw.pop(pdf_only, None)
     if fmt == "gpkg":
         with tempfile.TemporaryDirectory() as tmp:

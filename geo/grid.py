@@ -25,7 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import ndimage, signal, stats
+from scipy import ndimage, special
 
 from geo import schema
 
@@ -90,11 +90,14 @@ class GridResult:
         Cell size, band and the other parameters actually used.
     messages : list of str
         Swedish notes (points outside the study area, undefined z-scores, ...).
+    cells_analysed : int
+        Cells in the analysis (more than ``len(cells)`` when only occupied cells are kept).
     """
 
     cells: gpd.GeoDataFrame
     choices: list[Choice]
     messages: list[str] = field(default_factory=list)
+    cells_analysed: int | None = None
 
 
 # --- the statistic ------------------------------------------------------------------------
@@ -207,18 +210,39 @@ def disk_kernel(radius_cells: float) -> np.ndarray:
 def band_sums(values: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Sum of ``values`` over a symmetric ``kernel`` around each lattice cell (zero outside).
 
-    Small kernels are summed directly (scipy.ndimage), large ones by FFT
-    (scipy.signal.fftconvolve); FFT round-off (~1e-12 of the largest sum) is removed for
-    integer input by rounding.
+    Small kernels are summed directly (scipy.ndimage), large ones by FFT (what
+    scipy.signal.fftconvolve does, on scipy.fft: scipy.signal costs half a second to
+    import); FFT round-off (~1e-12 of the largest sum) is removed for integer input by
+    rounding.
+
+    Examples
+    --------
+    >>> v = np.arange(400.0).reshape(20, 20)
+    >>> k = disk_kernel(4.0)  # 49+ cells: the FFT path
+    >>> bool(np.allclose(band_sums(v, k), ndimage.correlate(v, k, mode="constant")))
+    True
     """
     values = np.asarray(values, dtype=float)
     kernel = np.asarray(kernel, dtype=float)
     if kernel.size <= _DIRECT_KERNEL_CELLS:
         return ndimage.correlate(values, kernel, mode="constant", cval=0.0)
-    out = signal.fftconvolve(values, kernel, mode="same")
+    out = _fft_same(values, kernel)
     if np.all(values == np.round(values)):
         out = np.round(out)
     return out
+
+
+def _fft_same(values: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """``scipy.signal.fftconvolve(values, kernel, mode="same")`` for 2-D arrays."""
+    from scipy import fft
+
+    full = [a + b - 1 for a, b in zip(values.shape, kernel.shape, strict=True)]
+    fast = [fft.next_fast_len(n, True) for n in full]
+    spectrum = fft.rfft2(values, fast) * fft.rfft2(kernel, fast)
+    out = fft.irfft2(spectrum, fast)
+    r0 = (full[0] - values.shape[0]) // 2
+    c0 = (full[1] - values.shape[1]) // 2
+    return out[r0 : r0 + values.shape[0], c0 : c0 + values.shape[1]]
 
 
 def gistar_lattice(values: np.ndarray, mask: np.ndarray, radius_cells: float) -> np.ndarray:
@@ -270,7 +294,9 @@ def two_sided_p(z: np.ndarray) -> np.ndarray:
     >>> np.round(two_sided_p(np.array([1.959964, 0.0])), 4).tolist()
     [0.05, 1.0]
     """
-    return 2.0 * stats.norm.sf(np.abs(np.asarray(z, dtype=float)))
+    # the normal survival function as scipy.stats.norm.sf computes it, without importing
+    # scipy.stats (half a second at start-up)
+    return 2.0 * special.ndtr(-np.abs(np.asarray(z, dtype=float)))
 
 
 def bh_threshold(p: np.ndarray, alpha: float) -> float:
@@ -383,21 +409,24 @@ def _lattice_for(bounds: tuple[float, ...], cell_size_m: float, origin) -> _Latt
     return _Lattice(x0, y0, float(cell_size_m), nrows, ncols)
 
 
-def _grid_cells(
-    areas: gpd.GeoDataFrame, cell_size_m: float, origin=None, study=None
-) -> tuple[_Lattice, np.ndarray, gpd.GeoDataFrame, np.ndarray]:
-    """Lattice, mask, the clipped cells (in lattice order: row-major, south first) and the
-    mask of edge cells (those the study area's boundary cuts)."""
+@dataclass(frozen=True)
+class _Mask:
+    """Which lattice cells lie in the study area, and the clipped shape of the edge cells."""
+
+    lattice: _Lattice
+    keep: np.ndarray  # flat, bool: the cell overlaps the area with positive area
+    edge: np.ndarray  # flat, bool: the area's boundary cuts the cell
+    shapes: np.ndarray  # flat, object: the clipped polygon of a boundary cell, else None
+
+
+def _grid_mask(study, cell_size_m: float, origin=None) -> _Mask:
+    """The lattice over ``study`` and its mask, with box tests only near the boundary."""
     if not (
         isinstance(cell_size_m, int | float) and cell_size_m > 0 and math.isfinite(cell_size_m)
     ):
         raise ValueError(
             f"`cell_size_m` was {cell_size_m!r}; expected a positive number of metres."
         )
-    if len(areas) == 0:
-        raise ValueError("`areas` is empty: a grid needs a study area.")
-    if study is None:
-        study = _study_area(areas)
     lattice = _lattice_for(study.bounds, cell_size_m, origin)
     total = lattice.nrows * lattice.ncols
     if total > 5_000_000:
@@ -405,33 +434,88 @@ def _grid_cells(
             f"A {cell_size_m:g} m grid over this area has {total:,} cells (over 5 000 000); "
             "choose a larger cell size."
         )
-    rows, cols = np.divmod(np.arange(total), lattice.ncols)
-    x = lattice.x0 + cols * cell_size_m
-    y = lattice.y0 + rows * cell_size_m
-    boxes = shapely.box(x, y, x + cell_size_m, y + cell_size_m)
     shapely.prepare(study)
-    inside = shapely.contains_properly(study, boxes)
-    edge = ~inside & shapely.intersects(study, boxes)
-    geoms = boxes.copy()
-    clipped = shapely.intersection(boxes[edge], study)
-    # Keep polygonal parts only; a cell that merely touches the area (a line) is not in it.
-    clipped = np.array([_polygonal(g) for g in clipped], dtype=object)
-    geoms[edge] = clipped
-    keep = inside.copy()
-    keep[edge] = ~shapely.is_empty(clipped)
-    mask = keep.reshape(lattice.nrows, lattice.ncols)
-    edge_mask = (keep & edge).reshape(lattice.nrows, lattice.ncols)
+    # Only cells the boundary may touch need a polygon test; every other cell lies wholly
+    # inside or wholly outside, and its centre says which (no box objects for them).
+    near = _boundary_cells(study, lattice).ravel()
+    keep = np.zeros(total, dtype=bool)
+    far = np.flatnonzero(~near)
+    half = cell_size_m / 2
+    rows, cols = np.divmod(far, lattice.ncols)
+    keep[far] = shapely.intersects_xy(
+        study, lattice.x0 + cols * cell_size_m + half, lattice.y0 + rows * cell_size_m + half
+    )
+    edge = np.zeros(total, dtype=bool)
+    shapes = np.full(total, None, dtype=object)
+    cand = np.flatnonzero(near)
+    if cand.size:
+        rows, cols = np.divmod(cand, lattice.ncols)
+        x, y = lattice.x0 + cols * cell_size_m, lattice.y0 + rows * cell_size_m
+        boxes = shapely.box(x, y, x + cell_size_m, y + cell_size_m)
+        inside = shapely.contains_properly(study, boxes)
+        cut = ~inside & shapely.intersects(study, boxes)
+        clipped = shapely.intersection(boxes[cut], study)
+        # Keep polygonal parts only; a cell that merely touches the area (a line) is not in it.
+        clipped = np.array([_polygonal(g) for g in clipped], dtype=object)
+        keep[cand[inside]] = True
+        keep[cand[cut]] = ~shapely.is_empty(clipped)
+        edge[cand[cut]] = keep[cand[cut]]
+        shapes[cand[cut]] = clipped
+    return _Mask(lattice, keep, edge, shapes)
+
+
+def _cells_frame(grid: _Mask, flat: np.ndarray, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The cells at lattice positions ``flat`` (in that order) as a frame with geometry."""
+    lat = grid.lattice
+    rows, cols = np.divmod(flat, lat.ncols)
+    x = lat.x0 + cols * lat.cell_size_m
+    y = lat.y0 + rows * lat.cell_size_m
+    geoms = shapely.box(x, y, x + lat.cell_size_m, y + lat.cell_size_m)
+    cut = grid.edge[flat]
+    geoms[cut] = grid.shapes[flat[cut]]
     cells = gpd.GeoDataFrame(
-        {
-            schema.CELL_ID: _cell_ids(x[keep], y[keep]),
-            LATTICE_ROW: rows[keep],
-            LATTICE_COL: cols[keep],
-        },
-        geometry=geoms[keep],
+        {schema.CELL_ID: _cell_ids(x, y), LATTICE_ROW: rows, LATTICE_COL: cols},
+        geometry=geoms,
         crs=schema.CRS_METRIC,
     )
-    cells[schema.AREA_ID] = _cell_areas(cells, areas, lattice)
-    return lattice, mask, cells, edge_mask
+    cells[schema.AREA_ID] = _cell_areas(cells, areas, lat)
+    return cells
+
+
+def _grid_cells(
+    areas: gpd.GeoDataFrame, cell_size_m: float, origin=None, study=None
+) -> tuple[_Lattice, np.ndarray, gpd.GeoDataFrame, np.ndarray]:
+    """Lattice, mask, the clipped cells (in lattice order: row-major, south first) and the
+    mask of edge cells (those the study area's boundary cuts)."""
+    if len(areas) == 0:
+        raise ValueError("`areas` is empty: a grid needs a study area.")
+    if study is None:
+        study = _study_area(areas)
+    grid = _grid_mask(study, cell_size_m, origin)
+    shape = (grid.lattice.nrows, grid.lattice.ncols)
+    cells = _cells_frame(grid, np.flatnonzero(grid.keep), areas)
+    return grid.lattice, grid.keep.reshape(shape), cells, grid.edge.reshape(shape)
+
+
+def _boundary_cells(study, lattice: _Lattice) -> np.ndarray:
+    """Mask of the lattice cells the study area's boundary may touch (a superset).
+
+    The boundary is densified to vertices at most half a cell apart; a piece of boundary
+    between two such vertices stays within the 3 × 3 cells around either, so the cells
+    holding a vertex and their eight neighbours hold the whole boundary.
+    """
+    near = np.zeros((lattice.nrows, lattice.ncols), dtype=bool)
+    line = shapely.segmentize(shapely.boundary(study), lattice.cell_size_m / 2)
+    xy = shapely.get_coordinates(line)
+    if not len(xy):
+        return near
+    row, col = lattice.cell_of(xy[:, 0], xy[:, 1])
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            r, c = row + dr, col + dc
+            ok = (r >= 0) & (r < lattice.nrows) & (c >= 0) & (c < lattice.ncols)
+            near[r[ok], c[ok]] = True
+    return near
 
 
 def _study_area(areas: gpd.GeoDataFrame):
@@ -655,6 +739,44 @@ def _moran_z(values: np.ndarray, mask: np.ndarray, kernel: np.ndarray) -> float:
     return (moran - expected) / math.sqrt(variance) if variance > 0 else float("nan")
 
 
+def _moran_zs(values: np.ndarray, mask: np.ndarray, radii: list[int]) -> list[float]:
+    """`_moran_z` for every radius in ``radii`` (cells), sharing the lattice's FFTs.
+
+    The lattice's two spectra (mask and deviations) are taken once; each band then costs
+    its kernel's spectrum and two inverse transforms instead of two whole convolutions.
+    """
+    from scipy import fft
+
+    mask = np.asarray(mask, dtype=bool)
+    y = values[mask]
+    n = y.size
+    if n < 3 or not radii:
+        return [float("nan")] * len(radii)
+    dev = np.where(mask, values - y.mean(), 0.0)
+    m2 = float((dev[mask] ** 2).sum())
+    widest = max(radii)
+    fast = [fft.next_fast_len(d + 2 * widest, True) for d in mask.shape]
+    spec_mask = fft.rfft2(mask.astype(float), fast)
+    spec_dev = fft.rfft2(dev, fast)
+    nrows, ncols = mask.shape
+    out = []
+    for r in radii:
+        spec_k = fft.rfft2(disk_kernel(r), fast)
+        k = np.round(fft.irfft2(spec_mask * spec_k, fast)[r : r + nrows, r : r + ncols][mask]) - 1
+        s0 = float(k.sum())
+        if m2 == 0 or s0 == 0:
+            out.append(float("nan"))
+            continue
+        lag = fft.irfft2(spec_dev * spec_k, fast)[r : r + nrows, r : r + ncols][mask] - dev[mask]
+        moran = n / s0 * float((dev[mask] * lag).sum()) / m2
+        s1 = 2 * s0
+        s2 = float((4 * k**2).sum())
+        expected = -1.0 / (n - 1)
+        variance = (n**2 * s1 - n * s2 + 3 * s0**2) / ((n**2 - 1) * s0**2) - expected**2
+        out.append((moran - expected) / math.sqrt(variance) if variance > 0 else float("nan"))
+    return out
+
+
 def choose_band(
     values: np.ndarray,
     mask: np.ndarray,
@@ -711,7 +833,7 @@ def choose_band(
     short = min(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
     widest = max(int(math.floor(max_band_m / cell_size_m + 1e-9)), MIN_AUTO_BAND_CELLS)
     tried = [r for r in range(1, widest + 1) if r <= max(short / 2, MIN_AUTO_BAND_CELLS)]
-    zs = [_moran_z(values, mask, disk_kernel(r)) for r in tried]
+    zs = _moran_zs(values, mask, tried)
     peak = None
     for i in range(len(zs) - 1):  # the last band has no band after it: never a peak
         before = zs[i - 1] if i > 0 else -np.inf
@@ -864,6 +986,7 @@ def gistar_cells(
     fdr: bool = True,
     alpha_levels: tuple[float, ...] = (0.10, 0.05, 0.01),
     origin: tuple[float, float] | None = None,
+    cells: str = "all",
 ) -> GridResult:
     """Getis-Ord Gi* hotspots on a square grid over the study area.
 
@@ -899,6 +1022,11 @@ def gistar_cells(
         Significance levels of bins 1, 2, 3.
     origin : (x, y), optional
         Lattice corner, see :func:`make_grid`.
+    cells : {"all", "occupied"}
+        Which cells the result holds. Every cell takes part in the statistic either way
+        (empty cells included, FDR over all of them); ``"occupied"`` returns only the cells
+        with incidents or dialogue mentions or a significant bin, so a large, mostly empty
+        area (a northern kommun) costs arrays, not a polygon per empty cell.
 
     Returns
     -------
@@ -967,7 +1095,10 @@ def gistar_cells(
     choices.append(choice)
     size = choice.value
 
-    lattice, mask, cells, edge = _grid_cells(areas, size, origin, study)
+    grid = _grid_mask(study, size, origin)
+    lattice = grid.lattice
+    shape = (lattice.nrows, lattice.ncols)
+    mask, edge = grid.keep.reshape(shape), grid.edge.reshape(shape)
     counts, sums, outside = _bin(lattice, mask, study, xy, weights, edge)
     if outside:
         messages.append(
@@ -1005,30 +1136,42 @@ def gistar_cells(
     radius = band_choice.value / size
 
     z_grid = gistar_lattice(values, mask, radius)
-    order = (cells[LATTICE_ROW].to_numpy(), cells[LATTICE_COL].to_numpy())
-    z = z_grid[order]
+    flat = np.flatnonzero(grid.keep)
+    analysed = len(flat)
+    z = z_grid.ravel()[flat]
     p = two_sided_p(z)
-    out = cells[[schema.CELL_ID, schema.AREA_ID]].copy()
-    out[schema.COUNT] = counts[order].astype(np.int64)
-    out[schema.WEIGHT] = sums[order]
-    out[schema.DIALOGUE_COUNT] = dialogue_grid[order]
-    out[schema.GI_Z] = z
-    out[schema.GI_P] = p
-    out[schema.GI_BIN] = confidence_bins(z, p, alpha_levels=alpha_levels, fdr=fdr)
+    bins = confidence_bins(z, p, alpha_levels=alpha_levels, fdr=fdr)
+    p_sim = None
     if permutations:
-        if len(out) > MAX_PERMUTATION_CELLS:
+        if analysed > MAX_PERMUTATION_CELLS:
             raise ValueError(
                 f"`permutations` needs a grid of at most {MAX_PERMUTATION_CELLS} cells; this one "
-                f"has {len(out)}. Use a larger cell size or permutations=0."
+                f"has {analysed}. Use a larger cell size or permutations=0."
             )
         kernel = disk_kernel(radius)
-        band_total = band_sums(np.where(mask, values, 0.0), kernel)[order]
-        band_count = np.round(band_sums(mask.astype(float), kernel)[order])
+        band_total = band_sums(np.where(mask, values, 0.0), kernel).ravel()[flat]
+        band_count = np.round(band_sums(mask.astype(float), kernel).ravel()[flat])
         rng = np.random.default_rng(random_state)
-        out[GI_P_SIM] = _permutation_p(values[order], band_total, band_count, permutations, rng)
-    out[LATTICE_ROW] = cells[LATTICE_ROW].to_numpy()
-    out[LATTICE_COL] = cells[LATTICE_COL].to_numpy()
-    out = gpd.GeoDataFrame(out, geometry=cells.geometry.values, crs=schema.CRS_METRIC)
+        p_sim = _permutation_p(values.ravel()[flat], band_total, band_count, permutations, rng)
+    if cells not in ("all", "occupied"):
+        raise ValueError(f"`cells` was {cells!r} but is expected to be 'all' or 'occupied'")
+    if cells == "occupied":
+        chosen = (counts.ravel()[flat] > 0) | (dialogue_grid.ravel()[flat] > 0) | (bins != 0)
+        flat, z, p, bins = flat[chosen], z[chosen], p[chosen], bins[chosen]
+        p_sim = None if p_sim is None else p_sim[chosen]
+    frame = _cells_frame(grid, flat, areas)
+    out = frame[[schema.CELL_ID, schema.AREA_ID]].copy()
+    out[schema.COUNT] = counts.ravel()[flat].astype(np.int64)
+    out[schema.WEIGHT] = sums.ravel()[flat]
+    out[schema.DIALOGUE_COUNT] = dialogue_grid.ravel()[flat]
+    out[schema.GI_Z] = z
+    out[schema.GI_P] = p
+    out[schema.GI_BIN] = bins
+    if p_sim is not None:
+        out[GI_P_SIM] = p_sim
+    out[LATTICE_ROW] = frame[LATTICE_ROW].to_numpy()
+    out[LATTICE_COL] = frame[LATTICE_COL].to_numpy()
+    out = gpd.GeoDataFrame(out, geometry=frame.geometry.values, crs=schema.CRS_METRIC)
     out = out.reset_index(drop=True)
 
     choices.append(
@@ -1048,18 +1191,36 @@ def gistar_cells(
             else "Ingen korrigering för många samtidiga test (FDR av).",
         )
     )
-    undefined = int(np.isnan(z).sum())
+    undefined = int(np.isnan(z_grid.ravel()[grid.keep]).sum())
     if undefined:
         messages.append(
             f"Gi* är odefinierat i {undefined} ruta(or) (t.ex. inga händelser alls, eller alla "
             "rutor lika): de visas utan z-värde och som ej signifikanta."
         )
-    return GridResult(out, choices, messages)
+    return GridResult(out, choices, messages, analysed)
 
 
 #: An area with fewer incidents than this is not analysed on its own (too few for a
 #: hotspot analysis: ArcGIS's Optimized Hot Spot Analysis asks for at least 30 as well).
 MIN_AREA_INCIDENTS = 30
+
+
+def few_incidents_message(names, counts, min_incidents: int = MIN_AREA_INCIDENTS) -> str:
+    """The note listing areas left out for holding fewer than ``min_incidents`` incidents.
+
+    Examples
+    --------
+    >>> print(few_incidents_message(["B"], [3]))
+    1 område har färre än 30 händelser i urvalet och analyseras inte: B (3).
+    """
+    names, counts = list(names), list(counts)
+    listed = ", ".join(f"{n} ({c})" for n, c in zip(names[:10], counts[:10], strict=True))
+    more = f" och {len(names) - 10} till" if len(names) > 10 else ""
+    word = "område har" if len(names) == 1 else "områden har"
+    return (
+        f"{len(names)} {word} färre än {min_incidents} händelser i urvalet och analyseras "
+        f"inte: {listed}{more}."
+    )
 
 
 def gistar_by_area(
@@ -1076,6 +1237,7 @@ def gistar_by_area(
     alpha_levels: tuple[float, ...] = (0.10, 0.05, 0.01),
     min_incidents: int = MIN_AREA_INCIDENTS,
     progress=None,
+    cells: str = "all",
 ) -> GridResult:
     """Gi* for each area on its own grid, at its own scale, with its own FDR correction.
 
@@ -1096,6 +1258,8 @@ def gistar_by_area(
         Fewest incidents for an area to be analysed (default ``MIN_AREA_INCIDENTS``).
     progress : callable, optional
         Wraps the iterable of areas (e.g. ``tqdm.tqdm``) for a progress bar.
+    cells : {"all", "occupied"}
+        Which cells the result holds (:func:`gistar_cells`).
 
     Returns
     -------
@@ -1143,6 +1307,7 @@ def gistar_by_area(
     todo = [i for i in range(len(areas)) if held[i] >= min_incidents]
     rng = np.random.default_rng(random_state) if permutations else None
     parts, choices, messages = [], [], []
+    analysed = 0
     steps = progress(todo) if progress is not None else todo
     for i in steps:
         area = areas.iloc[[i]]
@@ -1158,7 +1323,9 @@ def gistar_by_area(
             random_state=rng,
             fdr=fdr,
             alpha_levels=alpha_levels,
+            cells=cells,
         )
+        analysed += result.cells_analysed
         parts.append(result.cells.assign(**{schema.AREA_ID: aid}))
         for c in result.choices:
             if c.name in ("cell_size_m", "band_m"):
@@ -1170,14 +1337,7 @@ def gistar_by_area(
         else:
             messages += list(result.messages)
     if few:
-        listed = ", ".join(f"{names.iloc[i]} ({held[i]})" for i in few[:10])
-        more = f" och {len(few) - 10} till" if len(few) > 10 else ""
-        word = "område har" if len(few) == 1 else "områden har"
-        messages.insert(
-            0,
-            f"{len(few)} {word} färre än {min_incidents} händelser i urvalet och analyseras "
-            f"inte: {listed}{more}.",
-        )
+        messages.insert(0, few_incidents_message(names.iloc[few], held[few], min_incidents))
     outside = int((where < 0).sum())
     if outside:
         messages.append(
@@ -1185,10 +1345,10 @@ def gistar_by_area(
             "i rutnäten."
         )
     if parts:
-        cells = pd.concat(parts, ignore_index=True)
-        cells = gpd.GeoDataFrame(cells, geometry="geometry", crs=schema.CRS_METRIC)
+        frame = pd.concat(parts, ignore_index=True)
+        frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=schema.CRS_METRIC)
     else:
-        cells = gistar_cells(
+        frame = gistar_cells(
             incidents.iloc[:0], areas.iloc[[0]], cell_size_m=cell_size_m or 100.0, band_m=band_m
         ).cells.iloc[:0]
-    return GridResult(cells, choices, messages)
+    return GridResult(frame, choices, messages, analysed)

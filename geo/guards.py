@@ -30,10 +30,21 @@
 
 `check_file` runs the checks that fit a file's type; `geo.io` calls it before reading any
 file, and the Data page calls `check_upload` before writing an upload to disk.
+
+**Local files** (`local_files`): the limits above are for uploads from a browser. The
+command line and other server-side paths read the analyst's own files, which may hold
+15 million incidents: inside ``with local_files(max_mb):`` a file may be as large as
+``max_mb`` (the CLI option ``--max-file-mb``, else env ``LAGESBILD_MAX_FILE_MB``, else no
+limit: as large as the machine allows), the row counts of GeoJSON, GeoPackage and Parquet
+are not capped, and readers run in the process itself (a child process would send every
+column back through a pipe: a second copy of the data). Zip bombs are still refused.
+`geo.cli` enters it for every command; the web app never does.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import multiprocessing
 import os
@@ -43,7 +54,8 @@ import sqlite3
 import threading
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -73,6 +85,7 @@ UPLOAD_TYPES: dict[str, tuple[str, ...]] = {
     "incidents": ("csv", "geojson", "json", "gpkg", "zip", "parquet"),
     "dialogue": ("csv", "geojson", "json", "gpkg", "zip", "parquet"),
     "areas": ("geojson", "json", "gpkg", "zip", "parquet"),
+    "gazetteer": ("csv", "geojson", "json", "gpkg", "zip", "parquet"),
 }
 MAX_ZIP_MEMBERS = 64
 MAX_ZIP_UNCOMPRESSED_BYTES = 1024 * MB
@@ -89,6 +102,8 @@ READ_TIMEOUT_ENV = "LAGESBILD_READ_TIMEOUT_S"
 READ_MEMORY_ENV = "LAGESBILD_READ_MEMORY_MB"
 DEFAULT_READ_TIMEOUT_S = 60.0
 DEFAULT_READ_MEMORY_MB = 2048
+#: Largest local file (CLI, server-side paths) in MB; unset: no limit.
+MAX_FILE_ENV = "LAGESBILD_MAX_FILE_MB"
 
 _FEATURE_TAG = re.compile(rb'"type"\s*:\s*"Feature"')
 _ASCII_ESCAPE = re.compile(rb"\\u00([0-7][0-9a-fA-F])")
@@ -97,6 +112,86 @@ _CHUNK = 4 * MB
 
 def _fmt_mb(n_bytes: float) -> str:
     return f"{n_bytes / MB:.1f}".replace(".", ",") + " MB"
+
+
+# --- local files: the analyst's own, on the command line or the server ----------------------
+@dataclass(frozen=True)
+class LocalLimits:
+    """Limits for local files (see `local_files`); ``max_bytes`` None: no size limit."""
+
+    max_bytes: int | None = None
+    source: str = "ingen gräns"
+
+
+_local: contextvars.ContextVar[LocalLimits | None] = contextvars.ContextVar(
+    "lagesbild_local_files", default=None
+)
+
+
+def local_limits(max_mb: float | None = None) -> LocalLimits:
+    """The local-file limits: ``max_mb`` if given, else env ``LAGESBILD_MAX_FILE_MB``, else
+    no limit.
+
+    Raises
+    ------
+    InputError
+        For a limit that is not a positive number.
+
+    Examples
+    --------
+    >>> local_limits(500).max_bytes == 500 * MB
+    True
+    >>> local_limits(0)
+    Traceback (most recent call last):
+    ...
+    geo.errors.InputError: --max-file-mb var 0; ange ett positivt antal MB.
+    """
+    if max_mb is not None:
+        if not (isinstance(max_mb, int | float) and max_mb > 0):
+            raise InputError(f"--max-file-mb var {max_mb:g}; ange ett positivt antal MB.")
+        return LocalLimits(int(max_mb * MB), f"--max-file-mb {max_mb:g}")
+    if os.environ.get(MAX_FILE_ENV, "").strip():
+        value = _env_number(MAX_FILE_ENV, 0)
+        return LocalLimits(int(value * MB), f"{MAX_FILE_ENV}={value:g}")
+    return LocalLimits()
+
+
+@contextlib.contextmanager
+def local_files(max_mb: float | None = None) -> Iterator[LocalLimits]:
+    """Within the block, files are the user's own local files, not uploads.
+
+    The upload limits (`MAX_BYTES`, feature and row counts, the reader in a child process)
+    give way to `local_limits` (``max_mb``, env ``LAGESBILD_MAX_FILE_MB``, or none); zip
+    bombs are still refused. The web app's uploads are never read inside this block.
+
+    Examples
+    --------
+    >>> with local_files(1) as limits:
+    ...     limits.max_bytes == MB and reading_local_files()
+    True
+    >>> reading_local_files()
+    False
+    """
+    token = _local.set(local_limits(max_mb))
+    try:
+        yield _local.get()
+    finally:
+        _local.reset(token)
+
+
+def reading_local_files() -> bool:
+    """True inside `local_files`."""
+    return _local.get() is not None
+
+
+def _check_local_size(path: Path, limits: LocalLimits) -> None:
+    size = path.stat().st_size
+    if limits.max_bytes is not None and size > limits.max_bytes:
+        raise InputError(
+            f"Filen {path.name} är {_fmt_mb(size)}; största tillåtna storlek är "
+            f"{_fmt_mb(limits.max_bytes)} ({limits.source}). Ändra gränsen med "
+            f"--max-file-mb eller {MAX_FILE_ENV}."
+        )
 
 
 def check_upload(name: str, size_bytes: int, *, kind: str | None = None) -> None:
@@ -109,7 +204,8 @@ def check_upload(name: str, size_bytes: int, *, kind: str | None = None) -> None
     size_bytes : int
         Its size.
     kind : str, optional
-        ``incidents``, ``dialogue`` or ``areas``: the suffix must be in `UPLOAD_TYPES`.
+        ``incidents``, ``dialogue``, ``areas`` or ``gazetteer``: the suffix must be in
+        `UPLOAD_TYPES`.
 
     Raises
     ------
@@ -148,8 +244,12 @@ def check_zip(
     max_members: int = MAX_ZIP_MEMBERS,
     max_total_bytes: int = MAX_ZIP_UNCOMPRESSED_BYTES,
     max_ratio: float = MAX_ZIP_RATIO,
+    member_limits: bool = True,
 ) -> int:
     """Refuse a zip that would expand too far; return its total uncompressed size in bytes.
+
+    ``member_limits`` False (local files) drops the per-suffix size and GeoJSON feature
+    limits of the members; the count, path, nesting, ratio and total checks stay.
 
     Raises
     ------
@@ -194,7 +294,7 @@ def check_zip(
                 f"Filen {name} ser ut som en zip-bomb: {member.name} packas upp "
                 f"{ratio:.0f} gånger (högst {max_ratio:.0f})."
             )
-        limit = MAX_BYTES.get(member.suffix.lower())
+        limit = MAX_BYTES.get(member.suffix.lower()) if member_limits else None
         if limit is not None and info.file_size > limit:
             raise InputError(
                 f"Filen {name} innehåller {member.name} som packas upp till "
@@ -205,6 +305,8 @@ def check_zip(
         raise InputError(
             f"Filen {name} packas upp till {_fmt_mb(total)}; högst {_fmt_mb(max_total_bytes)} tas emot."
         )
+    if not member_limits:
+        return total
     with zipfile.ZipFile(path) as zf:  # a GeoJSON is as dangerous zipped as it is plain
         for info in files:
             if PurePosixPath(info.filename).suffix.lower() in (".geojson", ".json"):
@@ -308,6 +410,12 @@ def check_file(path: str | os.PathLike) -> None:
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.is_file() or suffix not in MAX_BYTES:
+        return
+    local = _local.get()
+    if local is not None:  # the analyst's own file: its size limit, and no zip bombs
+        _check_local_size(path, local)
+        if suffix == ".zip":
+            check_zip(path, max_total_bytes=local.max_bytes or 2**62, member_limits=False)
         return
     check_upload(path.name, path.stat().st_size)
     if suffix == ".zip":
@@ -421,6 +529,8 @@ def check_parquet(
     """Refuse a Parquet file whose footer claims too many rows or too many bytes once
     uncompressed (a 5 MB file can claim 300 million rows); return its row count.
 
+    Inside `local_files` the footer must still be readable, but its counts are not capped.
+
     Raises
     ------
     InputError
@@ -447,6 +557,8 @@ def check_parquet(
     except (OSError, pa.ArrowException, ValueError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise InputError(f"Filen {name} kan inte läsas som Parquet: {first}.") from exc
+    if _local.get() is not None:
+        return int(meta.num_rows)
     if meta.num_rows > max_rows:
         raise InputError(
             f"Filen {name} säger sig ha {meta.num_rows} rader; högst {max_rows} tas emot."
@@ -580,6 +692,9 @@ def run_limited(
     """Run ``func(*args)`` in a child process with a memory and a time limit; return its
     result. ``func`` must be a module-level function and its result picklable.
 
+    Inside `local_files` (the analyst's own file, no limits given here) ``func`` runs in
+    this process: no second copy of the data through a pipe.
+
     Raises
     ------
     InputError
@@ -593,6 +708,8 @@ def run_limited(
     >>> run_limited(divmod, 7, 2, name="x")
     (3, 1)
     """
+    if _local.get() is not None and timeout_s is None and memory_bytes is None:
+        return func(*args)
     timeout_s = read_timeout_s() if timeout_s is None else timeout_s
     memory_bytes = read_memory_bytes() if memory_bytes is None else memory_bytes
     ctx = _reader_context()

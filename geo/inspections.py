@@ -1212,6 +1212,18 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
+#: Swedish CSV headings for the export columns; `read_field_list` reads them back.
+CSV_LABELS = {
+    schema.ID: "nr", ROUND_NAME: "runda", HELD_ON: "rundans datum",
+    schema.AREA_NAME: "område", LON: "longitud", LAT: "latitud", schema.CATEGORY: "kategori",
+    SEVERITY: "allvarlighet", DESCRIPTION: "beskrivning", RESPONSIBLE: "ansvarig",
+    STATUS: "status", ORDERED_ON: "beställd (datum)", FIXED_ON: "åtgärdad (datum)",
+    MARKED_BY: "markerad av", UPDATED_AT: "senast ändrad", NEAR_HOTSPOT: "nära hotspot",
+    HOTSPOT_NAME: "hotspot", ROUND_ID: "runda nr",
+}  # fmt: skip
+_FROM_CSV_LABELS = {label: key for key, label in CSV_LABELS.items()}
+
+
 def _export_table(frame: pd.DataFrame) -> pd.DataFrame:
     cols = [c for c in EXPORT_COLUMNS if c in frame.columns]
     extra = [c for c in (NEAR_HOTSPOT, HOTSPOT_NAME) if c in frame.columns]
@@ -1229,17 +1241,26 @@ def _export_table(frame: pd.DataFrame) -> pd.DataFrame:
 def export_csv(frame: pd.DataFrame, path: str | os.PathLike | None = None) -> bytes:
     """Issues as CSV (UTF-8 with BOM for Excel, lon/lat in WGS 84); written to ``path`` if given.
 
-    Text cells that a spreadsheet would run as a formula get a leading ``'``.
+    Swedish headings (`CSV_LABELS`), severity as a word (låg, medel, hög), "nära hotspot" as
+    ja/nej; `import_issues` reads the file back as it is. Text cells that a spreadsheet
+    would run as a formula get a leading ``'``.
 
     Examples
     --------
-    >>> pts = gpd.GeoDataFrame({"id": [1], "lon": [17.8], "lat": [59.4],
+    >>> pts = gpd.GeoDataFrame({"id": [1], "lon": [17.8], "lat": [59.4], "severity": [3],
     ...                         "description": ["=HYPERLINK(1)"]},
     ...                        geometry=[Point(0, 0)], crs="EPSG:3006")
     >>> export_csv(pts).decode("utf-8-sig").splitlines()
-    ['id,lon,lat,description', "1,17.8,59.4,'=HYPERLINK(1)"]
+    ['nr,longitud,latitud,allvarlighet,beskrivning', "1,17.8,59.4,hög,'=HYPERLINK(1)"]
     """
-    data = safecsv.to_csv_bytes(_export_table(frame))
+    table = _export_table(frame)
+    if SEVERITY in table.columns:
+        table[SEVERITY] = [
+            SEVERITY_LABELS.get(int(v), v) if pd.notna(v) else "" for v in table[SEVERITY]
+        ]
+    if NEAR_HOTSPOT in table.columns:
+        table[NEAR_HOTSPOT] = ["ja" if v is True or v == 1 else "nej" for v in table[NEAR_HOTSPOT]]
+    data = safecsv.to_csv_bytes(table, labels=CSV_LABELS)
     return _write(path, data)
 
 
@@ -1269,64 +1290,119 @@ def export_pdf(
     path: str | os.PathLike | None = None,
     *,
     author: str | None = None,
+    areas: gpd.GeoDataFrame | None = None,
+    places: gpd.GeoDataFrame | None = None,
 ) -> bytes:
-    """A PDF list of the issues one responsible party should fix (to send to them).
+    """A PDF of the open issues one responsible party should fix (to send to them).
+
+    Only open issues (ny, åtgärd beställd) are listed — the fixed ones are counted in one
+    sentence, not mixed in. They are numbered 1, 2, … (most severe first) and the same
+    numbers stand on the map, which shows the area boundaries and the named places around
+    them for orientation.
 
     Parameters
     ----------
     frame : DataFrame
-        From `issues_frame`; only rows whose ``responsible`` equals ``responsible`` are listed.
+        From `issues_frame`; only rows whose ``responsible`` equals ``responsible`` are used.
     responsible : str
         Kommun, SL, fastighetsägare, ...
     path : path-like, optional
         Written atomically when given.
     author : str, optional
         Who produced it (PDF metadata and footer).
+    areas, places : GeoDataFrame, optional
+        Boundaries and the gazetteer (``name``, points), drawn as context on the map.
 
     Examples
     --------
-    >>> pts = gpd.GeoDataFrame({"id": [1], "responsible": ["SL"], "category": ["klotter"],
-    ...                         "description": ["Väggen <vid> hållplatsen"]},
-    ...                        geometry=[Point(659730, 6590530)], crs="EPSG:3006")
+    >>> pts = gpd.GeoDataFrame({"id": [1, 2], "responsible": ["SL", "SL"],
+    ...     "category": ["klotter", "belysning"], "status": ["ny", "åtgärdad"],
+    ...     "description": ["Väggen <vid> hållplatsen", "Lampan"]},
+    ...     geometry=[Point(659730, 6590530), Point(659800, 6590600)], crs="EPSG:3006")
     >>> export_pdf(pts, "SL")[:5]
     b'%PDF-'
+    >>> len(open_for(pts, "SL"))
+    1
     """
     from geo.pdf import Briefing, MapLayer
 
-    rows = frame[frame[RESPONSIBLE] == responsible] if RESPONSIBLE in frame.columns else frame[:0]
+    mine = frame[frame[RESPONSIBLE] == responsible] if RESPONSIBLE in frame.columns else frame[:0]
+    rows = open_for(frame, responsible)
+    fixed = len(mine) - len(rows)
+    word = "öppet ärende" if len(rows) == 1 else "öppna ärenden"
     doc = Briefing(
         f"Trygghetsbesiktning – åtgärdslista för {responsible}",
-        subtitle=f"{len(rows)} ärenden",
+        subtitle=f"{len(rows)} {word}",
         author=author,
         subject="Trygghetsbesiktning",
         keywords=[f"ansvarig={responsible}"],
     )
-    if rows.empty:
-        doc.paragraph(f"Inga ärenden har {responsible} som ansvarig part.")
-        return doc.build(path)
-    if isinstance(rows, gpd.GeoDataFrame) and rows.crs is not None:
-        labelled = rows.assign(_label=rows[schema.ID].astype(str))
-        doc.map(
-            [MapLayer(labelled, kind="point", label_col="_label")],
-            height_mm=90,
-            caption="Ärendenas nummer på kartan.",
+    if fixed:
+        doc.paragraph(
+            f"{fixed} {'ärende' if fixed == 1 else 'ärenden'} för {responsible} är redan "
+            "åtgärdade och finns inte med i listan.",
+            small=True,
         )
+    if rows.empty:
+        doc.paragraph(f"Inga öppna ärenden har {responsible} som ansvarig part.")
+        return doc.build(path)
+    rows = rows.assign(_nr=[str(i) for i in range(1, len(rows) + 1)])
+    if isinstance(rows, gpd.GeoDataFrame) and rows.crs is not None:
+        layers = []
+        if areas is not None and len(areas):
+            layers.append(MapLayer(areas, kind="boundary", edgecolor="#777777", linewidth=0.8))
+        for status in (NEW, ORDERED):
+            part = rows[rows[STATUS] == status] if STATUS in rows.columns else rows[:0]
+            if len(part):
+                layers.append(
+                    MapLayer(part, kind="point", label_col="_nr", facecolor=STATUS_COLOURS[status],
+                             markersize=30, legend=f"Status: {status}")
+                )  # fmt: skip
+        if STATUS not in rows.columns:
+            layers.append(MapLayer(rows, kind="point", label_col="_nr"))
+        if places is not None and len(places):
+            layers.append(MapLayer(places, kind="place", label_col=schema.PLACE_NAME))
+        doc.map(layers, height_mm=95, focus=rows, min_pad_m=400.0,
+                caption="Numren på kartan är numren i listan nedan.")  # fmt: skip
     table = _export_table(rows)
+    table["_nr"] = rows["_nr"].to_numpy()
+    if SEVERITY in table.columns:
+        table[SEVERITY] = [
+            SEVERITY_LABELS.get(int(v), v) if pd.notna(v) else "" for v in table[SEVERITY]
+        ]
     for col in (LAT, LON):
         if col in table.columns:
             table[col] = [f"{v:.5f}" for v in table[col]]  # ~1 m
-    cols = {schema.ID: "Nr", schema.CATEGORY: "Kategori", SEVERITY: "Allv.",
+    cols = {"_nr": "Nr", schema.ID: "Ärende", schema.CATEGORY: "Kategori", SEVERITY: "Allvar",
             DESCRIPTION: "Beskrivning", STATUS: "Status", ORDERED_ON: "Beställd",
-            FIXED_ON: "Åtgärdad", LAT: "Lat", LON: "Lon"}  # fmt: skip
+            LAT: "Lat", LON: "Lon"}  # fmt: skip
     present = [c for c in cols if c in table.columns]
     doc.table(table[present], columns=[cols[c] for c in present])
     return doc.build(path)
 
 
-def pdfs_per_responsible(frame: pd.DataFrame, *, author: str | None = None) -> dict[str, bytes]:
-    """One PDF per responsible party present in ``frame``: ``{party: pdf bytes}``."""
+def open_for(frame: pd.DataFrame, responsible: str) -> pd.DataFrame:
+    """The open issues (ny, åtgärd beställd) of one party, most severe first, then by number."""
+    if RESPONSIBLE not in frame.columns:
+        return frame[:0]
+    rows = frame[frame[RESPONSIBLE] == responsible]
+    if STATUS in rows.columns:
+        rows = rows[rows[STATUS].isin([NEW, ORDERED]).to_numpy()]
+    keys = [c for c in (SEVERITY, schema.ID) if c in rows.columns]
+    if keys:
+        rows = rows.sort_values(keys, ascending=[c != SEVERITY for c in keys], kind="stable")
+    return rows
+
+
+def pdfs_per_responsible(
+    frame: pd.DataFrame, *, author: str | None = None, **context
+) -> dict[str, bytes]:
+    """One PDF per responsible party present in ``frame``: ``{party: pdf bytes}``.
+
+    ``context`` (``areas``, ``places``) goes to `export_pdf`.
+    """
     parties = sorted(frame[RESPONSIBLE].dropna().unique()) if RESPONSIBLE in frame.columns else []
-    return {p: export_pdf(frame, p, author=author) for p in parties}
+    return {p: export_pdf(frame, p, author=author, **context) for p in parties}
 
 
 def _write(path: str | os.PathLike | None, data: bytes) -> bytes:
@@ -1379,6 +1455,7 @@ def _read_field_list(path: Path) -> tuple[pd.DataFrame, list[int]]:
         except (UnicodeDecodeError, pd.errors.ParserError, csv_error()) as exc:
             raise InputError(f"Filen {path.name} kunde inte läsas som CSV: {exc}") from None
         table.columns = [str(c).strip().lower() for c in table.columns]
+        table = table.rename(columns=_FROM_CSV_LABELS)  # an export of ours reads back
         missing = [c for c in (LON, LAT) if c not in table.columns]
         if missing:
             raise InputError(
@@ -1612,6 +1689,31 @@ DEMO_ISSUES = (
     (17.8360, 59.4240, "nedskräpning", 1, "Trafikverket",
      "Nedskräpning och övergivna cyklar vid infartsparkeringen.", NEW),
 )  # fmt: skip
+
+
+def issues_version(store: Store) -> tuple:
+    """A cheap fingerprint of the issues table: changes whenever an issue is added, edited,
+    moved, changes status or is removed (every write bumps an issue's ``version``).
+
+    One aggregate query, for caches of what is drawn from the issues (the maps' layer).
+
+    Examples
+    --------
+    >>> store = Store("sqlite://")
+    >>> before = issues_version(store)
+    >>> _ = seed_demo(store)
+    >>> issues_version(store) != before
+    True
+    """
+    with store.read_session() as s:
+        row = s.execute(
+            sa.select(
+                sa.func.count(InspectionIssue.id),
+                sa.func.coalesce(sa.func.sum(InspectionIssue.version), 0),
+                sa.func.max(InspectionIssue.id),
+            )
+        ).one()
+    return tuple(int(v or 0) for v in row)
 
 
 def seed_demo(store: Store, *, held_on: dt.date = dt.date(2018, 10, 16)) -> bool:

@@ -226,7 +226,39 @@ class _Table:
     bad_lines: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _read_table(path: str | Path, layer: str | None) -> _Table:
+def _parquet_columns(
+    path: str | Path, roles: tuple[str, ...], explicit: Mapping[str, str]
+) -> list[str] | None:
+    """The columns of a Parquet file that play a role (and its geometry), from its schema
+    alone: only those are read. None for other files, or when the schema cannot be read
+    (reading the file then says why)."""
+    path = Path(path)
+    if path.suffix.lower() not in PARQUET_SUFFIXES or not path.is_file():
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        schema_ = pq.read_schema(path)
+    except (OSError, pa.ArrowException, ValueError):
+        return None
+    found, _ = guess_columns(schema_.names, roles, explicit, file_name=path.name)
+    geo = (schema_.metadata or {}).get(b"geo")
+    placed = geo or {"lon", "lat"} <= found.keys() or {"x", "y"} <= found.keys()
+    timed = "time" in found or {"date", "clock"} <= found.keys()
+    if not (placed and timed):  # a structural error follows: let it list every column
+        return None
+    wanted = list(dict.fromkeys(found.values()))
+    if geo:
+        import json
+
+        try:
+            wanted.append(str(json.loads(geo)["primary_column"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+    return wanted
+
+
+def _read_table(path: str | Path, layer: str | None, columns: list[str] | None = None) -> _Table:
     path = Path(path)
     name = path.name
     if not path.exists():
@@ -238,7 +270,7 @@ def _read_table(path: str | Path, layer: str | None) -> _Table:
     # GDAL and Parquet run in a child process with a memory and a time limit (issue 18)
     if suffix in PARQUET_SUFFIXES:
         guards.check_parquet(path)  # the footer's row count, before any column is read
-        return guards.run_limited(_read_parquet, path, name=name)
+        return guards.run_limited(_read_parquet, path, columns, name=name)
     if suffix in VECTOR_SUFFIXES:
         return guards.run_limited(_read_vector, path, layer, name=name)
     raise InputError(
@@ -381,10 +413,11 @@ def _zip_member(path: Path, layer: str | None) -> tuple[str, str | None]:
     return f"/vsizip/{path}/{stems[layer]}", None
 
 
-def _read_parquet(path: Path) -> _Table:
+def _read_parquet(path: Path, columns: list[str] | None = None) -> _Table:
+    """A (Geo)Parquet file as a table; ``columns``: only these (pyarrow column selection)."""
     name = path.name
     try:
-        gdf = gpd.read_parquet(path)
+        gdf = gpd.read_parquet(path, columns=columns)
     except ValueError as exc:
         if "geo" not in str(exc).lower():
             raise InputError(
@@ -395,7 +428,7 @@ def _read_parquet(path: Path) -> _Table:
         raise InputError(f"Filen {name} kan inte läsas som Parquet: {_first_line(exc)}.") from exc
     if gdf is not None:
         return _table_from_gdf(name, gdf)
-    df = pd.read_parquet(path)
+    df = pd.read_parquet(path, columns=columns)
     if df.empty:
         raise InputError(f"Filen {name} har inga rader.")
     return _Table(name, df.reset_index(drop=True), np.arange(len(df)) + 1)
@@ -1072,8 +1105,8 @@ def load_incidents(
     """
     explicit, categories = _resolve_mapping(mapping, category_map)
     cmap = build_category_map(categories)
-    table = _read_table(path, layer)
     roles = ("id", "lon", "lat", "x", "y", "time", "until", "date", "clock", "category", "weight")
+    table = _read_table(path, layer, columns=_parquet_columns(path, roles, explicit))
     found, notes = guess_columns(table.data.columns, roles, explicit, file_name=table.name)
     raw_time = _required_time(table, found)
     warnings: list[str] = []
@@ -1118,8 +1151,9 @@ def load_incidents(
         listed = ", ".join(f"'{k}' ({v})" for k, v in counts.head(10).items())
         more = f" och {len(counts) - 10} till" if len(counts) > 10 else ""
         warnings.append(
-            f"{int(unmapped.sum())} händelser har kategorier som saknas i kategorimappningen och "
-            f"fick kategorin övrigt: {listed}{more}."
+            f"{int(unmapped.sum())} "
+            f"{'händelse har en kategori' if unmapped.sum() == 1 else 'händelser har kategorier'}"
+            f" som saknas i kategorimappningen och fick kategorin övrigt: {listed}{more}."
         )
     warnings += _time_warnings(gap, amb, table.row, ok)
     warnings += _stack_warning(located.lon[ok], located.lat[ok], "händelser")

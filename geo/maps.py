@@ -259,7 +259,16 @@ class Legend(MacroElement):
         var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
         {{ this.get_name() }}.onAdd = function (map) {
             var div = L.DomUtil.create("div", "lagesbild-legend");
+            {% if this.collapsed %}
+            // collapsed to one line: the map stays readable; a click opens the legend
+            div.innerHTML = '<details class="lagesbild-legend-box"><summary style="cursor:pointer;' +
+                'background:rgba(255,255,255,0.92);padding:3px 8px;border-radius:4px;' +
+                'box-shadow:0 1px 4px rgba(0,0,0,.35);font:600 12px system-ui,sans-serif;' +
+                'color:#222;list-style-position:inside">Teckenförklaring</summary>' +
+                {{ this.body|tojson }} + '</details>';
+            {% else %}
             div.innerHTML = {{ this.body|tojson }};
+            {% endif %}
             L.DomEvent.disableClickPropagation(div);
             return div;
         };
@@ -286,11 +295,121 @@ class Legend(MacroElement):
         sections: Sequence[tuple[str, Sequence[tuple[str, str, str]]]],
         *,
         position="bottomright",
+        collapsed: bool = False,
     ):
         super().__init__()
         self._name = "Legend"
         self.position = position
+        self.collapsed = collapsed
         self.body = legend_html(sections)
+
+
+class MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (folium's also shows miles and feet)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false, position: "bottomleft"})
+            .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "MetricScale"
+
+
+class _PlaceLabels(MacroElement):
+    """Place names as plain text markers (the name set with textContent: never HTML)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this.places|tojson }}.forEach(function (p) {
+            var el = document.createElement("div");
+            el.className = "lagesbild-place-name";
+            el.textContent = p[2];
+            el.style.cssText = "font:italic 11px/13px system-ui,sans-serif;color:#333;" +
+                "white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff;" +
+                "padding-left:7px;position:relative";
+            var dot = document.createElement("span");
+            dot.style.cssText = "position:absolute;left:0;top:4px;width:5px;height:5px;" +
+                "border-radius:50%;background:#555";
+            el.appendChild(dot);
+            L.marker([p[0], p[1]], {interactive: false, keyboard: false, icon: L.divIcon({
+                className: "lagesbild-place", html: el, iconSize: null, iconAnchor: [2, 6]})})
+                .addTo({{ this._parent.get_name() }});
+        });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, places: list[list]):
+        super().__init__()
+        self._name = "PlaceLabels"
+        self.places = places
+
+
+PLACES_LAYER = "Platsnamn"
+
+
+def add_places(
+    m: folium.Map,
+    places: gpd.GeoDataFrame,
+    *,
+    within: gpd.GeoDataFrame | None = None,
+    margin_m: float = 500.0,
+) -> folium.FeatureGroup | None:
+    """Write the gazetteer's place names on the map, for orientation without tiles.
+
+    Parameters
+    ----------
+    m : folium.Map
+    places : GeoDataFrame
+        Named places (``name``, points; `geo.io.load_gazetteer`).
+    within : GeoDataFrame, optional
+        Only places inside these shapes (plus ``margin_m``) are written: the chosen area.
+    margin_m : float, default 500
+
+    Returns
+    -------
+    folium.FeatureGroup or None
+        The "Platsnamn" layer (can be switched off), None when no place is left.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> areas = gpd.GeoDataFrame({"area_id": ["a"], "area_name": ["A"]},
+    ...     geometry=[box(660000, 6583000, 664000, 6588000)], crs="EPSG:3006")
+    >>> gaz = gpd.GeoDataFrame({"name": ["Torget <b>", "Långt bort"]},
+    ...     geometry=[Point(661000, 6584000), Point(700000, 6584000)], crs="EPSG:3006")
+    >>> m = base_map(areas)
+    >>> _ = add_places(m, gaz, within=areas)
+    >>> page = m.get_root().render()
+    >>> "Torget" in page, "Långt bort" in page, "textContent" in page
+    (True, False, True)
+    """
+    if places is None or places.empty or schema.PLACE_NAME not in places.columns:
+        return None
+    metric = places.to_crs(schema.CRS_METRIC)
+    metric = metric[metric.geometry.notna() & ~metric.geometry.is_empty]
+    if within is not None and len(within):
+        region = within.to_crs(schema.CRS_METRIC).geometry.union_all().buffer(margin_m)
+        metric = metric[metric.geometry.intersects(region).to_numpy()]
+    if metric.empty:
+        return None
+    pts = metric.geometry.representative_point().to_crs(schema.CRS_WGS84)
+    rows = [
+        [round(p.y, LONLAT_DECIMALS), round(p.x, LONLAT_DECIMALS), str(name)]
+        for name, p in zip(metric[schema.PLACE_NAME], pts, strict=True)
+        if not pd.isna(name)
+    ]
+    group = folium.FeatureGroup(name=PLACES_LAYER, show=True, control=True)
+    group.add_child(_PlaceLabels(rows))
+    group.add_to(m)
+    return group
 
 
 def legend_html(sections: Sequence[tuple]) -> str:
@@ -391,10 +510,11 @@ def base_map(
         location=centre,
         zoom_start=12,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # folium's scale adds miles and feet: MetricScale instead
         prefer_canvas=False,
         zoom_snap=0.25,  # fit the area tightly instead of snapping a whole zoom level out
     )
+    m.add_child(MetricScale())
     _add_background(m, areas, tiles, simplify_m)
     m.fit_bounds(bounds)
     m.lagesbild_legend = [("Karta", [("line", BOUNDARY_COLOUR, "Områdesgräns")])]
@@ -469,9 +589,10 @@ def dual_map(
     bounds = lonlat_bounds(focus if focus is not None and len(focus) else areas)
     centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     dual = folium.plugins.DualMap(
-        location=centre, zoom_start=12, tiles=None, control_scale=True, zoom_snap=0.25
+        location=centre, zoom_start=12, tiles=None, control_scale=False, zoom_snap=0.25
     )
     for m in (dual.m1, dual.m2):
+        m.add_child(MetricScale())
         _add_background(m, areas, tiles, simplify_m)
         m.fit_bounds(bounds)
         m.lagesbild_legend = [("Karta", [("line", BOUNDARY_COLOUR, "Områdesgräns")])]
@@ -1014,12 +1135,16 @@ def selection_layer(zones: gpd.GeoDataFrame, zone_id: str | None) -> folium.Feat
     return group
 
 
-def finish_map(m: folium.Map, *, legend: bool = True) -> folium.Map:
-    """Add the layer control and the legend collected by the ``add_*`` builders; return ``m``."""
+def finish_map(m: folium.Map, *, legend: bool = True, collapsed: bool = False) -> folium.Map:
+    """Add the layer control and the legend collected by the ``add_*`` builders; return ``m``.
+
+    ``collapsed`` starts the legend closed as one "Teckenförklaring" line that opens on a
+    click, so a full legend never covers the map on a small screen.
+    """
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     sections = getattr(m, "lagesbild_legend", [])
     if legend and sections:
-        m.add_child(Legend(sections))
+        m.add_child(Legend(sections, collapsed=collapsed))
     return m
 
 
@@ -1034,7 +1159,8 @@ def hotspot_map(
     incident_layer: str = "heat",
     show_cells: bool = False,
     issues: gpd.GeoDataFrame | None = None,
-    fit_zones: bool = True,
+    fit_zones: bool = False,
+    places: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """The lägesbild map: boundaries, hotspot zones, Gi* cells, heat or points, dialogue
     places and open trygghetsbesiktning issues.
@@ -1061,9 +1187,13 @@ def hotspot_map(
     issues : GeoDataFrame, optional
         Trygghetsbesiktning issues (``geo.inspections.issues_frame``), drawn by
         :func:`add_issues` as a layer that can be switched off.
-    fit_zones : bool, default True
-        Open the view on the zones (with a margin) instead of the whole area, so that
-        zones of a few hundred metres are visible at once; the area when there are none.
+    fit_zones : bool, default False
+        Open the view on the zones (with a margin) instead of the whole chosen area. By
+        default the view is the chosen area (``focus_area_ids``), all of it: the commander
+        sees the whole police area with its place names, and zooms in from there.
+    places : GeoDataFrame, optional
+        The gazetteer: its names inside the chosen area are written on the map
+        (:func:`add_places`), a layer that can be switched off.
 
     Returns
     -------
@@ -1109,9 +1239,15 @@ def hotspot_map(
         add_dialogue(m, dialogue)
     if issues is not None and len(issues):
         add_issues(m, issues)
+    if places is not None and len(places):
+        focus = areas
+        if focus_area_ids:
+            wanted = [str(a) for a in focus_area_ids]
+            focus = areas[areas[schema.AREA_ID].astype(str).isin(wanted)]
+        add_places(m, places, within=focus)
     if fit_zones and not zones_empty:
         fit_to(m, zones)
-    return finish_map(m)
+    return finish_map(m, collapsed=True)
 
 
 # --- interaction helpers -------------------------------------------------------------------
@@ -1235,6 +1371,8 @@ def zone_details(
     *,
     dialogue: gpd.GeoDataFrame | None = None,
     gazetteer: gpd.GeoDataFrame | None = None,
+    start=None,
+    end=None,
 ) -> ZoneDetails:
     """Counts by category, hour-of-week, monthly trend, dialogue reasons and nearest place.
 
@@ -1246,6 +1384,9 @@ def zone_details(
     incidents : GeoDataFrame
         Incidents (``occurred_at``, ``category``) — usually the filtered ones behind the run.
     dialogue, gazetteer : GeoDataFrame, optional
+    start, end : date, optional
+        The period shown: every month from ``start`` to ``end`` is in ``monthly``, a month
+        without incidents as 0 (default: the months of ``incidents``' first and last times).
 
     Returns
     -------
@@ -1263,6 +1404,8 @@ def zone_details(
     >>> d = zone_details(z, "z1", inc)
     >>> d.by_category.to_dict(), d.monthly.to_dict()
     ({'rån': 2}, {'2018-01': 1, '2018-02': 1})
+    >>> zone_details(z, "z1", inc, start="2017-12-01", end="2018-03-31").monthly.to_dict()
+    {'2017-12': 0, '2018-01': 1, '2018-02': 1, '2018-03': 0}
     """
     from geo.timewin import hour_of_week  # local: timewin pulls in the holiday calendars
 
@@ -1279,11 +1422,19 @@ def zone_details(
         else pd.Series(dtype=int, name="händelser")
     )
     profile = hour_of_week(inside) if len(inside) else hour_of_week(incidents.iloc[:0])
-    if len(inside):
-        months = inside[schema.OCCURRED_AT].dt.tz_localize(None).dt.to_period("M").astype(str)
-        monthly = months.value_counts().sort_index().rename("händelser")
+    # every month of the period, zero months as 0: a gap in the chart would read as no data
+    times = incidents[schema.OCCURRED_AT].dt.tz_localize(None) if len(incidents) else None
+    first = (
+        pd.Timestamp(start) if start is not None else (times.min() if times is not None else None)
+    )
+    last = pd.Timestamp(end) if end is not None else (times.max() if times is not None else None)
+    months = inside[schema.OCCURRED_AT].dt.tz_localize(None).dt.to_period("M").astype(str)
+    counts = months.value_counts()
+    if first is not None and last is not None:
+        every = pd.period_range(first.to_period("M"), last.to_period("M"), freq="M").astype(str)
+        monthly = counts.reindex(every, fill_value=0).astype(int).rename("händelser")
     else:
-        monthly = pd.Series(dtype=int, name="händelser")
+        monthly = counts.sort_index().astype(int).rename("händelser")
     reasons = pd.DataFrame(columns=[schema.REASON_CATEGORY, schema.REASON, schema.MENTIONS])
     if dialogue is not None and len(dialogue):
         # a dialogue place counts when it lies in the zone or within 50 m of it
@@ -1384,7 +1535,8 @@ def briefing(
     """
     n_now, n_before = len(incidents), len(previous)
     out = [
-        f"I {area_name}: {_fmt(n_now)} händelser ({what}, {when}), {_change_text(n_now, n_before)}."
+        f"I {area_name}: {_fmt(n_now)} {'händelse' if n_now == 1 else 'händelser'} ({what}, {when}), "
+        f"{_change_text(n_now, n_before)}."
     ]
     if zones is None or zones.empty:
         out.append("Inga tydliga hotspotzoner i den valda perioden och tiden.")
@@ -1398,7 +1550,7 @@ def briefing(
     peak = first.get(schema.PEAK_HOURS)
     peak_txt = f", främst {peak}" if isinstance(peak, str) and peak else ""
     out.append(
-        f"Mest utsatt: {first[schema.NAME]} med {_fmt(first[schema.INCIDENT_COUNT])} händelser"
+        f"Mest utsatt: {first[schema.NAME]} med {_counts_text(first).split(', men')[0]}"
         f"{share_txt}{peak_txt}."
     )
     if len(top) > 1:

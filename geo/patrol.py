@@ -1009,7 +1009,8 @@ def _unreliable(pers: Persistence | None, n_window: int, cats: str) -> str | Non
         else "stabilitetstestet kunde inte göras"
     )
     return (
-        f"Underlaget räcker inte för zoner som håller: {n_window} händelser i tidsfönstret "
+        f"Underlaget räcker inte för zoner som håller: {n_window} "
+        f"{'händelse' if n_window == 1 else 'händelser'} i tidsfönstret "
         f"({cats}), och {why}. Använd zonerna med försiktighet; välj en längre period, fler "
         "brottskategorier eller ett bredare tidsfönster för ett säkrare val."
     )

@@ -87,6 +87,8 @@ _font_names: tuple[str, str] | None = None
 
 #: Zone fill colours, cycled; chosen to stay apart in greyscale print too.
 ZONE_COLOURS = ("#d7301f", "#fc8d59", "#7b3294", "#2c7bb6", "#1a9641", "#e6ab02")
+#: Colour of place names (stations, centres, squares) drawn for orientation.
+PLACE_COLOUR = "#4d4d4d"
 
 
 def _fonts() -> tuple[str, str]:
@@ -121,8 +123,10 @@ class MapLayer:
     ----------
     frame : geopandas.GeoDataFrame
         Geometries in any declared CRS; drawn in EPSG:3006.
-    kind : {"polygon", "boundary", "point"}, default "polygon"
-        ``"boundary"`` draws outlines only, ``"polygon"`` filled shapes, ``"point"`` markers.
+    kind : {"polygon", "boundary", "point", "place"}, default "polygon"
+        ``"boundary"`` draws outlines only, ``"polygon"`` filled shapes, ``"point"`` markers,
+        ``"place"`` named places for orientation: a small dot and its name in grey beside it
+        (``label_col``), under the zones' own labels.
     label_col : str, optional
         Column whose values are written at each geometry's representative point.
     facecolor, edgecolor : str
@@ -135,7 +139,9 @@ class MapLayer:
     markersize : float, default 18
         Marker area in points² for ``kind="point"``.
     legend : str, optional
-        Text for the map legend.
+        Text for the map legend. A ``"polygon"`` layer that cycles through `ZONE_COLOURS`
+        and has a ``label_col`` gets one legend row per feature instead (its label beside
+        its own colour), so every colour on the map is named in the legend.
 
     Examples
     --------
@@ -161,7 +167,7 @@ class MapLayer:
             raise TypeError(
                 f"MapLayer frame must be a GeoDataFrame, got {type(self.frame).__name__}"
             )
-        allowed = ("polygon", "boundary", "point")
+        allowed = ("polygon", "boundary", "point", "place")
         if self.kind not in allowed:
             raise ValueError(f'MapLayer kind was "{self.kind}" but is expected to be in {allowed}')
         if self.frame.crs is None and len(self.frame):
@@ -224,6 +230,8 @@ def _draw_layers(ax, frames, handles: list | None) -> None:
     from matplotlib.patches import Patch
 
     for layer, frame in frames:
+        if layer.kind == "place":
+            continue  # drawn by render_map once the view is framed (only names inside it)
         if layer.kind == "boundary":
             frame.boundary.plot(ax=ax, color=layer.edgecolor, linewidth=layer.linewidth)
             colour = "none"
@@ -250,29 +258,181 @@ def _draw_layers(ax, frames, handles: list | None) -> None:
                 edgecolor=layer.edgecolor,
                 linewidth=layer.linewidth,
             )
+            if not layer.facecolor and layer.label_col and handles is not None:
+                # one row per zone: the legend names every colour the map shows
+                for text, c in zip(frame[layer.label_col], colours, strict=True):
+                    handles.append(
+                        Patch(facecolor=c, alpha=layer.alpha, edgecolor=layer.edgecolor,
+                              label=str(text))
+                    )  # fmt: skip
+                handles = None
         if layer.legend and handles is not None:
-            handles.append(Patch(facecolor=colour, edgecolor=layer.edgecolor, label=layer.legend))
+            if layer.kind == "point":
+                from matplotlib.lines import Line2D
+
+                handles.append(
+                    Line2D([], [], marker="o", linestyle="none", markerfacecolor=colour,
+                           markeredgecolor=layer.edgecolor, markersize=6, label=layer.legend)
+                )  # fmt: skip
+            else:
+                handles.append(
+                    Patch(facecolor=colour, edgecolor=layer.edgecolor, label=layer.legend)
+                )
         if layer.label_col:
             anchors = frame.geometry.representative_point()
+            # a point's label stands beside its marker (on it, it would hide the colour)
+            beside = {"xytext": (5, 4), "textcoords": "offset points", "ha": "left",
+                      "va": "bottom", "fontsize": 8, "fontweight": "bold"}  # fmt: skip
+            centred = {"ha": "center", "va": "center", "fontsize": 7}
             for text, pt in zip(frame[layer.label_col], anchors, strict=True):
                 if pd.isna(text) or pt is None or pt.is_empty:
                     continue
                 ax.annotate(
                     str(text),
                     (pt.x, pt.y),
-                    fontsize=7,
-                    ha="center",
-                    va="center",
                     annotation_clip=True,
                     bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.75},
+                    **(beside if layer.kind == "point" else centred),
                 )
 
 
-def _frame_axes(ax, bounds, box_w: float, box_h: float, *, margin: float) -> None:
-    """Set ``ax`` to ``bounds`` grown by ``margin`` (a share of the larger side, ≥ 150 m),
-    widened on the shorter side so a metre is as long across as up; add a scale bar."""
+def _draw_places(ax, layer: MapLayer, frame, taken: list, texts: list | None = None) -> None:
+    """Named places as orientation: a grey dot and the name beside it, inside the view only.
+
+    ``taken`` holds the points already labelled (the zones' labels); a place closer than
+    6 % of the view's width to one of them, or to a place already drawn, is left out so
+    that names never sit on top of each other. With ``texts`` (a list) the names are not
+    drawn into the picture but appended as ``(x, y, name)`` in figure fractions, for the
+    PDF to write them as text (searchable, sharp at any zoom).
+    """
+    ax.apply_aspect()  # the box as drawn ("equal" moves it): figure fractions must match
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    y1 -= 0.04 * (y1 - y0)  # a name at the very top would run out of the frame
+    x1 -= 0.08 * (x1 - x0)  # and one at the right edge too (names are written rightwards)
+    room = 0.06 * (x1 - x0)
+    taken = list(taken)
+    pts = frame.geometry.representative_point()
+    names = frame[layer.label_col] if layer.label_col else [None] * len(frame)
+    for text, pt in zip(names, pts, strict=True):
+        if pt is None or pt.is_empty or not (x0 <= pt.x <= x1 and y0 <= pt.y <= y1):
+            continue
+        if any(abs(pt.x - tx) < room and abs(pt.y - ty) < room / 2 for tx, ty in taken):
+            continue
+        taken.append((pt.x, pt.y))
+        ax.plot([pt.x], [pt.y], marker="o", markersize=2.5, color=PLACE_COLOUR, zorder=4)
+        if text is not None and not pd.isna(text) and texts is not None:
+            fx, fy = ax.figure.transFigure.inverted().transform(
+                ax.transData.transform((pt.x, pt.y))
+            )
+            texts.append((float(fx), float(fy), str(text)))
+        elif text is not None and not pd.isna(text):
+            ax.annotate(
+                str(text),
+                (pt.x, pt.y),
+                xytext=(3, 2),
+                textcoords="offset points",
+                fontsize=6,
+                style="italic",
+                color=PLACE_COLOUR,
+                zorder=4,
+                annotation_clip=True,
+            )
+
+
+#: Most tiles fetched for one map panel (a bigger view takes a lower zoom level).
+MAX_TILES = 48
+TILE_TIMEOUT_S = 5.0
+
+
+def _tile_xy(lon, lat, z: int):
+    """Web-Mercator tile coordinates (fractional) of lon/lat at zoom ``z``."""
+    import numpy as np
+
+    n = 2.0**z
+    lat_r = np.radians(np.clip(lat, -85.0511, 85.0511))
+    return (np.asarray(lon) + 180.0) / 360.0 * n, (
+        1.0 - np.arcsinh(np.tan(lat_r)) / np.pi
+    ) / 2.0 * n
+
+
+def draw_tiles(ax, url: str, *, fetch=None) -> int:
+    """Draw base-map tiles from ``url`` (``{z}/{x}/{y}``) under the layers of ``ax`` (EPSG:3006).
+
+    The tiles (Web Mercator) are fetched for the axes' view at a zoom where a tile is
+    about 256 pixels of the picture (at most `MAX_TILES`), put together, and resampled
+    onto the view's SWEREF 99 TM grid (nearest pixel). ``fetch(url) -> bytes`` is for
+    tests; by default the tile server is asked over HTTP(S) with a short time limit.
+
+    Returns
+    -------
+    int
+        How many tiles were drawn.
+
+    Raises
+    ------
+    OSError
+        When a tile cannot be fetched or read (the caller draws the map without tiles).
+    """
+    import math
+    import urllib.request
+
+    import numpy as np
+    from PIL import Image
+    from pyproj import Transformer
+
+    if fetch is None:
+
+        def fetch(tile_url: str) -> bytes:
+            req = urllib.request.Request(tile_url, headers={"User-Agent": "Lagesbild"})
+            with urllib.request.urlopen(req, timeout=TILE_TIMEOUT_S) as r:  # noqa: S310
+                return r.read()
+
+    ax.apply_aspect()
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    to_ll = Transformer.from_crs(CRS_METRIC, "EPSG:4326", always_xy=True)
+    bbox = ax.get_window_extent()
+    w_px, h_px = max(int(bbox.width), 16), max(int(bbox.height), 16)
+    gx, gy = np.meshgrid(np.linspace(x0, x1, w_px), np.linspace(y1, y0, h_px))
+    lon, lat = to_ll.transform(gx, gy)
+    span = max(float(lon.max() - lon.min()), 1e-6)
+    z = int(np.clip(math.floor(math.log2(360.0 * w_px / (256.0 * span))), 0, 19))
+    while True:
+        tx, ty = _tile_xy(lon, lat, z)
+        xs = range(int(np.floor(tx.min())), int(np.floor(tx.max())) + 1)
+        ys = range(int(np.floor(ty.min())), int(np.floor(ty.max())) + 1)
+        if len(xs) * len(ys) <= MAX_TILES or z == 0:
+            break
+        z -= 1
+    mosaic = np.full((len(ys) * 256, len(xs) * 256, 3), 255, dtype=np.uint8)
+    for j, ty_i in enumerate(ys):
+        for i, tx_i in enumerate(xs):
+            tile_url = (
+                url.replace("{z}", str(z)).replace("{x}", str(tx_i)).replace("{y}", str(ty_i))
+            )
+            try:
+                img = Image.open(io.BytesIO(fetch(tile_url))).convert("RGB").resize((256, 256))
+            except (OSError, ValueError) as exc:
+                raise OSError(f"tile {tile_url}: {exc}") from exc
+            mosaic[j * 256 : (j + 1) * 256, i * 256 : (i + 1) * 256] = np.asarray(img)
+    px = np.clip(((tx - xs.start) * 256).astype(int), 0, mosaic.shape[1] - 1)
+    py = np.clip(((ty - ys.start) * 256).astype(int), 0, mosaic.shape[0] - 1)
+    ax.imshow(mosaic[py, px], extent=(x0, x1, y0, y1), origin="upper", zorder=0,
+              interpolation="nearest", aspect="auto")  # fmt: skip
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    return len(xs) * len(ys)
+
+
+def _frame_axes(
+    ax, bounds, box_w: float, box_h: float, *, margin: float, min_pad_m: float = 150.0
+) -> None:
+    """Set ``ax`` to ``bounds`` grown by ``margin`` (a share of the larger side, at least
+    ``min_pad_m``), widened on the shorter side so a metre is as long across as up; add a
+    scale bar."""
     minx, miny, maxx, maxy = bounds
-    pad = max(max(maxx - minx, maxy - miny) * margin, 150.0)
+    pad = max(max(maxx - minx, maxy - miny) * margin, min_pad_m)
     minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
     scale = max((maxx - minx) / box_w, (maxy - miny) / box_h)
@@ -309,6 +469,10 @@ def render_map(
     title: str | None = None,
     focus: gpd.GeoDataFrame | None = None,
     margin: float = 0.35,
+    min_pad_m: float = 150.0,
+    place_texts: list | None = None,
+    tiles: str | None = None,
+    notes: list | None = None,
 ) -> bytes:
     """Draw GeoDataFrame layers into a PNG offline (matplotlib Agg, no tiles).
 
@@ -328,7 +492,21 @@ def render_map(
         than `FOCUS_GROUP_GAP_M` apart (zones in two kommuner) get one panel each, side by
         side, each with its own scale bar (`focus_groups`).
     margin : float, default 0.35
-        Space around the framed extent, as a share of its larger side (at least 150 m).
+        Space around the framed extent, as a share of its larger side (at least
+        ``min_pad_m``).
+    min_pad_m : float, default 150
+        The least space around the framed extent, in metres: a few points close together
+        still get streets and places around them.
+    place_texts : list, optional
+        When given, the names of ``"place"`` layers are left out of the picture and
+        appended here as ``(x, y, name)`` in fractions of the picture (from its lower
+        left corner): `Briefing.map` writes them onto the page as text.
+    tiles : str, optional
+        A tile URL template (``{z}/{x}/{y}``): base-map tiles under the layers
+        (`draw_tiles`). None (the default) draws no tiles — nothing leaves the machine.
+    notes : list, optional
+        Gets a Swedish sentence when the tiles could not be fetched (the map is then
+        drawn without them).
 
     Returns
     -------
@@ -372,7 +550,25 @@ def render_map(
         ax = fig.add_axes((0.01 + i * (panel_w + gap), 0.01, panel_w, top))
         last = i == len(groups) - 1
         _draw_layers(ax, frames, handles if last else None)
-        _frame_axes(ax, bounds, panel_w * width_mm, top * height_mm, margin=margin)
+        _frame_axes(
+            ax, bounds, panel_w * width_mm, top * height_mm, margin=margin, min_pad_m=min_pad_m
+        )
+        if tiles:
+            try:
+                draw_tiles(ax, tiles)
+            except OSError as exc:
+                if notes is not None:
+                    notes.append(f"Bakgrundskartan kunde inte hämtas ({exc}); kartan visas utan.")
+        labelled = [
+            (p.x, p.y)
+            for layer, frame in frames
+            if layer.label_col and layer.kind != "place"
+            for p in frame.geometry.representative_point()
+            if p is not None and not p.is_empty
+        ]
+        for layer, frame in frames:
+            if layer.kind == "place":
+                _draw_places(ax, layer, frame, labelled, place_texts)
         if last:
             ax.annotate(
                 "N ↑", (0.97, 0.95), xycoords="axes fraction", ha="right", va="top", fontsize=8
@@ -435,6 +631,32 @@ def fit_widths(
     extra = [w - lo for w, lo in zip(wish, low, strict=True)]
     left = room_pt - sum(low)
     return [lo + e * left / sum(extra) for lo, e in zip(low, extra, strict=True)]
+
+
+def _MapImage(png: bytes, width: float, height: float, texts, font: str):
+    """A flowable: the map picture with place names written over it as PDF text."""
+    from reportlab.platypus import Flowable
+
+    class MapImage(Flowable):
+        def wrap(self, *_):
+            return width, height
+
+        def draw(self):
+            from reportlab.lib.utils import ImageReader
+
+            c = self.canv
+            c.drawImage(ImageReader(io.BytesIO(png)), 0, 0, width=width, height=height)
+            size = 6.0
+            for fx, fy, text in texts:
+                x, y = fx * width + 3, fy * height + 2  # beside the place's dot
+                w = c.stringWidth(text, font, size)
+                c.setFillColorRGB(1, 1, 1, alpha=0.75)
+                c.rect(x - 0.8, y - 1.4, w + 1.6, size + 1.2, stroke=0, fill=1)
+                c.setFillColor(PLACE_COLOUR)
+                c.setFont(font, size)
+                c.drawString(x, y, text)
+
+    return MapImage()
 
 
 class Briefing:
@@ -671,16 +893,25 @@ class Briefing:
         caption: str | None = None,
         title: str | None = None,
         focus: gpd.GeoDataFrame | None = None,
+        min_pad_m: float = 150.0,
+        tiles: str | None = None,
     ) -> None:
-        """Add an offline map of ``layers`` (see `render_map`, also for ``focus``) across the
-        frame width."""
+        """Add a map of ``layers`` (see `render_map`, also for ``focus``, ``min_pad_m`` and
+        ``tiles``) across the frame width; offline unless a tile server is given."""
         from reportlab.lib.units import mm
 
         width_mm = self._frame_width() / mm
+        texts: list = []
+        notes: list = []
         png = render_map(
-            layers, width_mm=width_mm, height_mm=height_mm, dpi=200, title=title, focus=focus
-        )
-        self.image(png, width_mm=width_mm, caption=caption)
+            layers, width_mm=width_mm, height_mm=height_mm, dpi=200, title=title, focus=focus,
+            min_pad_m=min_pad_m, place_texts=texts, tiles=tiles, notes=notes,
+        )  # fmt: skip
+        for note in notes:
+            self._flow.append(self._para(note, "small"))
+        self._flow.append(_MapImage(png, width_mm * mm, height_mm * mm, texts, self._regular))
+        if caption:
+            self._flow.append(self._para(caption, "small"))
 
     # --- output ------------------------------------------------------------------------
     def _decorate(self, canvas, doc) -> None:
@@ -768,15 +999,11 @@ def _tz():
     return ZoneInfo(TZ)
 
 
-_MONTHS = (
-    "januari", "februari", "mars", "april", "maj", "juni",
-    "juli", "augusti", "september", "oktober", "november", "december",
-)  # fmt: skip
-
-
 def _date_text(value: dt.date) -> str:
     """Swedish date, e.g. ``1 mars 2026``; a datetime also shows HH:MM."""
-    text = f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+    from geo.labels import MONTHS
+
+    text = f"{value.day} {MONTHS[value.month - 1]} {value.year}"
     if isinstance(value, dt.datetime):
         text += f" kl. {value:%H:%M}"
     return text

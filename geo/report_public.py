@@ -45,6 +45,7 @@ import shapely
 
 from geo import schema
 from geo.compare import shift_years
+from geo.labels import MONTHS
 from geo.promises import (
     COUNT,
     COVERAGE,
@@ -72,8 +73,7 @@ PRIVACY_NOTE = (
 )
 REPORT_TITLE = "Följ med i hur det går"
 FORMATS = ("html", "pdf")
-_MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-           "september", "oktober", "november", "december")  # fmt: skip
+_MONTHS = MONTHS  # fmt: skip
 _STATUS_TEXT = {
     MET: "Klart",
     "på väg": "På väg",

@@ -151,6 +151,13 @@ def test_karta_shows_hotspots_and_details_on_click(app_url, browser):
         assert title in nav, f"{title!r} missing from the navigation: {nav!r}"
     # rank labels and the legend are drawn
     assert frame.locator(".lagesbild-rank").count() >= 1
+    # offline context: a metric scale only, and the gazetteer's place names on the map
+    scale = frame.locator(".leaflet-control-scale").inner_text()
+    assert scale.strip().endswith(("m", "km")) and "mi" not in scale and "ft" not in scale
+    names = frame.locator(".lagesbild-place-name").all_inner_texts()
+    assert "Jakobsbergs station" in names and "Barkarby station" in names, names
+    # the legend starts as one "Teckenförklaring" line (the map stays readable); open it
+    frame.locator(".lagesbild-legend summary").click()
     legend = frame.locator(".lagesbild-legend").inner_text()
     assert "Hotspotzoner" in legend
     # the demo's open trygghetsbesiktning issues are a layer of their own, with a legend

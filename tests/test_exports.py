@@ -177,7 +177,7 @@ def test_pdf_one_page_with_zone_names(tmp_path):
     assert "Jakobsbergs station" in text
     assert 'Torget <b>&"stök"</b>' in text
     assert "INTERN / BEGRÄNSAD" in text
-    assert "fre–lör 22–01" in text and "Tidsfönster: fre–lör 18–03" in text
+    assert "fre–lör 22–01" in text and "Tidsfönster fre–lör 18–03" in text
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=FORMATS)

@@ -467,6 +467,40 @@ def test_pdf_per_responsible(store, round_id, tmp_path):
     assert "59.42360" in text  # coordinates to ~1 m, not the table's default 2 decimals
 
 
+def test_pdf_lists_only_open_issues_numbered_as_on_the_map(store, round_id, tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    mark(store, round_id, responsible="SL", description="Trasig lampa", severity=1)
+    mark(store, round_id, responsible="SL", description="Klotter på skärmen", severity=3)
+    mark(store, round_id, responsible="SL", description="Redan lagad bänk")
+    set_status(store, 3, "åtgärdad", expected_version=1, editor="bo", on=dt.date(2026, 4, 3))
+    path = tmp_path / "sl.pdf"
+    export_pdf(issues_frame(store), "SL", path)
+    text = " ".join(
+        subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                       check=True).stdout.split()
+    )  # fmt: skip
+    assert "2 öppna ärenden" in text
+    assert "Redan lagad bänk" not in text  # fixed: counted, not listed
+    assert "1 ärende för SL är redan åtgärdade" in text
+    # numbered most severe first: 1 is the graffiti (severity 3, issue 2), 2 the lamp (issue 1)
+    assert text.index("Klotter på skärmen") < text.index("Trasig lampa")
+    assert "hög" in text and "låg" in text  # severity in words
+
+
+def test_csv_has_swedish_headings_and_severity_in_words(store, round_id):
+    mark(store, round_id, severity=3)
+    lines = export_csv(issues_frame(store)).decode("utf-8-sig").splitlines()
+    head = lines[0].split(",")
+    assert head[:3] == ["nr", "runda", "rundans datum"]
+    assert {"kategori", "allvarlighet", "ansvarig", "status"} <= set(head)
+    assert not {"category", "severity", "responsible"} & set(head)
+    assert lines[1].split(",")[head.index("allvarlighet")] == "hög"
+
+
 # --- import -------------------------------------------------------------------------------
 def test_import_reports_every_row(store, round_id, tmp_path):
     path = tmp_path / "falt.csv"

@@ -346,7 +346,7 @@ CASES = {
                    f"2,2018-03-02 23:31,misshandel,{JAKOBSBERG}\n"),  # fmt: skip
         rows=2,
         loaded=2,
-        warning="1 händelser har kategorier som saknas i kategorimappningen och fick kategorin "
+        warning="1 händelse har en kategori som saknas i kategorimappningen och fick kategorin "
         "övrigt: 'Brott mot griftefrid' (1).",
         check=lambda r: r.frame[schema.CATEGORY].tolist() == ["övrigt", schema.VIOLENCE],
     ),

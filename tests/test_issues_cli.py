@@ -48,7 +48,7 @@ def test_export_csv_filtered_by_status(filled, tmp_path, capsys):
     out = tmp_path / "ny.csv"
     assert run(filled, "export", "--format", "csv", "--status", "ny", "--out", str(out)) == 0
     table = pd.read_csv(out, encoding="utf-8-sig")
-    assert table["id"].tolist() == [1, 3]
+    assert table["nr"].tolist() == [1, 3]  # Swedish headings
     assert set(table["status"]) == {"ny"}
     assert "2 brister skrivna till" in capsys.readouterr().out
     store = Store(filled)

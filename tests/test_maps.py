@@ -371,9 +371,40 @@ def test_issues_added_to_a_finished_map_come_before_its_layer_control(areas):
     assert "Brist: ny" in page  # the legend was rebuilt with the new section
 
 
-def test_view_fits_the_zones_above_the_legend_strip(areas, zones):
+def test_view_fits_the_chosen_area_whole_by_default(areas, zones):
+    run = SimpleNamespace(zones=zones, cells=None)
+    page = (
+        maps.hotspot_map(run, areas, focus_area_ids=[areas.iloc[0]["area_id"]]).get_root().render()
+    )
+    assert page.count("fitBounds") == 1
+    got = json.loads(re.search(r"fitBounds\(\s*(\[\[.*?\]\])", page, re.S).group(1))
+    np.testing.assert_allclose(got, maps.lonlat_bounds(areas.iloc[[0]]), atol=1e-6)
+
+
+def test_map_scale_is_metric_and_the_legend_starts_collapsed(areas, zones):
     run = SimpleNamespace(zones=zones, cells=None)
     page = maps.hotspot_map(run, areas).get_root().render()
+    assert "imperial: false" in page and "L.control.scale()" not in page
+    assert "Teckenförklaring</summary>" in page
+
+
+def test_place_names_of_the_chosen_area_are_written_on_the_map(areas, zones):
+    inside = areas.iloc[0].geometry.representative_point()
+    places = gpd.GeoDataFrame(
+        {"name": ["Torget", "Långt borta"]},
+        geometry=[inside, Point(inside.x + 50_000, inside.y)],
+        crs=areas.crs,
+    )
+    run = SimpleNamespace(zones=zones, cells=None)
+    m = maps.hotspot_map(run, areas, focus_area_ids=[areas.iloc[0]["area_id"]], places=places)
+    page = m.get_root().render()
+    assert '"Torget"' in page and "Långt borta" not in page
+    assert maps.PLACES_LAYER in page  # a layer of its own in the layer control
+
+
+def test_view_fits_the_zones_above_the_legend_strip(areas, zones):
+    run = SimpleNamespace(zones=zones, cells=None)
+    page = maps.hotspot_map(run, areas, fit_zones=True).get_root().render()
     assert page.count("fitBounds") == 1
     got = json.loads(re.search(r"fitBounds\(\s*(\[\[.*?\]\])", page, re.S).group(1))
     whole = maps.lonlat_bounds(areas.iloc[[0]])

@@ -40,7 +40,7 @@ def test_data_page_warnings_are_literal(data_dir):
 def test_round_name_and_photo_caption_are_literal(data_dir):
     store = Store(f"sqlite:///{data_dir / 'lagesbild.db'}")
     at = AppTest.from_file(str(ROOT / "views" / "trygghetsbesiktning.py"), default_timeout=180)
-    at.session_state["tb_user"] = "anna"
+    at.session_state["f_user"] = "anna"
     at.run()
     (name,) = [t for t in at.text_input if t.label == "Namn på rundan"]
     name.input(IMG)
@@ -68,7 +68,7 @@ def test_round_name_and_photo_caption_are_literal(data_dir):
 
 def test_promise_success_message_is_literal(data_dir):
     at = AppTest.from_file(str(ROOT / "views" / "medborgarloften.py"), default_timeout=180)
-    at.session_state["ml_user"] = "anna"
+    at.session_state["f_user"] = "anna"
     at.run()
     (title,) = [t for t in at.text_input if t.label == "Rubrik"]
     title.input(IMG)

@@ -21,7 +21,7 @@ def _store(data_dir) -> Store:
 
 def _run(**state) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=300)
-    at.session_state["ml_user"] = "anna"
+    at.session_state["f_user"] = "anna"
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()

@@ -23,7 +23,7 @@ def _store(data_dir) -> Store:
 
 def _run(**state) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=180)
-    at.session_state["tb_user"] = "anna"
+    at.session_state["f_user"] = "anna"
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()

@@ -162,7 +162,7 @@ def test_every_page_map_works_offline(page, tmp_path, monkeypatch):
 
     monkeypatch.setattr("streamlit_folium.st_folium", rendering_st_folium)
     at = AppTest.from_file(str(ROOT / "views" / f"{page}.py"), default_timeout=300)
-    at.session_state["ml_user"] = "anna"
+    at.session_state["f_user"] = "anna"
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert remote and all(r == [] for r in remote), remote

@@ -95,7 +95,7 @@ def test_mapping_file_and_strict_categories(tmp_path: Path, capsys) -> None:
     out = json.loads(capsys.readouterr().out)
     assert (out["loaded"], out["rejected"]) == (2, 0)
     assert out["warnings"] == [
-        "1 händelser har kategorier som saknas i kategorimappningen och fick kategorin övrigt: '9999' (1)."
+        "1 händelse har en kategori som saknas i kategorimappningen och fick kategorin övrigt: '9999' (1)."
     ]
     argv = [
         "validate",

@@ -15,9 +15,21 @@ The API is small on purpose; pages import only these:
     before), cached.
 ``hotspots(data, filters) -> HotspotRun``
     ``geo.analysis.run_hotspots`` on those incidents, cached, with a spinner.
-``SELECTED_ZONE``, ``select_zone(zone_id)``, ``selected_zone()``
+``SELECTED_ZONE``, ``select_zone(zone_id, zones)``, ``selected_zone(zones)``
     The zone selected on the map or in the hotspot table (shared session_state key), so
-    table and map stay in step.
+    table and map stay in step. A selection names the zone by its id *and* its shape: after
+    a method or filter change the same id may mean another zone, and then nothing is selected.
+``kept_widget(key, default, options=...)``, ``choose(key, value)``, ``chosen(key)``
+    Session-wide widget state: the value of a keyed widget is kept under ``KEPT`` and put
+    back before the widget is drawn, so it survives page changes (Streamlit forgets the
+    state of a widget that is not drawn in a run) and changed option labels (a selectbox
+    matches its value by label). ``choose`` selects a record by its id, e.g. the round just
+    started.
+``name_field()``, ``user_name(me)``, ``has_name(user, what=...)``
+    "Ditt namn" in the sidebar (demo mode only; a signed-in user acts under the account
+    name), kept for the whole session, and the message that points to it when it is empty.
+``show_data_status(data)``
+    Which data this session uses: one line, on every page.
 ``show_error(exc)``
     ``st.error`` for the project's own errors (InputError and friends).
 ``setup_map_assets()``
@@ -49,12 +61,18 @@ import streamlit as st
 
 from geo import schema
 from geo.errors import InputError
+from geo.zones import DEFAULT_MAX_ZONE_KM2
+from ui import sv
 
 ROOT = Path(__file__).resolve().parents[1]
 
 #: session_state keys shared between pages.
 SELECTED_ZONE = "lagesbild_selected_zone"
+SELECTED_SHAPE = "lagesbild_selected_zone_shape"  # the selected zone's rounded bounds
 UPLOAD = "lagesbild_upload"
+KEPT = "lagesbild_kept"  # {widget key: value}: widget state kept across reruns and pages
+NAME = "f_user"  # the key of "Ditt namn"
+DEMO_LABEL = "demodata (syntetisk, ungefärliga gränser)"
 
 METHODS = {
     "gistar": "Gi* (rutnät, Getis-Ord)",
@@ -92,6 +110,11 @@ class Data:
     dialogue: gpd.GeoDataFrame | None = None
     gazetteer: gpd.GeoDataFrame | None = None
     reports: dict = field(default_factory=dict)  # kind -> LoadResult-like summary
+    pending: tuple[str, ...] = ()  # uploaded kinds waiting for an incidents file
+
+    @property
+    def is_demo(self) -> bool:
+        return self.key == "demo"
 
 
 @dataclass(frozen=True)
@@ -107,10 +130,11 @@ class Filters:
     method: str = "gistar"
     cell_size_m: float | None = None
     band_m: float | None = None
-    eps_m: float = 150.0
+    eps_m: float | None = 150.0  # DBSCAN only; HDBSCAN chooses its own
     min_weight: float = 10.0
     use_dialogue: bool = True
     tiles: str = "none"
+    max_zone_km2: float = DEFAULT_MAX_ZONE_KM2
 
     def previous(self) -> Filters:
         """The same filters over the period of the same length just before."""
@@ -207,28 +231,77 @@ def _flag_centre_points(key: str, _incidents, _areas):
 
 
 def get_data() -> Data:
-    """This session's data: the Data page's uploads replace the matching demo frames."""
-    try:
-        frames = dict(_demo_frames())
-    except InputError as exc:
-        show_error(exc)
-        st.stop()
-    key, label = "demo", "demodata (syntetisk, ungefärliga gränser)"
+    """This session's data: the Data page's uploads as a whole, or else the demo data.
+
+    Uploaded incidents replace the demo data entirely: its dialogue places, boundaries
+    and gazetteer are not mixed in. Without uploaded boundaries the study area is the
+    incidents' extent (``geo.patrol.study_area``); without an uploaded gazetteer zones are
+    named by rank and area. Boundaries or dialogue places uploaded before any incidents
+    wait for them (``Data.pending``) while the demo data stays in use.
+    """
     upload = st.session_state.get(UPLOAD)
-    if upload:
-        frames.update({k: v for k, v in upload["frames"].items() if v is not None})
-        key = "upload-" + upload["key"]
-        label = "uppladdade filer (" + ", ".join(upload["frames"]) + ")"
-        frames["incidents"] = _flag_centre_points(key, frames["incidents"], frames["areas"])
+    frames = dict(upload["frames"]) if upload else {}
+    if frames.get("incidents") is None:
+        try:
+            demo = dict(_demo_frames())
+        except InputError as exc:
+            show_error(exc)
+            st.stop()
+        return Data(
+            key="demo",
+            label=DEMO_LABEL,
+            incidents=demo["incidents"],
+            areas=demo["areas"],
+            dialogue=demo.get("dialogue"),
+            gazetteer=demo.get("gazetteer"),
+            reports=demo.get("reports", {}),
+            pending=tuple(k for k, v in frames.items() if v is not None),
+        )
+    from geo.patrol import study_area
+
+    key = "upload-" + upload["key"]
+    areas = frames.get("areas")
+    if areas is None:
+        areas = study_area(frames["incidents"])
+    names = upload.get("names", {})
+    label = "uppladdade filer: " + "; ".join(
+        f"{UPLOAD_KINDS.get(k, k)} ({names.get(k, 'fil')})"
+        for k in UPLOAD_KINDS
+        if frames.get(k) is not None
+    )
+    if frames.get("areas") is None:
+        label += "; inga gränser (studieområdet är händelsernas utbredning)"
     return Data(
         key=key,
         label=label,
-        incidents=frames["incidents"],
-        areas=frames["areas"],
+        incidents=_flag_centre_points(key, frames["incidents"], areas),
+        areas=areas,
         dialogue=frames.get("dialogue"),
         gazetteer=frames.get("gazetteer"),
-        reports=frames.get("reports", {}),
+        reports=upload.get("reports", {}),
     )
+
+
+#: What the Data page takes, in the order the status line names it.
+UPLOAD_KINDS = {
+    "incidents": "händelser",
+    "dialogue": "otrygga platser",
+    "areas": "gränser",
+    "gazetteer": "ortnamn",
+}
+
+
+def show_data_status(data: Data, where=None) -> None:
+    """One line saying which data this session uses (the sidebar unless ``where``)."""
+    where = st.sidebar if where is None else where
+    text = f"Data: {md_escape(data.label)}"
+    if data.pending:
+        waiting = ", ".join(UPLOAD_KINDS.get(k, k) for k in data.pending)
+        text += (
+            f". Uppladdade {md_escape(waiting)} väntar på en händelsefil: ladda upp händelser "
+            "på sidan Data så ersätts demodatan."
+        )
+    where.caption(text)
 
 
 def top_areas(areas: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -252,37 +325,259 @@ def _area_label(row) -> str:
     return f"{row[schema.AREA_NAME]} ({levels.get(row[schema.LEVEL], row[schema.LEVEL])})"
 
 
+# --- session-wide widget state ----------------------------------------------------------------
+
+
+def _kept() -> dict:
+    return st.session_state.setdefault(KEPT, {})
+
+
+def chosen(key: str, default=None):
+    """The kept value of the widget ``key`` (``default`` before it was first drawn)."""
+    return _kept().get(key, default)
+
+
+def choose(key: str, value) -> None:
+    """Make ``value`` the choice of the widget ``key`` from its next draw on.
+
+    Selects a record by its identity, e.g. the round just started, before the rerun.
+    """
+    _kept()[key] = value
+
+
+def _remember(key: str) -> None:
+    _kept()[key] = st.session_state.get(key)
+
+
+def kept_widget(key: str, default, *, options=None, valid=None) -> dict:
+    """Prepare the keyed widget ``key`` so that its value lasts the whole session.
+
+    Streamlit drops the state of a widget that a run does not draw (every page change) and
+    matches a selectbox's value by its *label* (a label that changes, "… – ny" becoming
+    "… – åtgärdad", falls back to the first option). So the value is kept under ``KEPT``,
+    put back into ``st.session_state[key]`` before the widget is drawn, and updated by the
+    widget's ``on_change``. Call it right before the widget and pass what it returns::
+
+        st.selectbox("Ärende", ids, format_func=labels.get, **kept_widget("tb_issue", ids[0],
+                     options=ids))
+
+    Draw the widget without ``value``/``index``/``default``: the value comes from here.
+
+    Parameters
+    ----------
+    key : str
+        The widget's key (the same on every page that shows it).
+    default
+        The value before the user chose one, and when the kept value is no longer valid.
+    options : sequence, optional
+        The widget's options: a kept value not among them falls back to ``default`` (a
+        list, as from a multiselect, keeps the values still offered).
+    valid : callable, optional
+        ``value -> value``, e.g. clamping a number or a period to the widget's limits.
+
+    Returns
+    -------
+    dict
+        ``key``, ``on_change`` and ``args`` for the widget call.
+    """
+    kept = _kept()
+    if key in kept:
+        value = kept[key]
+    elif key in st.session_state:  # set before the first draw (a test, another page)
+        value = st.session_state[key]
+    else:
+        value = default
+    if options is not None:
+        offered = list(options)
+        if isinstance(default, list):
+            value = [v for v in (value or []) if v in offered]
+        elif value not in offered:
+            value = default if default in offered else (offered[0] if offered else None)
+    if valid is not None:
+        value = valid(value)
+    kept[key] = value
+    st.session_state[key] = value
+    return {"key": key, "on_change": _remember, "args": (key,)}
+
+
+def name_field() -> str:
+    """ "Ditt namn" in the sidebar (demo mode), kept for the session; returns it stripped.
+
+    With a signed-in user nothing is drawn: the account name is who acts.
+    """
+    from ui.auth import IDENTITY
+
+    identity = st.session_state.get(IDENTITY)
+    if identity is not None and getattr(identity, "mode", "demo") != "demo":
+        return str(identity.username)
+    st.sidebar.text_input(
+        "Ditt namn",
+        placeholder="t.ex. Anna, kommunen",
+        help="Sparas som den som markerade, ändrade eller loggade något. Gäller på alla sidor.",
+        **kept_widget(NAME, ""),
+    )
+    return str(st.session_state.get(NAME) or "").strip()
+
+
+#: The message when "Ditt namn" is empty: where the field is.
+NAME_MISSING = (
+    "Skriv ditt namn i fältet **Ditt namn** längst ned i sidopanelen till vänster och "
+    "försök igen: namnet sparas som den som {what}."
+)
+
+
+def user_name(me) -> str:
+    """Who acts: the signed-in user, or the demo user's kept "Ditt namn" ("" if empty)."""
+    if me is not None and getattr(me, "mode", "demo") != "demo":
+        return str(me.username)
+    return str(st.session_state.get(NAME) or _kept().get(NAME) or "").strip()
+
+
+def has_name(user: str, *, what: str, where=None) -> bool:
+    """True when ``user`` is set; otherwise an error that points to "Ditt namn"."""
+    if user:
+        return True
+    (where or st).error(NAME_MISSING.format(what=what), icon="👈")
+    return False
+
+
 # --- sidebar --------------------------------------------------------------------------------
+
+#: The sidebar's number inputs: (smallest, largest, default, step). The band starts at the
+#: cell size (``geo.grid`` refuses a smaller one: no cell would have a neighbour).
+CELL_INPUT = (50, 1000, 150, 25)
+BAND_INPUT = (None, 3000, 400, 25)
+EPS_INPUT = (25, 1000, 150, 25)
+MIN_WEIGHT_INPUT = (2, 500, 10, 1)
+ZONE_CAP_INPUT = (0.01, 5.0, DEFAULT_MAX_ZONE_KM2, 0.05)
+
+
+def _clamp(low, high):
+    def clamp(value):
+        try:
+            return min(max(type(low)(value), low), high)
+        except (TypeError, ValueError):
+            return low
+
+    return clamp
+
+
+def _number(sb, label, key, limits, *, low=None, help=None):
+    lo, hi, default, step = limits
+    lo = lo if low is None else low
+    return sb.number_input(
+        label,
+        min_value=lo,
+        max_value=hi,
+        step=step,
+        help=help,
+        **kept_widget(key, max(default, lo), valid=_clamp(lo, hi)),
+    )
+
+
+#: Sidebar choices that belong to one data set: a new data set starts from its defaults.
+DATA_CHOICES = ("f_area", "f_period", "f_categories")
+_DATA_KEY = "_data_key"
+
+
+def _forget_on_new_data(data: Data) -> None:
+    kept = _kept()
+    if kept.get(_DATA_KEY) == data.key:
+        return
+    for key in DATA_CHOICES:
+        kept.pop(key, None)
+        st.session_state.pop(key, None)
+    kept[_DATA_KEY] = data.key
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _busiest(key: str, _incidents, _areas) -> str | None:
+    from geo.spatial import locate_points
+
+    if not len(_incidents) or not len(_areas):
+        return None
+    xy = _incidents.geometry.get_coordinates()
+    where = locate_points(xy["x"].to_numpy(), xy["y"].to_numpy(), _areas.geometry.values)
+    counts = pd.Series(where[where >= 0]).value_counts()
+    return None if counts.empty else str(_areas[schema.AREA_ID].iloc[int(counts.index[0])])
+
+
+def _default_area(data: Data, choices: pd.DataFrame) -> str | None:
+    """The first police area (demo: Järfälla); with uploaded data, of the areas at the top
+    level, the one holding the most incidents (a stadsdel file lists Bagarmossen first)."""
+    if choices.empty:
+        return None
+    ids = choices[schema.AREA_ID].astype(str)
+    if data.is_demo:
+        return ids.iloc[0]
+    top = data.areas[data.areas[schema.AREA_ID].astype(str).isin(
+        ids[choices[schema.LEVEL] == choices[schema.LEVEL].iloc[0]]
+    )]  # fmt: skip
+    return _busiest(data.key, data.incidents, top) or ids.iloc[0]
+
+
+def zone_cap_field() -> float:
+    """ "Största zonyta (km²)" in the sidebar, kept for the session (default 0,25 km²)."""
+    return float(
+        _number(
+            st.sidebar,
+            "Största zonyta (km²)",
+            "f_zone_cap",
+            ZONE_CAP_INPUT,
+            help="Zoner större än så delas kring sina toppar, så att en patrull kan täcka dem. "
+            f"Standard {str(DEFAULT_MAX_ZONE_KM2).replace('.', ',')} km² (ungefär 500 × 500 m).",
+        )
+    )
 
 
 def sidebar_filters(data: Data) -> Filters:
-    """Draw the sidebar and return the choices (see the module docstring for the defaults)."""
+    """Draw the sidebar and return the choices (see the module docstring for the defaults).
+
+    Every choice is kept for the session (`kept_widget`): a page change keeps area,
+    period, categories, window, method, its parameters, zone cap, map and name.
+    """
     from geo.timewin import WINDOWS, parse_window
 
     sb = st.sidebar
-    sb.caption(f"Data: {md_escape(data.label)}")
+    show_data_status(data)
+    _forget_on_new_data(data)
     choices = top_areas(data.areas)
-    labels = {r[schema.AREA_ID]: _area_label(r) for _, r in choices.iterrows()}
+    labels = {str(r[schema.AREA_ID]): _area_label(r) for _, r in choices.iterrows()}
+    ids = list(labels)
     area_id = sb.selectbox(
         "Område",
-        list(labels),
+        ids,
         format_func=labels.get,
-        key="f_area",
         help="Lokalpolisområde, kommun eller stadsdel. Hotspots rangordnas inom området.",
+        **kept_widget("f_area", _default_area(data, choices), options=ids),
     )
-    area_name = str(choices.loc[choices[schema.AREA_ID] == area_id, schema.AREA_NAME].iloc[0])
+    area_name = str(
+        choices.loc[choices[schema.AREA_ID].astype(str) == area_id, schema.AREA_NAME].iloc[0]
+    )
 
     times = data.incidents[schema.OCCURRED_AT]
     last = times.max().date() if len(times) else dt.date.today()
     first = times.min().date() if len(times) else last - dt.timedelta(days=365)
     default_start = max(first, last - dt.timedelta(days=364))
-    period = sb.date_input(
+
+    def in_data(value):
+        dates = [d for d in (value if isinstance(value, tuple | list) else ()) if d]
+        if not dates or not all(isinstance(d, dt.date) for d in dates):
+            return (default_start, last)
+        if dates[0] > last or dates[-1] < first:  # a period of other data: start afresh
+            return (default_start, last)
+        return tuple(min(max(d, first), last) for d in dates[:2])
+
+    period = sv.date_input(
+        sb,
         "Period",
-        value=(default_start, last),
         min_value=first,
         max_value=last,
-        key="f_period",
-        help="Standard: de senaste 12 månaderna i datan. Jämförelsen görs mot lika lång period före.",
+        format="YYYY-MM-DD",
+        help="Standard: de senaste 12 månaderna i datan. Jämförelsen görs mot lika lång period "
+        "före. Välj start- och slutdag i kalendern; en inskriven dag gäller när du trycker "
+        "Enter eller lämnar fältet.",
+        **kept_widget("f_period", (default_start, last), valid=in_data),
     )
     start, end = (
         (period[0], period[-1])
@@ -291,11 +586,16 @@ def sidebar_filters(data: Data) -> Filters:
     )
 
     present = [c for c in schema.CATEGORIES if c in set(data.incidents[schema.CATEGORY].unique())]
-    categories = sb.multiselect(
+    offered = present or list(schema.CATEGORIES)
+    categories = sv.multiselect(
+        sb,
         "Brottskategorier",
-        present or list(schema.CATEGORIES),
-        default=[schema.VIOLENCE] if schema.VIOLENCE in present else present[:1],
-        key="f_categories",
+        offered,
+        **kept_widget(
+            "f_categories",
+            [schema.VIOLENCE] if schema.VIOLENCE in present else present[:1],
+            options=offered,
+        ),
     )
 
     names = list(WINDOWS)
@@ -303,12 +603,15 @@ def sidebar_filters(data: Data) -> Filters:
     window = sb.selectbox(
         "Tidsfönster",
         names + [custom],
-        index=names.index("kväll och natt") if "kväll och natt" in names else 0,
-        key="f_window",
         help="En natt räknas till kvällen den började: fredag 23:30 och lördag 02:00 är båda fredagsnatt.",
+        **kept_widget(
+            "f_window",
+            "kväll och natt" if "kväll och natt" in names else names[0],
+            options=names + [custom],
+        ),
     )
     if window == custom:
-        text = sb.text_input("Eget tidsfönster", "fre,lör 18-03", key="f_window_text")
+        text = sb.text_input("Eget tidsfönster", **kept_widget("f_window_text", "fre,lör 18-03"))
         try:
             parse_window(text)
             window = text
@@ -317,65 +620,66 @@ def sidebar_filters(data: Data) -> Filters:
             window = "alla"
 
     method = sb.radio(
-        "Metod", list(METHODS), format_func=METHODS.get, key="f_method", horizontal=False
+        "Metod",
+        list(METHODS),
+        format_func=METHODS.get,
+        horizontal=False,
+        **kept_widget("f_method", "gistar", options=list(METHODS)),
     )
     sb.caption(METHOD_HELP[method])
     kwargs: dict = {}
     if method == "gistar":
-        auto = sb.checkbox("Välj rutstorlek och grannavstånd automatiskt", True, key="f_auto")
+        auto = sb.checkbox(
+            "Välj rutstorlek och grannavstånd automatiskt", **kept_widget("f_auto", True)
+        )
         if not auto:
-            kwargs["cell_size_m"] = float(
-                sb.number_input(
-                    "Rutstorlek (m)",
-                    50,
-                    1000,
-                    150,
-                    25,
-                    key="f_cell",
-                    help="Sidan på varje ruta i meter.",
+            cell = float(
+                _number(
+                    sb, "Rutstorlek (m)", "f_cell", CELL_INPUT, help="Sidan på varje ruta i meter."
                 )
             )
+            kwargs["cell_size_m"] = cell
             kwargs["band_m"] = float(
-                sb.number_input(
+                _number(
+                    sb,
                     "Grannavstånd (m)",
-                    100,
-                    3000,
-                    400,
-                    50,
-                    key="f_band",
-                    help="Rutor vars mittpunkter ligger närmare än så räknas som grannar.",
+                    "f_band",
+                    BAND_INPUT,
+                    low=int(cell),
+                    help="Rutor vars mittpunkter ligger närmare än så räknas som grannar; minst "
+                    "rutstorleken, annars har ingen ruta en granne.",
                 )
             )
     else:
-        kwargs["eps_m"] = float(
-            sb.number_input(
-                "Avstånd (m)",
-                25,
-                1000,
-                150,
-                25,
-                key="f_eps",
-                help="Hur nära händelser ska ligga för att räknas till samma kluster.",
+        if method == "dbscan":  # HDBSCAN chooses its own distance
+            kwargs["eps_m"] = float(
+                _number(
+                    sb,
+                    "Avstånd (m)",
+                    "f_eps",
+                    EPS_INPUT,
+                    help="Hur nära händelser ska ligga för att räknas till samma kluster.",
+                )
             )
-        )
+        else:
+            kwargs["eps_m"] = None
         kwargs["min_weight"] = float(
-            sb.number_input(
+            _number(
+                sb,
                 "Minsta antal händelser",
-                2,
-                500,
-                10,
-                1,
-                key="f_minw",
+                "f_minw",
+                MIN_WEIGHT_INPUT,
                 help="Så många händelser (viktade) behövs för att bilda ett kluster.",
             )
         )
+    max_zone_km2 = zone_cap_field()
     use_dialogue = sb.checkbox(
         "Ta med medborgardialogens otrygga platser",
-        True,
-        key="f_dialogue",
         help="Ett omnämnande väger hälften så mycket som en händelse: det visar otrygghet, inte brott.",
+        **kept_widget("f_dialogue", True),
     )
     tiles = _tile_choice(sb)
+    name_field()
     return Filters(
         area_id=str(area_id),
         area_name=area_name,
@@ -386,6 +690,7 @@ def sidebar_filters(data: Data) -> Filters:
         method=method,
         use_dialogue=use_dialogue,
         tiles=tiles,
+        max_zone_km2=max_zone_km2,
         **kwargs,
     )
 
@@ -399,11 +704,15 @@ def _tile_choice(sb) -> str:
     return sb.selectbox(
         "Bakgrundskarta",
         keys,
-        index=keys.index(env),
         format_func=options.get,
-        key="f_tiles",
         help="Utan bakgrundskarta visas områdesgränserna på grå botten; inga kartrutor hämtas.",
+        **kept_widget("f_tiles", env, options=keys),
     )
+
+
+def tile_choice() -> str:
+    """ "Bakgrundskarta" alone in the sidebar (pages without the filters), kept for the session."""
+    return _tile_choice(st.sidebar)
 
 
 # --- cached geo calls -------------------------------------------------------------------------
@@ -451,11 +760,13 @@ def _hotspots(key: str, filters: Filters, _data: Data):
 
     incidents = incidents_for(_data, filters)
     area = _data.areas[_data.areas[schema.AREA_ID].astype(str) == filters.area_id]
-    kwargs = {"method": filters.method}
+    kwargs = {"method": filters.method, "max_zone_km2": filters.max_zone_km2}
     if filters.method == "gistar":
         kwargs.update(cell_size_m=filters.cell_size_m, band_m=filters.band_m)
-    else:
+    elif filters.method == "dbscan":
         kwargs.update(eps_m=filters.eps_m, min_weight=filters.min_weight)
+    else:  # HDBSCAN chooses its own distance
+        kwargs.update(min_weight=filters.min_weight)
     return run_hotspots(
         incidents,
         area,
@@ -479,12 +790,47 @@ def dialogue_for(data: Data, filters: Filters):
 # --- selection and errors --------------------------------------------------------------------
 
 
-def select_zone(zone_id: str | None) -> None:
+def _zone_shape(zones, zone_id) -> tuple | None:
+    """What identifies a zone beside its id: its bounds, rounded to the metre."""
+    if zones is None or zone_id is None or schema.ZONE_ID not in zones.columns:
+        return None
+    row = zones[zones[schema.ZONE_ID].astype(str) == str(zone_id)]
+    if row.empty:
+        return None
+    return tuple(round(float(v)) for v in row.geometry.iloc[0].bounds)
+
+
+def zones_token(zones) -> str:
+    """A short digest of the zones' ids and shapes: a key for widgets that list them."""
+    import hashlib
+
+    if zones is None or zones.empty:
+        return "none"
+    bounds = zones.geometry.bounds.round().astype(int).astype(str).agg(",".join, axis=1)
+    parts = zones[schema.ZONE_ID].astype(str) + ":" + bounds
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
+
+
+def select_zone(zone_id: str | None, zones=None) -> None:
+    """Select the zone ``zone_id`` of ``zones`` (its id and shape), or nothing."""
     st.session_state[SELECTED_ZONE] = None if zone_id is None else str(zone_id)
+    st.session_state[SELECTED_SHAPE] = _zone_shape(zones, zone_id)
 
 
-def selected_zone() -> str | None:
-    return st.session_state.get(SELECTED_ZONE)
+def selected_zone(zones=None) -> str | None:
+    """The selected zone's id if it is among ``zones`` as the same place, else None.
+
+    Zone ids are ``area-rank``: after a method or filter switch "lpo-jarfalla-1" can be
+    another place, so the id counts only while the zone's shape is the one selected.
+    """
+    zone_id = st.session_state.get(SELECTED_ZONE)
+    if zones is None or zone_id is None:
+        return zone_id
+    shape = st.session_state.get(SELECTED_SHAPE)
+    now = _zone_shape(zones, zone_id)
+    if now is None or (shape is not None and now != shape):
+        return None
+    return zone_id
 
 
 def show_error(exc: Exception) -> None:
@@ -500,20 +846,41 @@ def show_error(exc: Exception) -> None:
 # --- the map and the zone panel, shared by Karta and Hotspots ---------------------------------
 
 
-def build_map(data: Data, filters: Filters, run):
-    """The folium map for a run (not cached: building it takes a fraction of a second)."""
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _built_map(key: str, filters: Filters, version: tuple | None, _data: Data, _run):
+    from geo import inspections as ins
     from geo import maps
 
+    zones = getattr(_run, "zones", None)
+    issues = None
+    if version is not None:
+        ranked = zones is not None and schema.RANK in zones.columns
+        issues = ins.flag_near_hotspots(_open_issues(version), zones if ranked else None)
     return maps.hotspot_map(
-        run,
-        data.areas,
-        incidents=incidents_for(data, filters),
-        dialogue=dialogue_for(data, filters),
+        _run,
+        _data.areas,
+        incidents=incidents_for(_data, filters),
+        dialogue=dialogue_for(_data, filters),
         focus_area_ids=[filters.area_id],
         tiles=filters.tiles,
         incident_layer="heat",
-        issues=open_issues(data, getattr(run, "zones", None)),
+        issues=issues,
+        places=_data.gazetteer,
     )
+
+
+def build_map(data: Data, filters: Filters, run):
+    """The folium map for a run, built once per data set, filters and state of the issues.
+
+    Kept as an object (``st.cache_resource``): a filter seen before redraws without
+    building the map again, and an issue marked on Trygghetsbesiktning changes the key
+    (`geo.inspections.issues_version`), so it shows at once. If the database cannot be
+    read the map has no issues layer and a warning says why.
+    """
+    version = issues_version(data)
+    if version is None:
+        st.warning("Trygghetsbesiktningens ärenden kunde inte läsas från databasen.")
+    return _built_map(data.key, filters, version, data, run)
 
 
 # --- the database and the trygghetsbesiktning layer --------------------------------------------
@@ -537,24 +904,58 @@ def open_issues(data: Data, zones=None):
     """Open trygghetsbesiktning issues (ny, åtgärd beställd), flagged near the top ``zones``.
 
     With the demo data the demo round is created on first use, as the Trygghetsbesiktning
-    page does. Read fresh on every run (a few rows), so an issue marked on that page shows
-    on the other maps at once. If the database cannot be read the maps still work: a
-    warning says why the layer is missing.
+    page does. Read again whenever the table changes (one aggregate query a run,
+    `issues_version`), so an issue marked on that page shows on the other maps at once.
+    If the database cannot be read the maps still work without the layer.
     """
     import sqlalchemy.exc
 
     from geo import inspections as ins
 
     try:
-        store = open_store()
-        if data.key == "demo":
-            ins.seed_demo(store)
-        issues = ins.issues_frame(store, status=[ins.NEW, ins.ORDERED])
+        version = issues_version(data)
+        if version is None:
+            return None
+        issues = _open_issues(version)
     except sqlalchemy.exc.SQLAlchemyError as exc:
         st.warning(f"Trygghetsbesiktningens ärenden kunde inte läsas från databasen: {exc}")
         return None
     ranked = zones is not None and schema.RANK in zones.columns
     return ins.flag_near_hotspots(issues, zones if ranked else None)
+
+
+@st.cache_resource(show_spinner=False)
+def _seeded(url: str) -> bool:
+    """Seed the demo round once per database and process (not on every page run)."""
+    from geo import inspections as ins
+
+    ins.seed_demo(open_store())
+    return True
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _open_issues(version: tuple):
+    from geo import inspections as ins
+
+    return ins.issues_frame(open_store(), status=[ins.NEW, ins.ORDERED])
+
+
+def issues_version(data: Data) -> tuple | None:
+    """The issues table's fingerprint (`geo.inspections.issues_version`), None if unreadable.
+
+    With the demo data the demo round is created first (once per process).
+    """
+    import sqlalchemy.exc
+
+    from geo import inspections as ins
+    from geo.store import default_url
+
+    try:
+        if data.key == "demo":
+            _seeded(default_url())
+        return (default_url(), *ins.issues_version(open_store()))
+    except sqlalchemy.exc.SQLAlchemyError:
+        return None
 
 
 def show_map(data: Data, filters: Filters, run, *, key: str, height: int = 640) -> None:
@@ -569,9 +970,7 @@ def show_map(data: Data, filters: Filters, run, *, key: str, height: int = 640) 
     from geo import maps
 
     zones = getattr(run, "zones", None)
-    sel = selected_zone()
-    if zones is None or sel not in set(zones[schema.ZONE_ID].astype(str)):
-        sel = None
+    sel = selected_zone(zones)
     center = zoom = None
     if sel is not None and st.session_state.get(f"{key}_focus") == sel:
         center, zoom = maps.zone_view(zones, sel)
@@ -607,8 +1006,8 @@ def handle_click(out, zones, *, key: str) -> None:
             continue
         st.session_state[f"{key}_{kind}"] = click
         zone_id = maps.zone_at(zones, float(click["lat"]), float(click["lng"]))
-        if zone_id is not None and zone_id != selected_zone():
-            select_zone(zone_id)
+        if zone_id is not None and zone_id != selected_zone(zones):
+            select_zone(zone_id, zones)
             st.rerun()
 
 
@@ -635,6 +1034,8 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
         incidents_for(data, filters),
         dialogue=dialogue_for(data, filters),
         gazetteer=data.gazetteer,
+        start=filters.start,
+        end=filters.end,
     )
     z = d.zone
     st.subheader(f"{int(z[schema.RANK])}. {md_escape(z[schema.NAME])}")
@@ -692,13 +1093,7 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
     st.altair_chart(chart, width="stretch")
     if len(d.monthly):
         st.markdown("**Per månad**")
-        st.bar_chart(
-            d.monthly.rename("Antal").rename_axis("Månad"),
-            height=160,
-            color="#b10026",
-            x_label="Månad",
-            y_label="Antal",
-        )
+        st.altair_chart(monthly_chart(d.monthly), width="stretch")
     if len(d.dialogue_reasons):
         st.markdown("**Medborgardialogen: otrygga platser i och nära zonen**")
         st.dataframe(
@@ -717,6 +1112,28 @@ def show_zone_details(data: Data, filters: Filters, run, zone_id: str) -> None:
                 "Omnämnanden": st.column_config.NumberColumn(width="small"),
             },
         )
+
+
+def monthly_chart(monthly: pd.Series):
+    """Bars per month with Swedish month names, every month of the period (zeros too)."""
+    import altair as alt
+
+    from geo.labels import month_label
+
+    frame = pd.DataFrame(
+        {"Månad": [month_label(m) for m in monthly.index], "Antal": monthly.to_numpy()}
+    )
+    return (
+        alt.Chart(frame)
+        .mark_bar(color="#b10026")
+        .encode(
+            x=alt.X("Månad:O", sort=list(frame["Månad"]), title=None,
+                    axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("Antal:Q", title="Antal", axis=alt.Axis(tickMinStep=1)),
+            tooltip=["Månad", "Antal"],
+        )
+        .properties(height=170)
+    )  # fmt: skip
 
 
 # --- maps the user clicks or draws on ----------------------------------------------------------

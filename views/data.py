@@ -1,5 +1,11 @@
-"""Data: upload your own incidents, dialogue places or boundaries, map columns and categories,
-read the validation report, download rejected rows, and use the files in this session."""
+"""Data: upload your own incidents, dialogue places, boundaries or named places, map columns
+and categories, read the validation report, download rejected rows, and use the files in this
+session.
+
+Uploaded incidents replace the demo data as a whole (``ui.common.get_data``): no demo
+dialogue place, boundary or place name is mixed into them. Files of the other kinds
+uploaded first wait for the incidents; the status line says so.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +19,16 @@ import streamlit as st
 from geo import auth as A
 from geo import guards, schema
 from geo.errors import InputError
-from ui import auth, common
+from geo.labels import count_text
+from ui import auth, common, sv
 
 KINDS = {
     "incidents": "Händelser",
     "dialogue": "Otrygga platser (medborgardialog)",
     "areas": "Områdesgränser",
+    "gazetteer": "Ortnamn (för zonernas namn)",
 }
+NOTICE = "data_notice"  # the success message shown after the rerun that follows "Använd"
 ROLES = {
     "incidents": ("lon", "lat", "x", "y", "time", "category", "id", "weight"),
     "dialogue": ("lon", "lat", "x", "y", "reason", "reason_category", "time_of_day", "mentions"),
@@ -66,6 +75,8 @@ def _load(
             )
         if kind == "dialogue":
             return io.load_dialogue(path, mapping=dict(mapping) or None, crs=crs)
+        if kind == "gazetteer":
+            return io.load_gazetteer(path, crs=crs)
         return io.load_boundaries(path, id_col=id_col, name_col=name_col, crs=crs)
 
 
@@ -129,18 +140,40 @@ def _report(result) -> None:
 me = auth.require(A.IMPORT_DATA, page="data")
 st.title("Data")
 data = common.get_data()
+common.show_data_status(data)
+if st.session_state.get(NOTICE):
+    st.success(st.session_state.pop(NOTICE))
 st.write(
-    f"Används nu: **{common.md_escape(data.label)}** — {len(data.incidents)} händelser, {len(data.areas)} områden."
+    f"Används nu: **{common.md_escape(data.label)}** — "
+    f"{count_text(len(data.incidents), 'händelse', 'händelser')}, "
+    f"{count_text(len(data.areas), 'område', 'områden')}, "
+    f"{count_text(0 if data.dialogue is None else len(data.dialogue), 'otrygg plats', 'otrygga platser')}, "
+    f"{count_text(0 if data.gazetteer is None else len(data.gazetteer), 'ortnamn', 'ortnamn')}."
 )
+if data.pending:
+    st.info(
+        "Uppladdat och väntar på en händelsefil: "
+        + ", ".join(common.UPLOAD_KINDS.get(k, k) for k in data.pending)
+        + ". Demodatan används tills du laddar upp händelser; då ersätts den helt "
+        "(inga demoplatser, demogränser eller demonamn blandas in)."
+    )
+elif not data.is_demo:
+    st.caption(
+        "De uppladdade filerna ersätter demodatan helt: utan egna gränser är studieområdet "
+        "händelsernas utbredning, utan egna ortnamn får zonerna nummer och område som namn."
+    )
 if st.session_state.get(common.UPLOAD) and st.button("Gå tillbaka till demodatan"):
     st.session_state.pop(common.UPLOAD)
     common.select_zone(None)
+    st.session_state[NOTICE] = "Demodatan används nu på alla sidor."
     st.rerun()
 
 kind = st.radio("Vad vill du ladda upp?", list(KINDS), format_func=KINDS.get, horizontal=True)
-upload = st.file_uploader(
+upload = sv.file_uploader(
+    st,
     "Fil (CSV, GeoJSON, GeoPackage, zippad Shapefile, GeoParquet)",
-    type=["csv", "geojson", "json", "gpkg", "zip", "parquet"],
+    ["csv", "geojson", "json", "gpkg", "zip", "parquet"],
+    max_bytes=guards.MAX_BYTES,
     key=f"upload_{kind}",
 )
 if upload is None:
@@ -221,6 +254,8 @@ _report(result)
 if result.loaded and st.button("Använd filen i den här sessionen", type="primary"):
     current = st.session_state.get(common.UPLOAD) or {"frames": {}, "key": ""}
     frames = dict(current["frames"])
+    names = dict(current.get("names", {}))
+    reports = dict(current.get("reports", {}))
     auth.require(A.IMPORT_DATA, page="data", step="use_file")
     frames[kind], purged = guards.retain(result.frame)  # LAGESBILD_RETENTION_DAYS
     auth.record_import(
@@ -229,6 +264,23 @@ if result.loaded and st.button("Använd filen i den här sessionen", type="prima
     digest = hashlib.sha256(
         (current["key"] + kind + hashlib.sha256(content).hexdigest()).encode()
     ).hexdigest()[:16]
-    st.session_state[common.UPLOAD] = {"frames": frames, "key": digest}
+    names[kind] = upload.name
+    reports[kind] = result.to_json_dict()
+    st.session_state[common.UPLOAD] = {
+        "frames": frames,
+        "key": digest,
+        "names": names,
+        "reports": reports,
+    }
     common.select_zone(None)
-    st.success(f"{KINDS[kind]} från {common.md_escape(upload.name)} används nu på alla sidor.")
+    # rerun, so that the status line (here and in the sidebar) already names the new data
+    if frames.get("incidents") is None:
+        st.session_state[NOTICE] = (
+            f"{KINDS[kind]} från {common.md_escape(upload.name)} är sparade i sessionen och används när du "
+            "laddar upp händelser; till dess används demodatan."
+        )
+    else:
+        st.session_state[NOTICE] = (
+            f"{KINDS[kind]} från {common.md_escape(upload.name)} används nu på alla sidor, i stället för demodatan."
+        )
+    st.rerun()

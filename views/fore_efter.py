@@ -12,7 +12,7 @@ import streamlit as st
 from geo import auth as A
 from geo import compare, compare_report, guards, schema
 from geo.errors import InputError
-from ui import auth, common
+from ui import auth, common, sv
 
 ZONE_SOURCES = {
     "before_hotspots": "Hotspotzoner i före-perioden",
@@ -82,7 +82,8 @@ def _upload_to_zones(upload, *, label: str):
 
 def _coverage(first: dt.date, last: dt.date) -> compare.Coverage:
     """The data's coverage: first and last incident, or the user's "data t.o.m." date."""
-    until = st.date_input(
+    until = sv.date_input(
+        st,
         "Data t.o.m.",
         value=last,
         min_value=first,
@@ -101,7 +102,8 @@ def _periods(coverage: compare.Coverage):
     )
     default_start = dt.date(2018, 3, 1) if first <= dt.date(2018, 3, 1) <= last else last
     if preset == "promise":
-        start = st.date_input(
+        start = sv.date_input(
+            st,
             "Löftets insatser började",
             value=default_start,
             key="fe_promise_start",
@@ -111,7 +113,8 @@ def _periods(coverage: compare.Coverage):
         )
         return compare.promise_year_presets(start, coverage=coverage)
     if preset == "same_months":
-        span = st.date_input(
+        span = sv.date_input(
+            st,
             "Efterperiod (före = samma dagar ett år tidigare)",
             value=(default_start, min(last, default_start + dt.timedelta(days=90))),
             key="fe_same_months",
@@ -126,7 +129,7 @@ def _periods(coverage: compare.Coverage):
         (left, "Före", (first, default_start - dt.timedelta(days=1))),
         (right, "Efter", (default_start, last)),
     ):
-        span = column.date_input(label, value=default, key=f"fe_custom_{label}")
+        span = sv.date_input(column, label, value=default, key=f"fe_custom_{label}")
         if not isinstance(span, tuple | list) or len(span) != 2:
             st.info("Välj både start- och slutdatum för båda perioderna.")
             st.stop()
@@ -183,9 +186,11 @@ if source == "before_hotspots":
         st.info("Inga hotspotzoner i före-perioden för valet i sidopanelen.")
         st.stop()
 elif source == "file":
-    upload = st.file_uploader(
+    upload = sv.file_uploader(
+        st,
         "Zonfil (GeoJSON, GeoPackage, zippad Shapefile)",
-        type=["geojson", "json", "gpkg", "zip"],
+        ["geojson", "json", "gpkg", "zip"],
+        max_bytes=guards.MAX_BYTES,
         key="fe_zone_file",
     )
     if upload is None:
@@ -220,8 +225,12 @@ control_choice = right.radio(
 )
 control = None
 if control_choice == "file":
-    control_upload = right.file_uploader(
-        "Kontrollområde (polygoner)", type=["geojson", "json", "gpkg", "zip"], key="fe_ctrl_file"
+    control_upload = sv.file_uploader(
+        right,
+        "Kontrollområde (polygoner)",
+        ["geojson", "json", "gpkg", "zip"],
+        max_bytes=guards.MAX_BYTES,
+        key="fe_ctrl_file",
     )
     if control_upload is None:
         st.info("Ladda upp kontrollområdet, eller välj resten av området.")
@@ -268,7 +277,13 @@ with st.expander("Så läser du måtten (WDQ, WDD, Success, Buffer)"):
         st.markdown(f"**{heading}.** {text}")
 
 st.subheader("Resultat")
-st.dataframe(compare_report.summary_table(table), hide_index=True, width="stretch")
+st.dataframe(
+    compare_report.summary_table(table),
+    hide_index=True,
+    width="stretch",
+    # the verdict is the column people read: wide enough for "ingen säker förändring"
+    column_config={"Bedömning": st.column_config.TextColumn(width="large")},
+)
 with st.expander("Alla siffror"):
     st.dataframe(table.rename(columns=compare.COLUMN_LABELS_SV), hide_index=True, width="stretch")
 

@@ -6,16 +6,17 @@ import datetime as dt
 
 import streamlit as st
 
-from geo import audit
+from geo import audit, labels
 from geo import auth as A
 from geo.errors import InputError
 from geo.store import ROLES
-from ui import auth, common
+from ui import auth, common, sv
 
 me = auth.require(A.VIEW_AUDIT, page="granskning")
 store = auth.audit_store()
 
 st.title("Granskning")
+common.show_data_status(common.get_data())
 log_tab, users_tab = st.tabs(["Granskningslogg", "Användare"])
 
 with log_tab:
@@ -43,13 +44,21 @@ with log_tab:
             st.caption(problem)
     c1, c2, c3, c4 = st.columns(4)
     today = dt.date.today()
-    period = c1.date_input("Period", value=(today - dt.timedelta(days=30), today), key="gr_period")
+    period = sv.date_input(
+        c1, "Period", value=(today - dt.timedelta(days=30), today), key="gr_period"
+    )
     start, end = (
         (period[0], period[-1]) if isinstance(period, tuple | list) and period else (None, None)
     )
-    actors = c2.multiselect("Användare", audit.distinct_values(store, "actor"), key="gr_actor")
-    actions = c3.multiselect("Händelse", audit.distinct_values(store, "action"), key="gr_action")
-    outcomes = c4.multiselect("Utfall", list(audit.OUTCOMES), key="gr_outcome")
+    actors = sv.multiselect(c2, "Användare", audit.distinct_values(store, "actor"), key="gr_actor")
+    actions = sv.multiselect(
+        c3,
+        "Händelse",
+        audit.distinct_values(store, "action"),
+        format_func=labels.action_label,
+        key="gr_action",
+    )
+    outcomes = sv.multiselect(c4, "Utfall", list(audit.OUTCOMES), key="gr_outcome")
     text = st.text_input("Sök i objekt och parametrar", key="gr_text")
     frame = audit.audit_frame(
         store,
@@ -60,8 +69,10 @@ with log_tab:
         outcomes=outcomes or None,
         text=text or None,
     )
-    st.dataframe(frame.rename(columns=audit.LABELS), hide_index=True, width="stretch")
-    st.caption(f"{len(frame)} händelser.")
+    st.dataframe(
+        audit.display_frame(frame).rename(columns=audit.LABELS), hide_index=True, width="stretch"
+    )
+    st.caption(f"{len(frame)} {'händelse' if len(frame) == 1 else 'händelser'}.")
     auth.download_button(
         st,
         "Ladda ned loggen (CSV)",
@@ -103,7 +114,7 @@ with users_tab:
             {
                 "användarnamn": a.username,
                 "namn": a.display_name,
-                "roll": a.role,
+                "roll": labels.role_label(a.role),
                 "inloggning": "lösenord" if a.password_hash else "OpenID Connect",
             }
             for a in accounts.values()

@@ -17,8 +17,9 @@ from geo import patrol
 from geo import schema as S
 from geo.errors import InputError
 from geo.exports import FORMATS, MIME, export_bytes
+from geo.labels import count_text, points_text
 from geo.timewin import DAY_NAMES
-from ui import auth, common
+from ui import auth, common, sv
 
 FORWARD_PREFIX = "Framåtkontroll:"  # how geo.patrol starts the forward check's note
 ADJUST = "hf_adjust"  # session_state: {"plan": key, "dropped": [...], "drawn": [(name, json)]}
@@ -61,6 +62,7 @@ def _plan(
     k,
     budget,
     issues_key: tuple,
+    max_zone_km2: float,
     _data,
     _issues,
 ):
@@ -77,6 +79,7 @@ def _plan(
         dialogue=_data.dialogue,
         gazetteer=_data.gazetteer,
         open_issues=_issues,
+        max_zone_km2=max_zone_km2,
     )
 
 
@@ -159,19 +162,33 @@ if not len(times):
     st.info("Det finns inga händelser. Ladda upp en fil på sidan Data.")
     st.stop()
 default_start, default_end = patrol.default_period(data.incidents)
+# The session-wide sidebar: which data, the zone cap and "Ditt namn" (kept across pages);
+# period, categories and area start from the sidebar's choices made on the other pages.
+common.show_data_status(data)
+max_zone_km2 = common.zone_cap_field()
+who = common.name_field()
+first_day = times.min().date()
+kept_period = common.chosen("f_period") or ()
+if len(kept_period) == 2 and first_day <= kept_period[0] <= kept_period[1] <= default_end:
+    default_start, default_end_shown = kept_period
+else:
+    default_end_shown = default_end
+kept_categories = [c for c in common.chosen("f_categories", [S.VIOLENCE]) if c in S.CATEGORIES]
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([2, 3, 2])
-    period = c1.date_input(
+    period = sv.date_input(
+        c1,
         "Period",
-        value=(default_start, default_end),
-        min_value=times.min().date(),
+        value=(default_start, default_end_shown),
+        min_value=first_day,
         max_value=default_end,
         key="hf_period",
         help="Standard: de senaste 12 månaderna i datan.",
     )
     with c2:
-        days = st.multiselect(
+        days = sv.multiselect(
+            st,
             "Dagar (kvällen passet börjar)",
             list(DAY_NAMES),
             default=["fre", "lör"],
@@ -182,15 +199,22 @@ with st.container(border=True):
         start_hour = h1.number_input("Från kl.", 0, 23, 18, key="hf_from")
         end_hour = h2.number_input("Till kl.", 0, 24, 3, key="hf_to")
     with c3:
-        categories = st.multiselect(
-            "Brottskategorier", list(S.CATEGORIES), default=[S.VIOLENCE], key="hf_cats"
+        categories = sv.multiselect(
+            st,
+            "Brottskategorier",
+            list(S.CATEGORIES),
+            default=kept_categories or [S.VIOLENCE],
+            key="hf_cats",
         )
         choices = common.top_areas(data.areas)
         labels = dict(zip(choices[S.AREA_ID].astype(str), choices[S.AREA_NAME], strict=True))
-        area_ids = st.multiselect(
+        area_ids = sv.multiselect(
+            st,
             "Områden",
             list(labels),
-            default=list(labels)[:1],
+            default=[common.chosen("f_area")]
+            if common.chosen("f_area") in labels
+            else list(labels)[:1],
             format_func=labels.get,
             key="hf_areas",
         )
@@ -201,7 +225,11 @@ with st.container(border=True):
         k = int(s2.number_input("K", 1, 50, patrol.DEFAULT_K, key="hf_k"))
     else:
         budget = float(s2.number_input("km²", 0.01, 50.0, 0.5, step=0.05, key="hf_budget"))
-    who = s3.text_input("Ditt namn (sparas i exporterna)", key="hf_who")
+    s3.caption(
+        f"Exporterna märks med {common.md_escape(who)} (Ditt namn i sidopanelen)."
+        if who
+        else "Skriv Ditt namn i sidopanelen för att märka exporterna med det."
+    )
 
 if not isinstance(period, tuple | list) or len(period) != 2:
     st.info("Välj både start- och slutdatum.")
@@ -237,6 +265,7 @@ try:
             k,
             budget,
             _issues_key(issues),
+            max_zone_km2,
             data,
             issues,
         )
@@ -258,7 +287,7 @@ for note in plan.messages:
 
 # --- hand adjustments: kept per plan, replayed on the plan's zones through geo.patrol -----
 plan_key = json.dumps(
-    [data.key, window_text, str(start), str(end), categories, area_ids, k, budget]
+    [data.key, window_text, str(start), str(end), categories, area_ids, k, budget, max_zone_km2]
 )
 state = st.session_state.get(ADJUST)
 if not state or state.get("plan") != plan_key:
@@ -278,8 +307,8 @@ except InputError as exc:
 st.subheader("Zoner")
 st.caption(
     f"{plan.params['window']} · {plan.params['start']} – {plan.params['end']} · "
-    f"{plan.params['window_incidents']} händelser i fönstret · kandidater: "
-    f"{plan.params['candidates']} · PAI räknas mot {plan.params['areas']}"
+    f"{count_text(plan.params['window_incidents'], 'händelse', 'händelser')} i fönstret · "
+    f"kandidater: {plan.params['candidates']} · PAI räknas mot {plan.params['areas']}"
 )
 m1, m2, m3 = st.columns(3)
 m1.metric("Zoner", len(zones))
@@ -368,9 +397,10 @@ def _shares(check, first: str, second: str) -> None:
     p2.metric(
         second,
         f"{check.test_share:.0%}",
-        delta=f"{(check.test_share - check.train_share) * 100:.0f} procentenheter",
+        delta=points_text((check.test_share - check.train_share) * 100),
+        delta_color="off" if round((check.test_share - check.train_share) * 100) == 0 else "normal",
     )
-    p3.metric("Bedömning", check.label)
+    p3.markdown(f"Bedömning  \n**{check.label}**")  # words: a metric would cut them off
     st.write(check.message)
 
 
@@ -423,6 +453,7 @@ for col, fmt in zip(cols, FORMATS, strict=True):
             areas=plan.areas,
             persistence=pers,
             forward=forward,
+            places=data.gazetteer,
         ),
         file_name=f"helgforstarkning_{plan.params['start']}_{plan.params['end']}.{fmt}",
         mime=MIME[fmt],

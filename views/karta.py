@@ -61,8 +61,8 @@ with left:
         )
     common.show_choices(run, data.areas)
 with right:
-    zone_id = common.selected_zone()
     zones = run.zones
+    zone_id = common.selected_zone(zones)
     if zones is None or zones.empty:
         st.write("Inga hotspotzoner att visa för valet.")
     else:

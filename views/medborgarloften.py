@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import altair as alt
@@ -17,11 +18,12 @@ import pandas as pd
 import streamlit as st
 
 from geo import auth as A
-from geo import compare, maps, schema
+from geo import compare, guards, maps, schema
+from geo import labels as sv_labels
 from geo import promises as pr
 from geo import report_public as rp
 from geo.errors import ConflictError, InputError
-from ui import auth, common
+from ui import auth, common, sv
 
 CLICK = "ml_click"  # the map point waiting for the activity form
 NOTICE = "ml_notice"
@@ -44,16 +46,17 @@ data = common.get_data()
 store = common.open_store()
 if data.key == "demo" and pr.seed_demo_promises(store, areas=data.areas):
     st.toast("Demolöftena för Järfälla 2018 och Farsta 2018 har lagts in.")
+# The session-wide sidebar: method, zone cap, map and "Ditt namn" apply here too; area,
+# period and categories are the promise's own.
+filters = common.sidebar_filters(data)
+st.sidebar.caption(
+    "På den här sidan gäller löftets områden och period; metod, zonyta och bakgrundskarta "
+    "hämtas från filtren ovan."
+)
+tiles = filters.tiles
 # The signed-in user is who acts (and the audit actor); only the shared demo user types a
-# name, which the audit log keeps as a note ("stated_by").
-user = me.username if me.mode != "demo" else st.sidebar.text_input(
-    "Ditt namn", key="ml_user", placeholder="t.ex. Anna, polisen",
-    help="Sparas som anteckning i loggen när du lägger in eller ändrar något.",
-)  # fmt: skip
-tiles = st.sidebar.selectbox(
-    "Bakgrundskarta", list(common.TILE_CHOICES), format_func=common.TILE_CHOICES.get,
-    key="ml_tiles",
-)  # fmt: skip
+# name ("Ditt namn" in the sidebar, kept for the session), which the audit log keeps as a note.
+user = common.user_name(me)
 if st.session_state.get(NOTICE):
     st.success(st.session_state.pop(NOTICE))
 
@@ -66,19 +69,19 @@ with st.expander("Lägg in ett nytt medborgarlöfte", expanded=promises.empty):
     with st.form("ml_new_promise"):
         n_title = st.text_input("Rubrik", placeholder="Medborgarlöfte 2019: ...")
         c1, c2 = st.columns(2)
-        n_start = c1.date_input("Från", value=dt.date(dt.date.today().year, 1, 1))
-        n_end = c2.date_input("Till", value=dt.date(dt.date.today().year, 12, 31))
-        n_areas = st.multiselect("Områden", list(area_names), format_func=area_names.get)
-        n_partners = st.multiselect("Parter", list(pr.PARTNERS), accept_new_options=True)
+        n_start = sv.date_input(c1, "Från", value=dt.date(dt.date.today().year, 1, 1))
+        n_end = sv.date_input(c2, "Till", value=dt.date(dt.date.today().year, 12, 31))
+        n_areas = sv.multiselect(st, "Områden", list(area_names), format_func=area_names.get)
+        n_partners = sv.multiselect(st, "Parter", list(pr.PARTNERS), accept_new_options=True)
         n_text = st.text_area("Löftets text", placeholder="Vi lovar att ...")
-        if st.form_submit_button("Spara löftet"):
+        if st.form_submit_button("Spara löftet") and common.has_name(user, what="lägger in löftet"):
             auth.require(A.MANAGE_PROMISES, step="create_promise")
             try:
                 pid = pr.create_promise(
                     store, title=n_title, period_start=n_start, period_end=n_end,
                     area_ids=n_areas, partners=n_partners, text=n_text, created_by=user,
                 )  # fmt: skip
-                st.session_state["ml_promise"] = pid
+                common.choose("ml_promise", pid)
                 _rerun_with(f"Löftet ”{common.md_escape(n_title)}” är sparat. Lägg till mål nedan.")
             except InputError as exc:
                 common.show_error(exc)
@@ -87,11 +90,16 @@ if promises.empty:
     st.info("Det finns inga medborgarlöften ännu. Lägg in ett ovan.")
     st.stop()
 
-labels = dict(zip(promises["id"], promises["title"], strict=True))
-pid = st.selectbox("Medborgarlöfte", list(labels), format_func=labels.get, key="ml_promise")
+labels = dict(zip(promises["id"].astype(int), promises["title"], strict=True))
+promise_ids = list(labels)
+pid = st.selectbox(
+    "Medborgarlöfte", promise_ids, format_func=labels.get,
+    **common.kept_widget("ml_promise", promise_ids[0], options=promise_ids),
+)  # fmt: skip
 record = pr.promise_record(store, pid)
 start, end = record["period_start"], record["period_end"]
-as_of = st.date_input(
+as_of = sv.date_input(
+    st,
     "Läge per dag",
     value=min(dt.date.today(), end),
     min_value=start,
@@ -132,13 +140,15 @@ with st.expander("Lägg till ett mål"):
         t_type = st.selectbox("Aktivitetstyp", list(pr.ACTIVITY_TYPES))
         t_min = st.number_input("Minsta antal (per område för täckning)", 0, 1000, 1)
         t_evening = st.slider("Minst andel kvällstid (18–06)", 0, 100, 0, 5)
-        t_when = st.multiselect("Räknas bara", list(pr.WHEN_CHOICES))
-        t_every = st.multiselect("Varje kväll dessa veckodagar", list(pr.DAY_NAMES))
-        t_cover = st.multiselect(
-            "Områden som ska täckas", list(area_names), format_func=area_names.get
+        t_when = sv.multiselect(st, "Räknas bara", list(pr.WHEN_CHOICES))
+        t_every = sv.multiselect(st, "Varje kväll dessa veckodagar", list(pr.DAY_NAMES))
+        t_cover = sv.multiselect(
+            st, "Områden som ska täckas", list(area_names), format_func=area_names.get
         )
-        t_due = st.date_input("Klart senast (engångsuppgift)", value=end)
-        if st.form_submit_button("Lägg till målet"):
+        t_due = sv.date_input(st, "Klart senast (engångsuppgift)", value=end)
+        if st.form_submit_button("Lägg till målet") and common.has_name(
+            user, what="lägger till målet"
+        ):
             auth.require(A.MANAGE_PROMISES, step="add_target")
             conditions: dict = {}
             if t_evening:
@@ -171,14 +181,20 @@ else:
             "plats": acts[pr.PLACE_NAME],
         }
     )
+    cal["datum"] = cal["dag"].map(sv_labels.date_label)
     chart = (
         alt.Chart(cal)
         .mark_tick(thickness=3, size=18)
         .encode(
-            x=alt.X("dag:T", title=None, scale=alt.Scale(domain=[str(start), str(end)])),
+            x=alt.X(
+                "dag:T",
+                title=None,
+                scale=alt.Scale(domain=[str(start), str(end)]),
+                axis=alt.Axis(labelExpr=sv_labels.VEGA_MONTH_EXPR, tickCount="month"),
+            ),
             y=alt.Y("typ:N", title=None),
             color=alt.Color("kvällstid:N", title=None),
-            tooltip=["dag:T", "typ", "kvällstid", "plats"],
+            tooltip=["datum", "typ", "kvällstid", "plats"],
         )
         .properties(height=40 + 32 * cal["typ"].nunique())
     )
@@ -191,10 +207,10 @@ focus = [a for a in record["area_ids"] if a in area_names]
 zones = None
 if focus:
     before_start = compare.shift_years(start, -1)
-    hot_filters = common.Filters(
-        area_id=focus[0], area_name=area_names[focus[0]], start=before_start,
+    hot_filters = replace(
+        filters, area_id=focus[0], area_name=area_names[focus[0]], start=before_start,
         end=start - dt.timedelta(days=1), categories=(schema.VIOLENCE, "narkotikabrott"),
-        window="alla", tiles=tiles,
+        window="alla",
     )  # fmt: skip
     try:
         zones = common.hotspots(data, hot_filters).zones
@@ -236,7 +252,7 @@ if point:
 with st.form("ml_new_activity"):
     a_type = st.selectbox("Typ", list(pr.ACTIVITY_TYPES))
     c1, c2, c3 = st.columns(3)
-    a_day = c1.date_input("Dag", value=min(max(dt.date.today(), start), end))
+    a_day = sv.date_input(c1, "Dag", value=min(max(dt.date.today(), start), end))
     a_from = c2.time_input("Från", value=dt.time(19, 0))
     a_to = c3.time_input("Till", value=dt.time(23, 0))
     a_area = st.selectbox(
@@ -244,9 +260,11 @@ with st.form("ml_new_activity"):
         format_func=lambda a: area_names.get(a, "–"),
     )  # fmt: skip
     a_place = st.text_input("Platsens namn", placeholder="Jakobsbergs station")
-    a_actors = st.multiselect("Aktörer", list(pr.PARTNERS), accept_new_options=True)
+    a_actors = sv.multiselect(st, "Aktörer", list(pr.PARTNERS), accept_new_options=True)
     a_notes = st.text_area("Anteckningar (interna, kommer aldrig med i rapporten)")
-    if st.form_submit_button("Spara aktiviteten"):
+    if st.form_submit_button("Spara aktiviteten") and common.has_name(
+        user, what="lägger in aktiviteten"
+    ):
         auth.require(A.LOG_ACTIVITY, step="log_activity")
         begin = dt.datetime.combine(a_day, a_from)
         finish = dt.datetime.combine(a_day, a_to)
@@ -267,8 +285,10 @@ with st.form("ml_new_activity"):
 with st.expander("Förslag från invånarna (polis för en dag)"):
     with st.form("ml_new_proposal"):
         p_text = st.text_area("Förslaget", placeholder="Vad ska polisen fokusera på?")
-        p_day = st.date_input("Datum", value=min(max(dt.date.today(), start), end))
-        if st.form_submit_button("Spara förslaget (på den valda platsen)"):
+        p_day = sv.date_input(st, "Datum", value=min(max(dt.date.today(), start), end))
+        if st.form_submit_button("Spara förslaget (på den valda platsen)") and common.has_name(
+            user, what="lägger in förslaget"
+        ):
             auth.require(A.LOG_ACTIVITY, step="add_proposal")
             try:
                 pr.add_proposal(
@@ -284,9 +304,20 @@ with st.expander("Importera aktiviteter från CSV"):
         "Kolumner: activity_type och starts_at (krävs), ends_at, lon, lat, area_id, zone_id, "
         "place_name, actors, notes. Tider som 2018-03-16 20:00 (svensk tid)."
     )
-    upload = st.file_uploader("CSV-fil", type=["csv", "txt"], key="ml_upload")
-    if upload is not None and st.button("Importera", key="ml_import"):
+    upload = sv.file_uploader(
+        st, "CSV-fil", ["csv", "txt"], max_bytes=guards.MAX_BYTES, key="ml_upload"
+    )
+    if (
+        upload is not None
+        and st.button("Importera", key="ml_import")
+        and common.has_name(user, what="importerar")
+    ):
         auth.require(A.IMPORT_DATA, step="import_activities")
+        try:
+            guards.check_upload(upload.name, upload.size)
+        except InputError as exc:
+            common.show_error(exc)
+            st.stop()
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / Path(upload.name).name
             path.write_bytes(upload.getvalue())
@@ -375,7 +406,9 @@ draft = st.text_area(
     height=260,
     key=f"ml_draft_{pid}",
 )
-if st.button("Spara utkastet som ett nytt löfte", key="ml_save_draft"):
+if st.button("Spara utkastet som ett nytt löfte", key="ml_save_draft") and common.has_name(
+    user, what="sparar utkastet"
+):
     auth.require(A.MANAGE_PROMISES, step="save_draft")
     next_start = compare.shift_years(start, 1)
     try:
@@ -384,6 +417,7 @@ if st.button("Spara utkastet som ett nytt löfte", key="ml_save_draft"):
             period_end=compare.shift_years(end, 1), area_ids=record["area_ids"],
             partners=record["partners"], text=draft, created_by=user,
         )  # fmt: skip
+        common.choose("ml_promise", new_id)
         _rerun_with(f"Utkastet är sparat som löfte {new_id}; lägg till mål när det är beslutat.")
     except InputError as exc:
         common.show_error(exc)

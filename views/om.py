@@ -5,17 +5,25 @@ import streamlit as st
 from geo import auth as A
 from geo import compare_report
 from geo import report_public as rp
-from ui import auth
+from ui import auth, common
 
 auth.require(A.VIEW_MAP, page="om")
 st.title("Om Lägesbild")
-st.warning(
-    "**Demodatan är påhittad och gränserna är ungefärliga.** Händelserna och de otrygga "
-    "platserna i demon är syntetiska (skapade av programmet med kända, inplanterade mönster), "
-    "och områdesgränserna är ritade runt ungefärliga mittpunkter (±300 m). De är varken "
-    "officiella kommundelar eller stadsdelar. Ladda upp egna data och officiella gränser "
-    "under **Data** för verkligt arbete."
-)
+data = common.get_data()
+common.show_data_status(data)
+if data.is_demo:
+    st.warning(
+        "**Du tittar på demodatan. Den är påhittad och gränserna är ungefärliga.** Händelserna "
+        "och de otrygga platserna i demon är syntetiska (skapade av programmet med kända, "
+        "inplanterade mönster), och områdesgränserna är ritade runt ungefärliga mittpunkter "
+        "(±300 m). De är varken officiella kommundelar eller stadsdelar. Ladda upp egna data "
+        "och officiella gränser under **Data** för verkligt arbete."
+    )
+else:
+    st.info(
+        f"**Data i den här sessionen:** {common.md_escape(data.label)}. Demodatan används "
+        "inte: inga av dess händelser, otrygga platser, gränser eller ortnamn blandas in."
+    )
 st.markdown(
     """
 ### Vad kartan visar

@@ -15,9 +15,10 @@ from geo import auth as A
 from geo import inspections as ins
 from geo import maps, schema
 from geo.errors import ConflictError, InputError
-from ui import auth, common
+from ui import auth, common, sv
 
 CLICK = "tb_click"  # the map point waiting for the "mark an issue" form
+PHOTO_TYPES = ["jpg", "jpeg", "png", "webp"]
 NOTICE = "tb_notice"  # a success message to show after the rerun that follows a save
 
 
@@ -39,10 +40,7 @@ store = common.open_store()
 if data.key == "demo" and ins.seed_demo(store):
     st.toast("En demorunda vid Jakobsbergs station har skapats.")
 
-user = me.username if me.mode != "demo" else st.sidebar.text_input(
-    "Ditt namn", key="tb_user", placeholder="t.ex. Anna, kommunen",
-    help="Syns i ärendets historik som den som markerade eller ändrade.",
-)  # fmt: skip
+user = common.user_name(me)  # "Ditt namn" is drawn by sidebar_filters, kept for the session
 if st.session_state.get(NOTICE):
     st.success(st.session_state.pop(NOTICE))
 
@@ -53,20 +51,21 @@ with st.expander("Starta en ny besiktningsrunda", expanded=rounds.empty):
     area_labels = dict(zip(areas[schema.AREA_ID].astype(str), areas[schema.AREA_NAME], strict=True))
     with st.form("tb_new_round"):
         r_name = st.text_input("Namn på rundan", placeholder="Trygghetsbesiktning Jakobsberg")
-        r_date = st.date_input("Datum", value=dt.date.today())
+        r_date = sv.date_input(st, "Datum", value=dt.date.today())
         r_area = st.selectbox("Område", list(area_labels), format_func=area_labels.get)
         r_team = st.text_input("Team", placeholder="Namn på dem som går rundan")
-        r_orgs = st.multiselect("Organisationer som deltar", list(ins.ORGANISATIONS),
+        r_orgs = sv.multiselect(st, "Organisationer som deltar", list(ins.ORGANISATIONS),
                                 accept_new_options=True)  # fmt: skip
-        if st.form_submit_button("Starta rundan"):
+        if st.form_submit_button("Starta rundan") and common.has_name(user, what="startar rundan"):
             auth.require(A.EDIT_INSPECTION, step="create_round")
             chosen = data.areas[data.areas[schema.AREA_ID].astype(str) == r_area]
             try:
-                ins.create_round(
+                new_round = ins.create_round(
                     store, name=r_name, held_on=r_date, area_name=area_labels.get(r_area, ""),
                     area_id=r_area, area=chosen.to_crs(schema.CRS_METRIC).union_all(),
                     team=r_team, organisations=r_orgs, created_by=user,
                 )  # fmt: skip
+                common.choose("tb_round", new_round)  # the new round is the one to mark in
                 _rerun_with(f"Rundan {common.md_escape(r_name)} är startad.")
             except InputError as exc:
                 common.show_error(exc)
@@ -79,9 +78,11 @@ round_labels = {
     int(r.id): f"{r.name} ({r.held_on:%Y-%m-%d}, {r.area_name}, {r.issue_count} ärenden)"
     for r in rounds.itertuples()
 }
+round_ids = list(round_labels)
 round_id = st.selectbox(
-    "Runda att markera i", list(round_labels), format_func=round_labels.get, key="tb_round"
-)
+    "Runda att markera i", round_ids, format_func=round_labels.get,
+    **common.kept_widget("tb_round", round_ids[0], options=round_ids),
+)  # fmt: skip
 current = rounds[rounds["id"] == round_id].iloc[0]
 if current["organisations"]:
     # st.text, not markdown: team names are typed by users
@@ -127,10 +128,12 @@ if point:
         description = st.text_area("Beskrivning")
         responsible = st.selectbox("Ansvarig part", list(ins.RESPONSIBLE_PARTIES),
                                    accept_new_options=True)  # fmt: skip
-        photo = st.file_uploader("Foto (valfritt, JPEG/PNG/WebP, högst 5 MB)",
-                                 type=["jpg", "jpeg", "png", "webp"])  # fmt: skip
+        photo = sv.file_uploader(st, "Foto (valfritt, JPEG/PNG/WebP)", PHOTO_TYPES,
+                                 max_bytes=ins.MAX_PHOTO_BYTES)  # fmt: skip
         save, cancel = st.columns(2)
-        if save.form_submit_button("Spara ärendet", type="primary"):
+        if save.form_submit_button("Spara ärendet", type="primary") and common.has_name(
+            user, what="markerar ärendet"
+        ):
             auth.require(A.EDIT_INSPECTION, step="create_issue")
             try:
                 iid = ins.create_issue(
@@ -151,13 +154,13 @@ if point:
 # --- list and filter --------------------------------------------------------------------------
 st.subheader("Ärenden")
 f1, f2, f3, f4, f5 = st.columns(5)
-sel_rounds = f1.multiselect("Runda", list(round_labels), format_func=round_labels.get,
+sel_rounds = sv.multiselect(f1, "Runda", list(round_labels), format_func=round_labels.get,
                             key="tb_f_round")  # fmt: skip
-sel_areas = f2.multiselect("Område", sorted(set(all_issues[schema.AREA_NAME].dropna())),
+sel_areas = sv.multiselect(f2, "Område", sorted(set(all_issues[schema.AREA_NAME].dropna())),
                            key="tb_f_area")  # fmt: skip
-sel_cats = f3.multiselect("Kategori", list(ins.ISSUE_CATEGORIES), key="tb_f_cat")
-sel_status = f4.multiselect("Status", list(ins.TRANSITIONS), key="tb_f_status")
-sel_resp = f5.multiselect("Ansvarig", sorted(set(all_issues[ins.RESPONSIBLE])), key="tb_f_resp")
+sel_cats = sv.multiselect(f3, "Kategori", list(ins.ISSUE_CATEGORIES), key="tb_f_cat")
+sel_status = sv.multiselect(f4, "Status", list(ins.TRANSITIONS), key="tb_f_status")
+sel_resp = sv.multiselect(f5, "Ansvarig", sorted(set(all_issues[ins.RESPONSIBLE])), key="tb_f_resp")
 shown = all_issues
 for column, chosen in [
     (ins.ROUND_ID, sel_rounds),
@@ -201,7 +204,8 @@ parties = sorted(set(shown[ins.RESPONSIBLE]))
 if parties:
     party = d3.selectbox("PDF-lista för ansvarig part", parties, key="tb_pdf_party")
     if d3.button("Skapa PDF", key="tb_pdf_make") and auth.require(A.EXPORT_DATA, step="pdf"):
-        st.session_state["tb_pdf"] = (party, ins.export_pdf(shown, party, author=user or None))
+        st.session_state["tb_pdf"] = (party, ins.export_pdf(shown, party, author=user or None,
+                                                            areas=data.areas, places=data.gazetteer))  # fmt: skip
     made = st.session_state.get("tb_pdf")
     if made and made[0] == party:
         auth.download_button(d3, f"Ladda ned PDF för {common.md_escape(party)}", made[1], what="inspection",
@@ -216,8 +220,11 @@ issue_labels = {
     int(r[schema.ID]): f"{int(r[schema.ID])}: {r[schema.CATEGORY]} – {r[ins.STATUS]}"
     for _, r in shown.iterrows()
 }
-issue_id = st.selectbox("Ärende", list(issue_labels), format_func=issue_labels.get,
-                        key="tb_issue")  # fmt: skip
+# Kept by id (common.kept_widget): a status change alters the label, and Streamlit would
+# otherwise fall back to the first issue, sending the next change to the wrong one.
+issue_ids = list(issue_labels)
+issue_id = st.selectbox("Ärende", issue_ids, format_func=issue_labels.get,
+                        **common.kept_widget("tb_issue", issue_ids[0], options=issue_ids))  # fmt: skip
 row = shown[shown[schema.ID] == issue_id].iloc[0]
 # The version this browser session first saw: every save names it, so an edit made by someone
 # else in the meantime is reported (ConflictError) instead of silently overwritten.
@@ -227,6 +234,8 @@ version = st.session_state[seen_key]
 
 
 def _save(action, message: str) -> None:
+    if not common.has_name(user, what="ändrar ärendet"):
+        return
     auth.require(A.EDIT_INSPECTION, step="edit_issue", issue=issue_id)
     try:
         saved = action()
@@ -260,7 +269,8 @@ with left, st.form("tb_edit"):
                      index=int(row[ins.SEVERITY]) - 1, horizontal=True)  # fmt: skip
     e_desc = st.text_area("Beskrivning", value=row[ins.DESCRIPTION])
     e_resp = st.text_input("Ansvarig part", value=row[ins.RESPONSIBLE])
-    e_note = st.text_input("Anteckning till historiken", key="tb_edit_note")
+    # keyed by issue and version: a saved change (a new version) starts with an empty note
+    e_note = st.text_input("Anteckning till historiken", key=f"tb_edit_note_{issue_id}_{version}")
     if st.form_submit_button("Spara ändringar"):
         _save(
             lambda: ins.update_issue(
@@ -274,8 +284,8 @@ with right:
     moves = list(ins.TRANSITIONS[row[ins.STATUS]])
     with st.form("tb_status"):
         s_new = st.selectbox("Ny status", moves)
-        s_date = st.date_input("Datum", value=dt.date.today())
-        s_note = st.text_input("Anteckning", key="tb_status_note")
+        s_date = sv.date_input(st, "Datum", value=dt.date.today())
+        s_note = st.text_input("Anteckning", key=f"tb_status_note_{issue_id}_{version}")
         if st.form_submit_button("Ändra status"):
             _save(
                 lambda: ins.set_status(store, issue_id, s_new, expected_version=version,
@@ -285,8 +295,8 @@ with right:
     photo = ins.latest_photo(store, issue_id)
     if photo is not None:
         st.image(photo[0], caption=common.md_escape(photo[2]) if photo[2] else "Foto")
-    new_photo = st.file_uploader("Lägg till foto", type=["jpg", "jpeg", "png", "webp"],
-                                 key="tb_add_photo")  # fmt: skip
+    new_photo = sv.file_uploader(st, "Lägg till foto", PHOTO_TYPES,
+                                 max_bytes=ins.MAX_PHOTO_BYTES, key="tb_add_photo")  # fmt: skip
     if new_photo is not None and st.button("Spara fotot", key="tb_save_photo"):
         _save(
             lambda: ins.add_photo(store, issue_id, new_photo.getvalue(), expected_version=version,

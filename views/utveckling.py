@@ -17,7 +17,7 @@ from geo import nearrepeat as nr
 from geo import schema as S
 from geo import spacetime as stx
 from geo.errors import InputError
-from ui import auth, common
+from ui import auth, common, sv
 
 STEP_OPTIONS = {"month": "Månad", "week": "Vecka", "quarter": "Kvartal"}
 SELECTED_CELL = "utv_selected_cell"
@@ -203,7 +203,8 @@ st.caption(
 )
 present = [c for c in S.CATEGORIES if c in set(data.incidents[S.CATEGORY].unique())]
 c1, c2, c3, c4, c5 = st.columns([3, 1, 1, 1, 1])
-nr_cats = c1.multiselect(
+nr_cats = sv.multiselect(
+    c1,
     "Brottskategorier (near repeat)",
     present,
     default=["inbrott"] if "inbrott" in present else list(filters.categories),

@@ -17,10 +17,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import geopandas as gpd
+from typing import TYPE_CHECKING
 
 from geo.errors import InputError
+
+if TYPE_CHECKING:  # geopandas is imported by the loaders, when a command runs
+    import geopandas as gpd
 
 #: Option name (without "--") -> the role in ``geo.io``'s column mapping.
 COLUMN_OPTIONS = {

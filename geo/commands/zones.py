@@ -130,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
         areas=plan.areas,
         persistence=plan.persistence,
         forward=plan.forward,
+        places=inputs.gazetteer,
     )
     record_cli_export("zones", args.out, zones=len(plan.zones), **plan.params)
     info = summary(plan, args.out)
