@@ -60,7 +60,7 @@ st.markdown(
 - **Tidsfönster**: en natt räknas till kvällen den började — fredag 23:30 och lördag 02:00 är
   båda "fredagsnatt". Helgdagar följer svensk kalender; lov följer kommunens lovdagar.
 - **Jämförelse i I korthet**: samma filter, perioden av samma längd närmast före.
-- **Utveckling över tid** (Emerging Hot Spot Analysis): varje ruta prövas med Gi\* i varje
+- **Utveckling över tid** (Emerging Hot Spot Analysis): varje ruta prövas med Gi\\* i varje
   månad (vecka, kvartal) tillsammans med grannarna i samma och föregående månad; en trend
   (Mann–Kendall) över månaderna avgör om en hotspot är ny, ökande, ihållande, avtagande,
   sporadisk, växlande eller historisk.
