@@ -513,7 +513,14 @@ def describe_zones(
     for j, c in enumerate(schema.CATEGORIES):
         columns[_category_column(c)] = by_cat[:, j].astype(np.int64)
     # Hour-of-week profiles of all zones at once: one bincount over (zone, hour of week).
-    profiles = _profiles(inc[schema.OCCURRED_AT].iloc[member], mw, zone_of, k_zones)
+    if schema.OCCURRED_UNTIL in inc.columns and inc[schema.OCCURRED_UNTIL].notna().any():
+        # spans spread over their hours (geo.aoristic), as timewin.hour_of_week does
+        from geo import aoristic
+
+        times, share, rows = aoristic.expand_hours(inc.iloc[member], mw)
+        profiles = _profiles(pd.Series(times), share, zone_of[rows], k_zones)
+    else:
+        profiles = _profiles(inc[schema.OCCURRED_AT].iloc[member], mw, zone_of, k_zones)
     # Dates without clock times (all 00:00) have no peak hours to tell.
     timed = has_clock_times(inc[schema.OCCURRED_AT])
     columns[schema.PEAK_HOURS] = [

@@ -104,3 +104,36 @@ def test_loader_reads_an_end_time_column_and_rejects_an_end_before_the_start(tmp
     until = res.frame[schema.OCCURRED_UNTIL]
     assert str(until.iloc[0]) == "2018-03-19 07:00:00+01:00" and pd.isna(until.iloc[1])
     assert any("tid_till" in n for n in res.notes)
+
+
+def test_zone_peak_hours_spread_spans():
+    # one zone of 12 burglaries, each Friday 20:00–Saturday 00:00: the peak is fre 20–00,
+    # not the start hour alone
+    import geopandas as gpd
+    import shapely
+
+    from geo.zones import describe_zones
+
+    starts = pd.date_range("2018-03-02 20:00", periods=12, freq="7D").tz_localize(schema.TZ)
+    inc = gpd.GeoDataFrame(
+        {
+            schema.OCCURRED_AT: starts,
+            schema.OCCURRED_UNTIL: starts + pd.Timedelta(hours=4),
+            schema.CATEGORY: "inbrott",
+            schema.WEIGHT: 1.0,
+        },
+        geometry=gpd.points_from_xy([100.0] * 12, [100.0] * 12),
+        crs=schema.CRS_METRIC,
+    )
+    zones = gpd.GeoDataFrame(
+        {schema.ZONE_ID: ["z"], schema.AREA_ID: ["a"]},
+        geometry=[shapely.box(0, 0, 200, 200)],
+        crs=schema.CRS_METRIC,
+    )
+    areas = gpd.GeoDataFrame(
+        {schema.AREA_ID: ["a"], schema.AREA_NAME: ["A"]},
+        geometry=[shapely.box(0, 0, 1000, 1000)],
+        crs=schema.CRS_METRIC,
+    )
+    out = describe_zones(zones, inc, areas)
+    assert out[schema.PEAK_HOURS].iloc[0] == "fre 20–00"  # start hours alone: "fre 20–22"

@@ -71,3 +71,5 @@ def test_helgforstarkning_shows_each_zones_category():
     zone_table = next(f for f in frames if "Zon" in f.columns)
     assert "Utveckling" in zone_table.columns
     assert zone_table["Utveckling"].notna().all()
+    line = next(c.value for c in at.caption if "Zonernas utveckling över tid" in c.value)
+    assert str(zone_table["Zon"].iloc[0]) in line.replace("\\", "")

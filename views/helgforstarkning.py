@@ -275,6 +275,11 @@ except (InputError, ValueError) as exc:
 
 if plan.warning:
     st.warning(plan.warning)
+from geo import aoristic  # noqa: E402  (after the page's guards)
+
+spread = aoristic.summarise(plan.window_incidents).text()
+if spread:
+    st.caption(common.md_escape(spread))
 # the forward check has its own place under "Håller hotspotsen?"
 for note in plan.messages:
     if not note.startswith(FORWARD_PREFIX):
@@ -323,6 +328,11 @@ with st.spinner("Beräknar zonernas utveckling över tid …"):
     )
 if trend_note:
     st.caption(f"Utveckling över tid visas inte: {common.md_escape(trend_note)}")
+elif trend:
+    listed = "; ".join(
+        f"{name} – {label}" for name, label in zip(zones[S.NAME].astype(str), trend, strict=True)
+    )
+    st.caption(common.md_escape(f"Zonernas utveckling över tid (månader): {listed}."))
 left, right = st.columns([3, 2], gap="medium")
 with right:
     st.dataframe(

@@ -60,6 +60,14 @@ st.markdown(
 - **Tidsfönster**: en natt räknas till kvällen den började — fredag 23:30 och lördag 02:00 är
   båda "fredagsnatt". Helgdagar följer svensk kalender; lov följer kommunens lovdagar.
 - **Jämförelse i I korthet**: samma filter, perioden av samma längd närmast före.
+- **Utveckling över tid** (Emerging Hot Spot Analysis): varje ruta prövas med Gi\\* i varje
+  månad (vecka, kvartal) tillsammans med grannarna i samma och föregående månad; en trend
+  (Mann–Kendall) över månaderna avgör om en hotspot är ny, ökande, ihållande, avtagande,
+  sporadisk, växlande eller historisk.
+- **Near repeat** (Knox-test): räknar par av händelser efter avstånd och antal dagar isär och
+  jämför med slumpade datum; "förhöjd risk" betyder fler par nära i tid och rum än slumpen ger.
+- **Tidsintervall** ("mellan fredag 17 och måndag 07"): händelsen fördelas jämnt över
+  intervallets timmar; intervall över 7 dygn räknas inte i timresultaten.
 
 ### Före/efter: gav insatserna effekt, och flyttade brotten?
 Före/efter jämför antal händelser per 30 dagar i varje zon före och efter insatserna, i en

@@ -244,7 +244,7 @@ knox = near.knox.table
 view = knox.assign(
     cell=knox[nr.OBSERVED].astype(int).astype(str)
     + " / "
-    + knox[nr.EXPECTED].round(1).astype(str)
+    + knox[nr.EXPECTED].round(1).astype(str).str.replace(".", ",")
     + knox[nr.P_VALUE].map(lambda p: " *" if p <= 0.05 else "")
 )
 pivot = view.pivot(index=nr.SPACE_LABEL, columns=nr.TIME_LABEL, values="cell")
