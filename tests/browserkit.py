@@ -174,10 +174,22 @@ def choose_option(page, scope, label: str, option: str, *, exact: bool = True) -
         box.focus()
         box.press("ArrowDown")
         listbox.wait_for(timeout=LONG)
-    if exact:
-        item = listbox.get_by_role("option", name=option, exact=True).first
-    else:
-        item = listbox.get_by_role("option").filter(has_text=option).first
+
+    def find(lb):
+        if exact:
+            return lb.get_by_role("option", name=option, exact=True).first
+        return lb.get_by_role("option").filter(has_text=option).first
+
+    item = find(listbox)
+    try:
+        item.wait_for(timeout=15_000)
+    except Exception:  # the list opened without the option (redrawn mid-open): type to filter
+        page.screenshot(path=str(ARTIFACTS / "choose_option_filter.png"), full_page=True)
+        page.keyboard.press("Escape")
+        box.click()
+        box.fill(option)
+        item = find(page.get_by_role("listbox").last)
+        item.wait_for(timeout=LONG)
     try:
         item.click(timeout=10_000)
     except Exception:  # the popover opened partly outside the window: a virtual click
