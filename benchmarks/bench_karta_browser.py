@@ -137,7 +137,9 @@ def measure(browser, url: str) -> dict:
             })""",
             IFRAME,
         )
-        box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1)
+        box = page.locator(
+            '[data-testid="stSidebar"] [data-testid="stSelectbox"]', has_text="Tidsfönster"
+        ).first.get_by_role("combobox")
         option = page.get_by_role("option", name=window, exact=True)
         for _attempt in range(10):  # a rerun (the map's first report) can close the list
             box.click()
