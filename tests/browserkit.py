@@ -161,45 +161,48 @@ def _combobox(scope, label: str):
 
 def choose_option(page, scope, label: str, option: str, *, exact: bool = True) -> None:
     """Pick ``option`` (or, with ``exact=False``, the first option containing it) in the
-    selectbox labelled ``label``."""
+    selectbox labelled ``label``.
+
+    A rerun's redraw (a map's first report, say) can close the list between opening it and
+    clicking: the whole pick is tried again until the box shows the choice."""
     box = _combobox(scope, label)
+    check = "([el, want, exact]) => exact ? el.value.trim() === want : el.value.includes(want)"
+    for attempt in range(5):
+        last = attempt == 4
+        try:
+            _pick_once(page, box, option, exact)
+            page.wait_for_function(
+                check, arg=[box.element_handle(), option, exact], timeout=LONG if last else 10_000
+            )
+            return
+        except Exception:
+            if last:
+                page.screenshot(path=str(ARTIFACTS / "choose_option_failed.png"), full_page=True)
+                raise
+            page.keyboard.press("Escape")
+            wait_idle(page)
+
+
+def _pick_once(page, box, option: str, exact: bool) -> None:
+    """Open the list of ``box`` and click ``option`` in it (one try)."""
     # in the middle of the window, so that the option list opens inside it
     box.evaluate("e => e.scrollIntoView({block: 'center'})")
     box.locator("xpath=..").get_by_role("button", name="Open").click()
     listbox = page.get_by_role("listbox").last
     try:
-        listbox.wait_for(timeout=15_000)
+        listbox.wait_for(timeout=10_000)
     except Exception:  # the click landed during a rerun's redraw: open it from the keyboard
-        page.screenshot(path=str(ARTIFACTS / "choose_option_retry.png"), full_page=True)
         box.focus()
         box.press("ArrowDown")
-        listbox.wait_for(timeout=LONG)
-
-    def find(lb):
-        if exact:
-            return lb.get_by_role("option", name=option, exact=True).first
-        return lb.get_by_role("option").filter(has_text=option).first
-
-    item = find(listbox)
+        listbox.wait_for(timeout=10_000)
+    if exact:
+        item = listbox.get_by_role("option", name=option, exact=True).first
+    else:
+        item = listbox.get_by_role("option").filter(has_text=option).first
     try:
-        item.wait_for(timeout=15_000)
-    except Exception:  # the list opened without the option (redrawn mid-open): type to filter
-        page.screenshot(path=str(ARTIFACTS / "choose_option_filter.png"), full_page=True)
-        page.keyboard.press("Escape")
-        box.click()
-        box.fill(option)
-        item = find(page.get_by_role("listbox").last)
-        item.wait_for(timeout=LONG)
-    try:
-        item.click(timeout=10_000)
+        item.click(timeout=5_000)
     except Exception:  # the popover opened partly outside the window: a virtual click
-        item.dispatch_event("click")
-    # the choice is shown in the box once it is taken
-    page.wait_for_function(
-        "([el, want, exact]) => exact ? el.value.trim() === want : el.value.includes(want)",
-        arg=[box.element_handle(), option, exact],
-        timeout=LONG,
-    )
+        item.dispatch_event("click", timeout=5_000)
 
 
 def selectbox_text(scope, label: str) -> str:
