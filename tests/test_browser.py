@@ -10,70 +10,18 @@ Helgförstärkning map with its drawing tools. One server for the module. Screen
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
-from browserkit import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MAP_IFRAME, ROOT  # noqa: F401
-from browserkit import free_port as _free_port
+from browserkit import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, MAP_IFRAME, ROOT, app_server  # noqa: F401
 from browserkit import require_chromium as _require_chromium
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def app_url():
-    _require_chromium()
-    port = _free_port()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "streamlit.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # own process group: stopped as a whole below
-        env={**os.environ, "LAGESBILD_TILES": "none"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start; see {ARTIFACTS / 'streamlit.log'}")
-            time.sleep(0.5)
+def app_url(tmp_path_factory):
+    """The app on a fresh data folder (demo sign-in, no tiles): browserkit's one server."""
+    with app_server(tmp_path_factory.mktemp("browser"), name="streamlit") as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
 
 
 @pytest.fixture(scope="module")
