@@ -246,6 +246,23 @@ def loader_options(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
+def select_incidents(args: argparse.Namespace, inputs):
+    """The loaded incidents within the command line's SELECTION (period, categories, time
+    window, lov calendars), in the loaded areas; bad choices as one Swedish message."""
+    from geo import timewin
+
+    with input_errors():
+        return timewin.filter_incidents(
+            inputs.incidents,
+            start=args.start,
+            end=args.end,
+            categories=split_list(args.categories),
+            window=args.window,
+            areas=inputs.areas,
+            lov_calendars=lov_calendars_from_args(args),
+        )
+
+
 def split_list(text: str | None) -> list[str] | None:
     """A comma-separated option as a list (None when not given).
 

@@ -27,8 +27,7 @@ from geo.commands._mapping import (
     check_out,
     input_errors,
     load_inputs,
-    lov_calendars_from_args,
-    split_list,
+    select_incidents,
 )
 from geo.errors import InputError
 
@@ -200,16 +199,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--batch-incidents var {batch}; ange ett positivt antal händelser.")
     inputs = load_inputs(args)
     incidents = inputs.incidents
-    with input_errors():
-        chosen = timewin.filter_incidents(
-            incidents,
-            start=args.start,
-            end=args.end,
-            categories=split_list(args.categories),
-            window=args.window,
-            areas=inputs.areas,
-            lov_calendars=lov_calendars_from_args(args),
-        )
+    chosen = select_incidents(args, inputs)
     areas = inputs.areas if inputs.areas is not None else study_area(incidents, buffer_m=250)
     grouped = len(chosen) > batch or len(areas) > BATCH_AREAS
     cells_mode = args.cells if args.cells != "auto" else ("occupied" if grouped else "all")

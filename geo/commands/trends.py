@@ -20,8 +20,7 @@ from geo.commands._mapping import (
     check_out,
     input_errors,
     load_inputs,
-    lov_calendars_from_args,
-    split_list,
+    select_incidents,
 )
 
 
@@ -56,22 +55,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo import spacetime, timewin
+    from geo import spacetime
     from geo.patrol import study_area
 
     check_out(args.out, (".gpkg",))
     inputs = load_inputs(args)
     incidents = inputs.incidents
-    with input_errors():
-        chosen = timewin.filter_incidents(
-            incidents,
-            start=args.start,
-            end=args.end,
-            categories=split_list(args.categories),
-            window=args.window,
-            areas=inputs.areas,
-            lov_calendars=lov_calendars_from_args(args),
-        )
+    chosen = select_incidents(args, inputs)
     areas = inputs.areas if inputs.areas is not None else study_area(incidents, buffer_m=250)
     if inputs.areas is not None:
         from geo.analysis import innermost_areas
